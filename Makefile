@@ -1,0 +1,23 @@
+# RiverPatrol: the two commands a newcomer needs are `make run` and `make test`.
+VENV := .venv/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test bootstrap lint clean
+
+run:
+	bash scripts/bootstrap.sh run
+	$(VENV)/riverpatrol db upgrade
+	$(VENV)/riverpatrol demo load
+	$(VENV)/riverpatrol demo accounts
+	$(VENV)/riverpatrol serve --host $(HOST) --port $(PORT)
+
+test:
+	bash scripts/bootstrap.sh test
+	$(VENV)/python -m pytest $(PYTEST_ARGS)
+
+lint:
+	$(VENV)/ruff check server shared_models tests
+
+clean:
+	rm -rf instance .pytest_cache

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh Debian machine: system packages, then a venv with the project.
+# Usage: scripts/bootstrap.sh run|test
+set -euo pipefail
+cd "$(dirname "$0")/.."
+want=${1:-run}
+
+apt_pkgs=(libsqlite3-mod-spatialite)
+extras="server,postgres,dev"
+if [ "$want" = test ]; then
+  apt_pkgs+=(postgresql-15-postgis-3 postgresql-15)
+fi
+
+missing=()
+for p in "${apt_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bootstrap: installing system packages: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+py=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "bootstrap: creating .venv"
+  "$py" -m venv .venv
+fi
+stamp=.venv/.riverpatrol-installed
+if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ] || [ "$(cat "$stamp")" != "$extras" ]; then
+  echo "bootstrap: installing python packages ($extras)"
+  .venv/bin/pip install -q --upgrade pip >/dev/null
+  .venv/bin/pip install -q -e ".[$extras]"
+  echo "$extras" > "$stamp"
+fi

@@ -1,0 +1,50 @@
+"""RiverPatrol server: a Flask app factory with one package per domain."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from . import errors
+from .config import Config
+from .db import attach_engine_events, prepare_engine_config
+from flask_smorest import Api as SmorestApi
+
+from .extensions import db, migrate
+
+class Api(SmorestApi):
+    """flask-smorest with our error body documented as the default error."""
+
+    from .schemas import ErrorSchema as ERROR_SCHEMA  # noqa: N811
+
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=os.environ.get("RIVERPATROL_INSTANCE") or None)
+    cfg = Config(app.instance_path)
+    for key, value in (overrides or {}).items():
+        setattr(cfg, key, value)
+    cfg.finalize()
+    app.config.from_object(cfg)
+    app.json.ensure_ascii = False  # Chinese stays readable in JSON
+    prepare_engine_config(app)
+
+    from . import models  # noqa: F401  (whole metadata before migrate/db see it)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, compare_type=True)
+    attach_engine_events(app)
+    api = Api(app, spec_kwargs={
+        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}
+    })
+    from .auth.routes import blp as auth_blp
+    from .cards.routes import blp as cards_blp
+    from .grids.routes import blp as grids_blp
+    from .health.routes import blp as health_blp
+
+    for blp in (health_blp, auth_blp, grids_blp, cards_blp):
+        api.register_blueprint(blp)
+    errors.init_app(app)  # after flask-smorest, so our JSON handler wins for HTTP errors
+    return app

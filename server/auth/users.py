@@ -1,0 +1,42 @@
+"""People: scoped queries and creation."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from shared_models.enums import Role
+
+from ..errors import ApiError
+from ..extensions import db
+from ..grids.models import OrgUnit
+from ..security import scope_path
+from .models import User
+from .passwords import hash_password
+
+
+def users_in_scope(user: User):
+    path = scope_path(user)
+    q = select(User).order_by(User.id)
+    if path is None:
+        return q.where(User.id == user.id)
+    return q.join(OrgUnit, OrgUnit.id == User.org_unit_id).where(OrgUnit.path.startswith(path, autoescape=True))
+
+
+def create_user(actor: User | None, *, phone: str, name: str, role: str, org_unit_id: int, password: str,
+                commit: bool = True) -> User:
+    unit = db.session.get(OrgUnit, org_unit_id)
+    errors = {}
+    if unit is None or (actor is not None and not unit.path.startswith(actor.org_unit.path)):
+        errors["org_unit_id"] = "网格不存在或不在您的管辖范围 / org unit not found in your scope"
+    if actor is not None and role == Role.ADMIN and unit is not None and unit.id != actor.org_unit_id:
+        errors["role"] = "管理员只能设在本级 / an admin can only be created at your own level"
+    if db.session.scalar(select(User.id).where(User.phone == phone)):
+        errors["phone"] = "手机号已被使用 / phone already registered"
+    if errors:
+        raise ApiError("user.invalid", 422, errors=errors)
+    user = User(phone=phone, name=name, role=role, org_unit=unit, password_hash=hash_password(password), active=True)
+    db.session.add(user)
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
+    return user

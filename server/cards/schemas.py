@@ -1,0 +1,72 @@
+from marshmallow import Schema, fields, validate
+
+from ..grids.schemas import SegmentSchema
+from ..schemas import GeoJSONGeometry
+
+
+class PersonSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    phone = fields.String()
+
+
+class CardGridSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    level = fields.String()
+    boundary = GeoJSONGeometry()
+
+
+class CardSchema(Schema):
+    id = fields.Integer()
+    card_no = fields.String(metadata={"description": "stable across versions"})
+    version = fields.Integer()
+    valid_from = fields.Date()
+    valid_to = fields.Date(allow_none=True, metadata={"description": "inclusive; null = open-ended"})
+    inspector = fields.Nested(PersonSchema)
+    supervisor = fields.Nested(PersonSchema, allow_none=True)
+    grid = fields.Nested(CardGridSchema)
+    grid_path_names = fields.List(fields.String(), dump_only=True)
+    segments = fields.List(fields.Nested(SegmentSchema))
+    duties = fields.List(fields.String())
+    frequency_summary = fields.String()
+    change_reason = fields.String()
+
+
+class PhoneCardsSchema(Schema):
+    today = fields.Date(metadata={"description": "Asia/Shanghai"})
+    cards = fields.List(fields.Nested(CardSchema))
+
+
+class CardListArgs(Schema):
+    inspector_id = fields.Integer()
+    grid_id = fields.Integer()
+    on = fields.Date(metadata={"description": "only versions in force on this day"})
+
+
+class CardIssueSchema(Schema):
+    inspector_id = fields.Integer(required=True)
+    grid_id = fields.Integer(required=True)
+    segment_ids = fields.List(fields.Integer(), load_default=list)
+    supervisor_id = fields.Integer(allow_none=True)
+    duties = fields.List(fields.String(validate=validate.Length(max=200)), load_default=list)
+    frequency_summary = fields.String(load_default="", validate=validate.Length(max=200))
+    valid_from = fields.Date(required=True)
+    valid_to = fields.Date(allow_none=True)
+    reason = fields.String(load_default="")
+
+
+class CardRevisionSchema(Schema):
+    effective_from = fields.Date(required=True)
+    inspector_id = fields.Integer()
+    supervisor_id = fields.Integer(allow_none=True)
+    segment_ids = fields.List(fields.Integer())
+    duties = fields.List(fields.String(validate=validate.Length(max=200)))
+    frequency_summary = fields.String(validate=validate.Length(max=200))
+    reason = fields.String(required=True, validate=validate.Length(min=1))
+
+
+class CardEndSchema(Schema):
+    valid_to = fields.Date(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1))

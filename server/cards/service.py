@@ -1,0 +1,177 @@
+"""Responsibility cards: scoped queries, issue, revise (new version), end. Owns its commits."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from shared_models.enums import Role
+from shared_models.periods import local_today
+
+from ..auth.models import User
+from ..errors import ApiError
+from ..extensions import db
+from ..grids.models import OrgUnit, RiverSegment
+from ..security import get_or_404, scope_path
+from .models import ResponsibilityCard
+
+_LOAD = (
+    selectinload(ResponsibilityCard.segments).selectinload(RiverSegment.river),
+    selectinload(ResponsibilityCard.grid),
+    selectinload(ResponsibilityCard.inspector),
+    selectinload(ResponsibilityCard.supervisor),
+)
+
+
+def cards_in_scope(user: User):
+    q = select(ResponsibilityCard).options(*_LOAD).order_by(ResponsibilityCard.card_no, ResponsibilityCard.version)
+    path = scope_path(user)
+    if path is None:
+        return q.where(ResponsibilityCard.inspector_id == user.id)
+    return q.join(OrgUnit, OrgUnit.id == ResponsibilityCard.grid_id).where(
+        OrgUnit.path.startswith(path, autoescape=True))
+
+
+def in_force_or_upcoming(q, day: dt.date):
+    """Versions in force on ``day`` or starting later (a phone offline for weeks needs both)."""
+    return q.where(or_(ResponsibilityCard.valid_to.is_(None), ResponsibilityCard.valid_to >= day))
+
+
+def cards_for_phone(user: User) -> list[ResponsibilityCard]:
+    return list(db.session.scalars(in_force_or_upcoming(cards_in_scope(user), local_today())))
+
+
+def grid_names(grid: OrgUnit) -> list[str]:
+    """Names from the root down to ``grid`` (e.g. 未央区 / 草滩街道 / 草滩村)."""
+    codes = [c for c in grid.path.strip("/").split("/") if c]
+    names = dict(db.session.execute(select(OrgUnit.code, OrgUnit.name).where(OrgUnit.code.in_(codes))).all())
+    return [names[c] for c in codes if c in names]
+
+
+class _Invalid:
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+
+    def add(self, fld: str, msg: str) -> None:
+        self.errors[fld] = msg
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise ApiError("card.invalid", 422, errors=self.errors)
+
+
+def _scope(actor: User | None) -> str:
+    """The path prefix an admin may act in; the whole tree for the command line (None)."""
+    return "/" if actor is None else (scope_path(actor) or "\0")
+
+
+def _user_in_scope(scope: str, user_id: int | None, role: Role, fld: str, bad: _Invalid) -> User | None:
+    if user_id is None:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.org_unit.path.startswith(scope):
+        bad.add(fld, "用户不存在或不在您的管辖范围 / user not found in your scope")
+        return None
+    if user.role != role or not user.active:
+        bad.add(fld, f"用户必须是在岗的{role.value} / user must be an active {role.value}")
+        return None
+    return user
+
+
+def _segments(grid: OrgUnit | None, ids: list[int], bad: _Invalid) -> list[RiverSegment]:
+    segs = list(db.session.scalars(select(RiverSegment).where(RiverSegment.id.in_(ids))))
+    if len(segs) != len(set(ids)):
+        bad.add("segment_ids", "河段不存在 / unknown segment")
+    elif grid is not None and any(not s.grid.path.startswith(grid.path) for s in segs):
+        bad.add("segment_ids", "河段必须位于该网格内 / segments must lie in the card's grid")
+    return segs
+
+
+def _next_card_no(grid: OrgUnit) -> str:
+    n = db.session.scalar(select(func.count(func.distinct(ResponsibilityCard.card_no)))
+                          .where(ResponsibilityCard.grid_id == grid.id)) or 0
+    while True:
+        n += 1
+        card_no = f"{grid.code}-{n:02d}"
+        if not db.session.scalar(select(ResponsibilityCard.id).where(ResponsibilityCard.card_no == card_no)):
+            return card_no
+
+
+def issue_card(actor: User | None, data: dict, *, commit: bool = True) -> ResponsibilityCard:
+    """Issue version 1 of a new card. ``actor`` None means the command line / demo loader."""
+    bad = _Invalid()
+    scope = _scope(actor)
+    grid = db.session.get(OrgUnit, data["grid_id"])
+    if grid is None or not grid.path.startswith(scope):
+        bad.add("grid_id", "网格不存在或不在您的管辖范围 / grid not found in your scope")
+        grid = None
+    inspector = _user_in_scope(scope, data["inspector_id"], Role.INSPECTOR, "inspector_id", bad)
+    supervisor = _user_in_scope(scope, data.get("supervisor_id"), Role.SUPERVISOR, "supervisor_id", bad)
+    segments = _segments(grid, data.get("segment_ids", []), bad)
+    valid_to = data.get("valid_to")
+    if valid_to is not None and valid_to < data["valid_from"]:
+        bad.add("valid_to", "结束日期早于开始日期 / valid_to is before valid_from")
+    bad.raise_if_any()
+    card = ResponsibilityCard(
+        card_no=_next_card_no(grid), version=1, inspector=inspector, grid=grid, supervisor=supervisor,
+        segments=segments, duties=data.get("duties", []), frequency_summary=data.get("frequency_summary", ""),
+        valid_from=data["valid_from"], valid_to=valid_to, change_reason=data.get("reason", ""),
+        created_by_id=actor.id if actor else None,
+    )
+    db.session.add(card)
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
+    return card
+
+
+def _latest(card: ResponsibilityCard) -> None:
+    newer = db.session.scalar(select(ResponsibilityCard.id).where(
+        ResponsibilityCard.card_no == card.card_no, ResponsibilityCard.version > card.version))
+    if newer is not None:
+        raise ApiError("conflict", 409, errors={"card": "只能修改最新版本 / only the latest version can change"})
+
+
+def revise_card(actor: User, card_id: int, data: dict) -> ResponsibilityCard:
+    """End the current version the day before ``effective_from`` and start the next one."""
+    card = get_or_404(cards_in_scope(actor), card_id)
+    _latest(card)
+    bad = _Invalid()
+    start: dt.date = data["effective_from"]
+    if start <= card.valid_from:
+        bad.add("effective_from", "生效日期须晚于当前版本的开始日期 / must be after the current version's start")
+    if card.valid_to is not None and start > card.valid_to:
+        bad.add("effective_from", "该卡已在此日期前结束 / the card ended before this date")
+    inspector = card.inspector
+    if "inspector_id" in data:
+        inspector = _user_in_scope(_scope(actor), data["inspector_id"], Role.INSPECTOR, "inspector_id", bad)
+    supervisor = card.supervisor
+    if "supervisor_id" in data:
+        supervisor = _user_in_scope(_scope(actor), data["supervisor_id"], Role.SUPERVISOR, "supervisor_id", bad)
+    segments = card.segments
+    if "segment_ids" in data:
+        segments = _segments(card.grid, data["segment_ids"], bad)
+    bad.raise_if_any()
+    new = ResponsibilityCard(
+        card_no=card.card_no, version=card.version + 1, inspector=inspector, grid=card.grid,
+        supervisor=supervisor, segments=list(segments), duties=data.get("duties", card.duties),
+        frequency_summary=data.get("frequency_summary", card.frequency_summary),
+        valid_from=start, valid_to=card.valid_to, change_reason=data.get("reason", ""), created_by_id=actor.id,
+    )
+    card.valid_to = start - dt.timedelta(days=1)
+    db.session.add(new)
+    db.session.commit()
+    return new
+
+
+def end_card(actor: User, card_id: int, valid_to: dt.date, reason: str) -> ResponsibilityCard:
+    card = get_or_404(cards_in_scope(actor), card_id)
+    _latest(card)
+    if valid_to < card.valid_from:
+        raise ApiError("card.invalid", 422, errors={"valid_to": "结束日期早于开始日期 / valid_to is before valid_from"})
+    card.valid_to = valid_to
+    card.change_reason = reason or card.change_reason
+    db.session.commit()
+    return card

@@ -1,0 +1,99 @@
+"""The ``riverpatrol`` command: serve, db (Flask-Migrate), demo data, imports."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from .errors import ApiError
+
+
+def _create_app(*_args) -> Flask:
+    from . import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False, load_dotenv=False)
+def main() -> None:
+    """RiverPatrol 河巡 server."""
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def serve(host: str, port: int) -> None:
+    """Serve the API (threaded HTTP server)."""
+    from werkzeug.serving import run_simple
+
+    click.echo(f"RiverPatrol serving on http://{host}:{port}  (API: /api/v1/openapi.json)")
+    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
+
+
+def _fail(exc: ApiError) -> None:
+    from .errors import error_body
+
+    click.echo(json.dumps(error_body(exc.code, exc.errors), ensure_ascii=False, indent=2), err=True)
+    sys.exit(1)
+
+
+@main.group("import")
+def import_group() -> None:
+    """Import grids and river segments from GeoJSON (all or nothing)."""
+
+
+@import_group.command("grids")
+@click.argument("path", type=click.File("rb"))
+@click.option("--repair", is_flag=True, help="Fix invalid polygons with make_valid.")
+@with_appcontext
+def import_grids(path, repair: bool) -> None:
+    from .grids.importer import import_grids as run
+
+    try:
+        result = run(json.load(path), actor=None, levels=current_app.config["ORG_LEVELS"], repair=repair)
+    except ApiError as exc:
+        _fail(exc)
+    click.echo(json.dumps(result, ensure_ascii=False))
+
+
+@import_group.command("segments")
+@click.argument("path", type=click.File("rb"))
+@with_appcontext
+def import_segments(path) -> None:
+    from .grids.importer import import_segments as run
+
+    try:
+        result = run(json.load(path), actor=None)
+    except ApiError as exc:
+        _fail(exc)
+    click.echo(json.dumps(result, ensure_ascii=False))
+
+
+@main.group("demo")
+def demo_group() -> None:
+    """The demo county (未央区 in Xi'an, with real rivers)."""
+
+
+@demo_group.command("load")
+@with_appcontext
+def demo_load() -> None:
+    """Load the demo county unless it is there already."""
+    from .demo import load_demo
+
+    created = load_demo()
+    click.echo("demo county loaded / 演示数据已加载" if created else "demo county already present / 演示数据已存在")
+
+
+@demo_group.command("accounts")
+@with_appcontext
+def demo_accounts() -> None:
+    """Print the demo accounts."""
+    from .demo import demo_accounts as accounts
+
+    click.echo("Demo accounts / 演示账号 (password 密码: see below)")
+    for role, phone, name, unit, password in accounts():
+        click.echo(f"  {role:<10} {phone}  {password}  {name}  {unit}")

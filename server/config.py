@@ -1,0 +1,62 @@
+"""Configuration from the environment. The embedded default needs none; production needs secrets."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+SPATIALITE_DEFAULT = "mod_spatialite"
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+class Config:
+    """Read once at app creation. Every value may be overridden by ``create_app(overrides)``."""
+
+    def __init__(self, instance_path: str) -> None:
+        self.ENV_MODE = os.environ.get("RIVERPATROL_ENV", "development")
+        default_db = "sqlite:///" + str(Path(instance_path) / "riverpatrol.sqlite")
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get("RIVERPATROL_DATABASE_URL", default_db)
+        self.SECRET_KEY = os.environ.get("RIVERPATROL_SECRET_KEY")
+        self.PHOTO_DIR = os.environ.get("RIVERPATROL_PHOTO_DIR", str(Path(instance_path) / "photos"))
+        self.SPATIALITE_LIBRARY_PATH = os.environ.get("SPATIALITE_LIBRARY_PATH", SPATIALITE_DEFAULT)
+        self.MAX_CONTENT_LENGTH = _env_int("RIVERPATROL_MAX_BODY_BYTES", 32 * 1024 * 1024)
+        self.ACCESS_TOKEN_SECONDS = _env_int("RIVERPATROL_ACCESS_TOKEN_SECONDS", 15 * 60)
+        # A phone may stay offline for weeks; each use of the refresh token extends it.
+        self.REFRESH_TOKEN_DAYS = _env_int("RIVERPATROL_REFRESH_TOKEN_DAYS", 30)
+        self.LOGIN_MAX_FAILURES_PER_PHONE = _env_int("RIVERPATROL_LOGIN_MAX_FAILURES_PER_PHONE", 5)
+        self.LOGIN_MAX_FAILURES_PER_ADDRESS = _env_int("RIVERPATROL_LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
+        self.LOGIN_WINDOW_SECONDS = _env_int("RIVERPATROL_LOGIN_WINDOW_SECONDS", 15 * 60)
+        self.ORG_LEVELS = tuple(
+            os.environ.get("RIVERPATROL_ORG_LEVELS", "province,city,county,township,village").split(",")
+        )
+        # Argon2 cost; tests lower it (hashing is deliberately slow).
+        self.PASSWORD_HASH_TIME_COST = _env_int("RIVERPATROL_PASSWORD_TIME_COST", 3)
+        self.PASSWORD_HASH_MEMORY_KIB = _env_int("RIVERPATROL_PASSWORD_MEMORY_KIB", 65536)
+        self.SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+        # flask-smorest / OpenAPI
+        self.API_TITLE = "RiverPatrol 河巡 API"
+        self.API_VERSION = "v1"
+        self.OPENAPI_VERSION = "3.0.3"
+        self.OPENAPI_URL_PREFIX = "/api/v1"
+        self.OPENAPI_JSON_PATH = "openapi.json"
+
+    def finalize(self) -> None:
+        """Fill derived values and refuse unsafe production settings."""
+        if not self.SECRET_KEY:
+            if self.ENV_MODE == "production":
+                raise RuntimeError(
+                    "RIVERPATROL_SECRET_KEY must be set in production / 生产环境必须设置 RIVERPATROL_SECRET_KEY"
+                )
+            self.SECRET_KEY = "development-only-not-secret"
+        if len(self.SECRET_KEY) < 32 and self.ENV_MODE == "production":
+            raise RuntimeError("RIVERPATROL_SECRET_KEY must be at least 32 characters")
+        if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
+            import pysqlite3.dbapi2 as sqlite_module  # pyenv's sqlite3 cannot load extensions
+
+            opts = self.SQLALCHEMY_ENGINE_OPTIONS
+            opts.setdefault("module", sqlite_module)
+            opts.setdefault("connect_args", {"timeout": 30})
+        else:
+            self.SQLALCHEMY_ENGINE_OPTIONS.setdefault("pool_pre_ping", True)

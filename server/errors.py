@@ -1,0 +1,97 @@
+"""One error type with stable codes, answered as JSON by one handler that also rolls back."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from shared_models.errors import MESSAGES, message
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "auth.unauthenticated",
+    403: "auth.forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    422: "validation_error",
+    429: "auth.rate_limited",
+}
+
+
+class ApiError(Exception):
+    """An error the client is told about: stable ``code``, HTTP ``status``, optional details."""
+
+    def __init__(self, code: str, status: int = 400, *, errors: list | dict | None = None,
+                 headers: dict | None = None, **extra) -> None:
+        assert code in MESSAGES, code
+        super().__init__(code)
+        self.code = code
+        self.status = status
+        self.errors = errors
+        self.headers = headers or {}
+        self.extra = extra
+
+
+class NotFound(ApiError):
+    def __init__(self) -> None:
+        super().__init__("not_found", 404)
+
+
+class Forbidden(ApiError):
+    def __init__(self) -> None:
+        super().__init__("auth.forbidden", 403)
+
+
+def error_body(code: str, errors=None, **extra) -> dict:
+    zh, en = message(code)
+    body = {"code": code, "message": zh, "message_en": en}
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    return body
+
+
+def init_app(app: Flask) -> None:
+    def _rollback() -> None:
+        try:
+            db.session.rollback()
+        except Exception:  # the connection itself may be what failed
+            log.exception("rollback failed")
+
+    @app.errorhandler(ApiError)
+    def handle_api_error(exc: ApiError):
+        _rollback()
+        resp = jsonify(error_body(exc.code, exc.errors, **exc.extra))
+        resp.status_code = exc.status
+        resp.headers.update(exc.headers)
+        return resp
+
+    @app.errorhandler(HTTPException)
+    def handle_http(exc: HTTPException):
+        _rollback()
+        status = exc.code or 500
+        code = _STATUS_CODES.get(status, "bad_request" if status < 500 else "internal_error")
+        errors = None
+        data = getattr(exc, "data", None)  # flask-smorest / webargs put field errors here
+        if isinstance(data, dict) and data.get("messages"):
+            errors = data["messages"]
+        resp = jsonify(error_body(code, errors))
+        resp.status_code = status
+        if status == 405 and exc.get_response().headers.get("Allow"):
+            resp.headers["Allow"] = exc.get_response().headers["Allow"]
+        return resp
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc: Exception):
+        _rollback()
+        log.exception("unhandled error")
+        resp = jsonify(error_body("internal_error"))
+        resp.status_code = 500
+        return resp

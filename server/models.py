@@ -1,0 +1,4 @@
+"""Every model, imported in one place so Alembic and the app see the whole metadata."""
+from .auth.models import DeviceSession, LoginAttempt, User  # noqa: F401
+from .cards.models import ResponsibilityCard, card_segments  # noqa: F401
+from .grids.models import OrgUnit, River, RiverSegment  # noqa: F401

@@ -1,0 +1,57 @@
+"""Stable error codes with their Chinese and English messages.
+
+The server answers every error as JSON ``{"code", "message", "message_en", ...}``; the
+phone switches on ``code`` (e.g. to decide whether to retry), so codes never change
+meaning once released.
+"""
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "bad_request": ("请求格式不正确", "The request is malformed"),
+    "validation_error": ("提交的数据有误", "The submitted data is invalid"),
+    "auth.unauthenticated": ("请先登录", "Please sign in"),
+    "auth.invalid_credentials": ("手机号或密码错误", "Wrong phone number or password"),
+    "auth.token_expired": ("登录已过期，请重新登录", "The session has expired, please sign in again"),
+    "auth.token_invalid": ("登录凭证无效，请重新登录", "The credential is invalid, please sign in again"),
+    "auth.token_revoked": ("该设备已退出登录", "This device has been signed out"),
+    "auth.account_inactive": ("账号已停用，请联系管理员", "The account is deactivated; contact your administrator"),
+    "auth.rate_limited": ("登录尝试过多，请稍后再试", "Too many sign-in attempts, please try again later"),
+    "auth.forbidden": ("您没有权限进行此操作", "You are not allowed to do this"),
+    "not_found": ("未找到该记录", "Not found"),
+    "method_not_allowed": ("不支持该请求方法", "Method not allowed"),
+    "payload_too_large": ("提交的数据过大", "The request body is too large"),
+    "conflict": ("数据冲突", "Conflict"),
+    "import.invalid": ("导入数据有误，未导入任何内容", "The import has errors; nothing was imported"),
+    "card.invalid": ("责任卡数据有误", "The responsibility card is invalid"),
+    "user.invalid": ("用户数据有误", "The user data is invalid"),
+    "internal_error": ("服务器内部错误，请稍后再试", "Internal server error, please try again later"),
+}
+
+# Reasons attached to individual bad features of an import (field ``reason``).
+IMPORT_REASONS: dict[str, tuple[str, str]] = {
+    "not_feature_collection": ("文件不是 GeoJSON FeatureCollection", "Not a GeoJSON FeatureCollection"),
+    "wrong_crs": ("坐标系不是 WGS84 (EPSG:4326)", "The coordinate system is not WGS84 (EPSG:4326)"),
+    "coordinates_out_of_range": (
+        "坐标超出经纬度范围（可能是投影坐标）",
+        "Coordinates out of longitude/latitude range (projected coordinates?)",
+    ),
+    "missing_field": ("缺少必填属性", "A required property is missing"),
+    "bad_code": ("编码只能包含字母、数字、- 和 _", "Codes may contain only letters, digits, - and _"),
+    "duplicate_code": ("编码在文件中重复", "The code appears more than once in the file"),
+    "code_exists": ("编码已存在", "The code already exists"),
+    "unknown_level": ("未知的网格层级", "Unknown grid level"),
+    "level_order": ("层级必须低于上级网格", "The level must be below the parent's level"),
+    "unknown_parent": ("上级网格不存在或不在您的管辖范围", "The parent grid does not exist or is outside your scope"),
+    "unknown_grid": ("所属网格不存在或不在您的管辖范围", "The grid does not exist or is outside your scope"),
+    "missing_geometry": ("缺少几何图形", "The geometry is missing"),
+    "wrong_geometry_type": ("几何类型不正确", "Wrong geometry type"),
+    "bad_geometry": ("几何图形无法解析", "The geometry cannot be parsed"),
+    "invalid_geometry": ("几何图形无效", "The geometry is invalid"),
+    "empty_geometry": ("几何图形为空", "The geometry is empty"),
+    "too_short": ("河段过短", "The segment is too short"),
+    "river_name_conflict": ("河流编码已用于另一名称", "The river code is already used with another name"),
+}
+
+
+def message(code: str) -> tuple[str, str]:
+    """Chinese and English message for an error code."""
+    return MESSAGES.get(code, MESSAGES["bad_request"])
