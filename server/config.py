@@ -49,7 +49,7 @@ class Config:
                 raise RuntimeError(
                     "RIVERPATROL_SECRET_KEY must be set in production / 生产环境必须设置 RIVERPATROL_SECRET_KEY"
                 )
-            self.SECRET_KEY = "development-only-not-secret"
+            self.SECRET_KEY = "development-only-not-a-secret-do-not-deploy"
         if len(self.SECRET_KEY) < 32 and self.ENV_MODE == "production":
             raise RuntimeError("RIVERPATROL_SECRET_KEY must be at least 32 characters")
         if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):

@@ -1,0 +1,180 @@
+"""Who may see what: every endpoint against every role.
+
+An inspector sees only their own records, a supervisor only their township, an admin
+only their county. Objects outside scope answer 404; endpoints a role may never use, 403.
+A route missing from the matrix fails the suite, so a new endpoint cannot go unchecked.
+"""
+from __future__ import annotations
+
+import pytest
+from flask import current_app
+from sqlalchemy import select
+
+from server.auth.models import User
+from server.auth.users import create_user
+from server.cards.models import ResponsibilityCard
+from server.demo import DEMO_PASSWORD
+from server.extensions import db
+from server.grids.importer import import_grids
+from server.grids.models import OrgUnit
+
+ANON, INSP_A, INSP_B, SUP_OWN, SUP_OTHER, ADMIN, ADMIN_OTHER = (
+    "anon", "insp_a", "insp_b", "sup_own", "sup_other", "admin", "admin_other")
+PHONES = {INSP_A: "13900000101", INSP_B: "13900000102", SUP_OWN: "13900000012", SUP_OTHER: "13900000011",
+          ADMIN: "13900000001", ADMIN_OTHER: "13900000901"}
+# Those who succeed go last, so that a change they make cannot colour another role's answer.
+ORDER = [ANON, INSP_B, SUP_OTHER, ADMIN_OTHER, INSP_A, SUP_OWN, ADMIN]
+EVERYONE = [INSP_A, INSP_B, SUP_OWN, SUP_OTHER, ADMIN, ADMIN_OTHER]
+
+
+def _box(x, y, d=0.002):
+    return {"type": "Polygon", "coordinates": [[[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]]}
+
+
+def _second_county() -> None:
+    """Another county (雁塔区) with its own admin: nothing of 未央区 is theirs."""
+    import_grids({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": _box(108.9, 34.2, 0.05),
+         "properties": {"code": "610113", "name": "雁塔区", "level": "county"}},
+    ]}, actor=None, levels=current_app.config["ORG_LEVELS"])
+    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "610113"))
+    create_user(None, phone=PHONES[ADMIN_OTHER], name="外县管理员", role="admin", org_unit_id=unit.id,
+                password=DEMO_PASSWORD)
+
+
+@pytest.fixture
+def world(api):
+    _second_county()
+    user_a = db.session.scalar(select(User).where(User.phone == PHONES[INSP_A]))
+    user_b = db.session.scalar(select(User).where(User.phone == PHONES[INSP_B]))
+    card_a = db.session.scalar(select(ResponsibilityCard).where(ResponsibilityCard.inspector_id == user_a.id))
+    assert card_a.segments, "the demo's first inspector must have segments"
+    session_a = api.login(PHONES[INSP_A], device="matrix")["session_id"]
+    township = card_a.grid.parent
+    return {
+        "api": api, "user_a": user_a.id, "user_b": user_b.id, "card_a": card_a.id, "grid_a": card_a.grid_id,
+        "seg_a": card_a.segments[0].id, "session_a": session_a,
+        "township_code": township.code, "grid_a_code": card_a.grid.code,
+    }
+
+
+def scoped(ok: int = 200) -> dict:
+    """An object of inspector A's: A, A's supervisor and A's admin see it; everyone else 404."""
+    return {ANON: 401, INSP_A: ok, INSP_B: 404, SUP_OWN: ok, SUP_OTHER: 404, ADMIN: ok, ADMIN_OTHER: 404}
+
+
+def everyone(ok: int = 200) -> dict:
+    return {ANON: 401, **{r: ok for r in EVERYONE}}
+
+
+def admin_only(ok: int, other: int = 404) -> dict:
+    return {ANON: 401, INSP_A: 403, INSP_B: 403, SUP_OWN: 403, SUP_OTHER: 403, ADMIN: ok, ADMIN_OTHER: other}
+
+
+PUBLIC = {ANON: None}
+
+# (method, rule as in the URL map, path builder, json body builder, expected status by role)
+MATRIX = [
+    ("GET", "/api/v1/health", lambda w: "/api/v1/health", None, PUBLIC),
+    ("GET", "/api/v1/openapi.json", lambda w: "/api/v1/openapi.json", None, PUBLIC),
+    ("POST", "/api/v1/auth/login", lambda w: "/api/v1/auth/login", None, PUBLIC),
+    ("POST", "/api/v1/auth/refresh", lambda w: "/api/v1/auth/refresh", None, PUBLIC),
+    ("POST", "/api/v1/auth/logout", lambda w: "/api/v1/auth/logout", None, everyone(204)),
+    ("GET", "/api/v1/me", lambda w: "/api/v1/me", None, everyone()),
+    ("GET", "/api/v1/me/cards", lambda w: "/api/v1/me/cards", None, everyone()),
+    ("GET", "/api/v1/me/sessions", lambda w: "/api/v1/me/sessions", None, everyone()),
+    ("DELETE", "/api/v1/me/sessions/<string:session_id>", lambda w: f"/api/v1/me/sessions/{w['session_a']}", None,
+     {ANON: 401, INSP_A: 204, INSP_B: 404, SUP_OWN: 404, SUP_OTHER: 404, ADMIN: 404, ADMIN_OTHER: 404}),
+    ("GET", "/api/v1/users", lambda w: "/api/v1/users", None,
+     {ANON: 401, INSP_A: 403, INSP_B: 403, SUP_OWN: 200, SUP_OTHER: 200, ADMIN: 200, ADMIN_OTHER: 200}),
+    ("GET", "/api/v1/users/<int:user_id>", lambda w: f"/api/v1/users/{w['user_a']}", None, scoped()),
+    ("POST", "/api/v1/users", lambda w: "/api/v1/users",
+     lambda w: {"phone": "13911112222", "name": "新巡查员", "role": "inspector", "org_unit_id": w["grid_a"],
+                "password": "long-enough-1"}, admin_only(201, other=422)),
+    ("POST", "/api/v1/users/<int:user_id>/revoke-sessions",
+     lambda w: f"/api/v1/users/{w['user_a']}/revoke-sessions", None, admin_only(200)),
+    ("GET", "/api/v1/grids", lambda w: "/api/v1/grids", None, everyone()),
+    ("GET", "/api/v1/grids/<int:grid_id>", lambda w: f"/api/v1/grids/{w['grid_a']}", None, scoped()),
+    ("POST", "/api/v1/grids/import", lambda w: "/api/v1/grids/import",
+     lambda w: {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": _box(108.88, 34.33), "properties": {
+         "code": "610112010901", "name": "新村", "level": "village", "parent_code": w["township_code"]}}]},
+     admin_only(201, other=422)),
+    ("GET", "/api/v1/segments", lambda w: "/api/v1/segments", None, everyone()),
+    ("GET", "/api/v1/segments/<int:segment_id>", lambda w: f"/api/v1/segments/{w['seg_a']}", None, scoped()),
+    ("POST", "/api/v1/segments/import", lambda w: "/api/v1/segments/import",
+     lambda w: {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {
+         "code": "S-NEW-1", "river_code": "R-NEW", "river_name": "新渠", "grid_code": w["grid_a_code"]},
+         "geometry": {"type": "LineString", "coordinates": [[108.89, 34.32], [108.891, 34.321]]}}]},
+     admin_only(201, other=422)),
+    ("GET", "/api/v1/cards", lambda w: "/api/v1/cards", None, everyone()),
+    ("GET", "/api/v1/cards/<int:card_id>", lambda w: f"/api/v1/cards/{w['card_a']}", None, scoped()),
+    ("POST", "/api/v1/cards", lambda w: "/api/v1/cards",
+     lambda w: {"inspector_id": w["user_a"], "grid_id": w["grid_a"], "segment_ids": [w["seg_a"]],
+                "valid_from": "2026-12-01"}, admin_only(201, other=422)),
+    ("POST", "/api/v1/cards/<int:card_id>/revisions", lambda w: f"/api/v1/cards/{w['card_a']}/revisions",
+     lambda w: {"effective_from": "2026-12-01", "inspector_id": w["user_b"], "reason": "交接"}, admin_only(201)),
+    ("POST", "/api/v1/cards/<int:card_id>/end", lambda w: f"/api/v1/cards/{w['card_a']}/end",
+     lambda w: {"valid_to": "2026-12-31", "reason": "离职"}, admin_only(200)),
+]
+
+
+def test_every_api_route_is_in_the_matrix(engine_name, demo_app):
+    routes = {(m, r.rule) for r in demo_app.url_map.iter_rules() if r.rule.startswith("/api/v1")
+              for m in r.methods - {"HEAD", "OPTIONS"}}
+    listed = {(m, rule) for m, rule, *_ in MATRIX}
+    assert routes - listed == set(), "routes without an authorization rule"
+    assert listed - routes == set(), "matrix rows for routes that do not exist"
+
+
+@pytest.mark.parametrize("method,rule,path,body,expected", [
+    pytest.param(*row, id=f"{row[0]} {row[1]}") for row in MATRIX if row[4] is not PUBLIC])
+def test_authorization_matrix(engine_name, world, method, rule, path, body, expected):
+    api = world["api"]
+    seen = {}
+    for role in ORDER:
+        token = api.token(PHONES[role]) if role != ANON else None
+        r = api.request(method, path(world), token=token, json=body(world) if body else None)
+        seen[role] = r.status_code
+        if r.status_code >= 400:
+            assert r.json()["code"], r.text
+    assert seen == expected
+
+
+def test_public_routes_need_no_token(engine_name, api):
+    assert api.get("/api/v1/health").status_code == 200
+    assert api.get("/api/v1/openapi.json").status_code == 200
+    assert api.post("/api/v1/auth/login", json={"phone": PHONES[INSP_A], "password": DEMO_PASSWORD}).status_code == 200
+    r = api.post("/api/v1/auth/refresh", json={"refresh_token": "not-a-token"})
+    assert r.status_code == 401 and r.json()["code"] == "auth.token_invalid"
+
+
+def _ids(api, role, path):
+    return {x["id"] for x in api.get(path, token=api.token(PHONES[role])).json()}
+
+
+def test_lists_show_only_what_is_in_scope(engine_name, world):
+    api = world["api"]
+    # cards: an inspector only their own; a supervisor their township; an admin the county
+    own = _ids(api, INSP_A, "/api/v1/cards")
+    assert own == {world["card_a"]}
+    township = _ids(api, SUP_OWN, "/api/v1/cards")
+    other_township = _ids(api, SUP_OTHER, "/api/v1/cards")
+    county = _ids(api, ADMIN, "/api/v1/cards")
+    assert own < township < county
+    assert township.isdisjoint(other_township) and other_township < county
+    assert _ids(api, ADMIN_OTHER, "/api/v1/cards") == set()
+    # grids and segments the same way
+    assert _ids(api, INSP_A, "/api/v1/grids") == {world["grid_a"]}
+    assert world["grid_a"] in _ids(api, SUP_OWN, "/api/v1/grids")
+    assert world["grid_a"] not in _ids(api, SUP_OTHER, "/api/v1/grids")
+    assert _ids(api, ADMIN_OTHER, "/api/v1/grids") and world["grid_a"] not in _ids(api, ADMIN_OTHER, "/api/v1/grids")
+    segs_a = _ids(api, INSP_A, "/api/v1/segments")
+    assert world["seg_a"] in segs_a and segs_a < _ids(api, SUP_OWN, "/api/v1/segments")
+    assert segs_a.isdisjoint(_ids(api, SUP_OTHER, "/api/v1/segments"))
+    # people
+    users_own = _ids(api, SUP_OWN, "/api/v1/users")
+    assert world["user_a"] in users_own and world["user_a"] not in _ids(api, SUP_OTHER, "/api/v1/users")
+    assert world["user_a"] not in _ids(api, ADMIN_OTHER, "/api/v1/users")
+    # a filter cannot reach outside the scope either
+    r = api.get(f"/api/v1/cards?inspector_id={world['user_a']}", token=api.token(PHONES[INSP_B]))
+    assert r.json() == []
