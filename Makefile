@@ -14,6 +14,7 @@ run:
 
 test:
 	bash scripts/bootstrap.sh test
+	$(VENV)/ruff check server shared_models tests migrations
 	$(VENV)/python -m pytest $(PYTEST_ARGS)
 
 lint:

@@ -4,13 +4,13 @@ from __future__ import annotations
 import os
 
 from flask import Flask
+from flask_smorest import Api as SmorestApi
 
 from . import errors
 from .config import Config
 from .db import attach_engine_events, prepare_engine_config
-from flask_smorest import Api as SmorestApi
-
 from .extensions import db, migrate
+
 
 class Api(SmorestApi):
     """flask-smorest with our error body documented as the default error."""

@@ -70,7 +70,8 @@ def test_expired_or_forged_access_token_is_refused(engine_name, api, demo_app):
     expired = jwt.encode(claims, demo_app.config["SECRET_KEY"], algorithm="HS256")
     r = api.get("/api/v1/me", token=expired)
     assert r.status_code == 401 and r.json()["code"] == "auth.token_expired"
-    forged = jwt.encode({**claims, "exp": claims["exp"] + 3600, "sub": "1"}, "a-guessed-secret-that-is-long-enough-for-hs256", algorithm="HS256")
+    guessed = "a-guessed-secret-that-is-long-enough-for-hs256"
+    forged = jwt.encode({**claims, "exp": claims["exp"] + 3600, "sub": "1"}, guessed, algorithm="HS256")
     r = api.get("/api/v1/me", token=forged)
     assert r.status_code == 401 and r.json()["code"] == "auth.token_invalid"
     r = api.get("/api/v1/me", token=body["refresh_token"])  # a refresh token is no access token

@@ -9,8 +9,7 @@ from ..extensions import db
 from ..security import BEARER, current_user, get_or_404, login_required
 from . import service, users
 from .models import DeviceSession, User
-from .schemas import (LoginSchema, RefreshSchema, SessionSchema, TokensSchema, UserCreateSchema, UserListArgs,
-                      UserSchema)
+from .schemas import LoginSchema, RefreshSchema, SessionSchema, TokensSchema, UserCreateSchema, UserListArgs, UserSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="登录与用户 Sign-in and users")
 

@@ -50,7 +50,8 @@ class SessionSchema(Schema):
 
 
 class UserCreateSchema(Schema):
-    phone = fields.String(required=True, validate=validate.Regexp(r"^1\d{10}$", error="手机号应为11位 / 11-digit mobile"))
+    phone = fields.String(required=True,
+                          validate=validate.Regexp(r"^1\d{10}$", error="手机号应为11位 / 11-digit mobile"))
     name = fields.String(required=True, validate=validate.Length(min=1, max=50))
     role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
     org_unit_id = fields.Integer(required=True)

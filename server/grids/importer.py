@@ -250,10 +250,9 @@ def import_segments(fc, *, actor: User | None, commit: bool = True) -> dict:
         if r["grid_code"] and r["grid_code"] not in grids:
             problems.add(r["index"], r["code"], "grid_code", "unknown_grid", detail=r["grid_code"])
         rc, rn = r["river_code"], r["river_name"]
-        if rc and rn:
-            if names.setdefault(rc, rn) != rn:
-                problems.add(r["index"], r["code"], "river_name", "river_name_conflict",
-                             detail=f"{rc}: {names[rc]} / {rn}")
+        if rc and rn and names.setdefault(rc, rn) != rn:
+            problems.add(r["index"], r["code"], "river_name", "river_name_conflict",
+                         detail=f"{rc}: {names[rc]} / {rn}")
     problems.raise_if_any()
 
     created = 0

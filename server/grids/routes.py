@@ -1,7 +1,6 @@
 from flask import current_app
 from flask_smorest import Blueprint
 
-
 from shared_models.enums import Role
 
 from ..extensions import db
@@ -9,8 +8,7 @@ from ..schemas import FeatureCollectionSchema, ImportResultSchema
 from ..security import BEARER, current_user, get_or_404, login_required, org_units_in_scope
 from . import importer, service
 from .models import OrgUnit
-from .schemas import (ImportArgs, OrgUnitDetailSchema, OrgUnitSchema, SegmentListArgs, SegmentSchema,
-                      GridListArgs)
+from .schemas import GridListArgs, ImportArgs, OrgUnitDetailSchema, OrgUnitSchema, SegmentListArgs, SegmentSchema
 
 blp = Blueprint("grids", __name__, url_prefix="/api/v1", description="网格与河段 Grids and river segments")
 
