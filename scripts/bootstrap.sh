@@ -31,7 +31,9 @@ fi
 stamp=.venv/.riverpatrol-installed
 if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ] || [ "$(cat "$stamp")" != "$extras" ]; then
   echo "bootstrap: installing python packages ($extras)"
-  .venv/bin/pip install -q --upgrade pip >/dev/null
-  .venv/bin/pip install -q -e ".[$extras]"
+  # this machine's pip.conf names local mirrors that may be absent: drop those warnings only
+  quiet() { "$@" 2> >(grep -v "^WARNING: Location '" >&2); }
+  quiet .venv/bin/pip install -q --upgrade pip >/dev/null
+  quiet .venv/bin/pip install -q -e ".[$extras]"
   echo "$extras" > "$stamp"
 fi

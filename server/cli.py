@@ -94,6 +94,6 @@ def demo_accounts() -> None:
     """Print the demo accounts."""
     from .demo import demo_accounts as accounts
 
-    click.echo("Demo accounts / 演示账号 (password 密码: see below)")
+    click.echo("演示账号 Demo accounts (角色 role, 手机号 phone, 密码 password, 姓名 name, 网格 grid):")
     for role, phone, name, unit, password in accounts():
         click.echo(f"  {role:<10} {phone}  {password}  {name}  {unit}")
