@@ -41,6 +41,14 @@ def _fail(exc: ApiError) -> None:
     sys.exit(1)
 
 
+def _read_json(fh) -> object:
+    try:
+        return json.load(fh)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        click.echo(f"文件不是有效的 JSON / the file is not valid JSON: {exc}", err=True)
+        sys.exit(1)
+
+
 @main.group("import")
 def import_group() -> None:
     """Import grids and river segments from GeoJSON (all or nothing)."""
@@ -54,7 +62,7 @@ def import_grids(path, repair: bool) -> None:
     from .grids.importer import import_grids as run
 
     try:
-        result = run(json.load(path), actor=None, levels=current_app.config["ORG_LEVELS"], repair=repair)
+        result = run(_read_json(path), actor=None, levels=current_app.config["ORG_LEVELS"], repair=repair)
     except ApiError as exc:
         _fail(exc)
     click.echo(json.dumps(result, ensure_ascii=False))
@@ -67,7 +75,7 @@ def import_segments(path) -> None:
     from .grids.importer import import_segments as run
 
     try:
-        result = run(json.load(path), actor=None)
+        result = run(_read_json(path), actor=None)
     except ApiError as exc:
         _fail(exc)
     click.echo(json.dumps(result, ensure_ascii=False))

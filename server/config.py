@@ -21,6 +21,12 @@ class Config:
         self.SECRET_KEY = os.environ.get("RIVERPATROL_SECRET_KEY")
         self.PHOTO_DIR = os.environ.get("RIVERPATROL_PHOTO_DIR", str(Path(instance_path) / "photos"))
         self.SPATIALITE_LIBRARY_PATH = os.environ.get("SPATIALITE_LIBRARY_PATH", SPATIALITE_DEFAULT)
+        self.PHOTO_MAX_BYTES = _env_int("RIVERPATROL_PHOTO_MAX_BYTES", 20 * 1024 * 1024)
+        self.PHOTO_CHUNK_MAX_BYTES = 256 * 1024
+        # Phones shrink photos to 1600 px before queuing; 25 MP is far below Pillow's ~89 MP default.
+        self.PHOTO_MAX_PIXELS = _env_int("RIVERPATROL_PHOTO_MAX_PIXELS", 25_000_000)
+        self.PHOTO_LONG_EDGE = 1600
+        self.PHOTO_THUMB_EDGE = 320
         self.MAX_CONTENT_LENGTH = _env_int("RIVERPATROL_MAX_BODY_BYTES", 32 * 1024 * 1024)
         self.ACCESS_TOKEN_SECONDS = _env_int("RIVERPATROL_ACCESS_TOKEN_SECONDS", 15 * 60)
         # A phone may stay offline for weeks; each use of the refresh token extends it.

@@ -23,6 +23,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.invalid": ("导入数据有误，未导入任何内容", "The import has errors; nothing was imported"),
     "card.invalid": ("责任卡数据有误", "The responsibility card is invalid"),
     "user.invalid": ("用户数据有误", "The user data is invalid"),
+    "photo.conflict": ("该照片编号已用于另一张照片", "This photo id is already used for another photo"),
+    "photo.offset_mismatch": ("上传位置不一致，请从服务器记录的位置继续", "Offset mismatch; resume from the server's offset"),
+    "photo.chunk_too_large": ("分块过大", "The chunk is too large"),
+    "photo.too_large": ("照片文件过大", "The photo file is too large"),
+    "photo.checksum_mismatch": ("照片校验失败，请重新上传", "The photo's checksum does not match; upload it again"),
+    "photo.invalid_image": ("文件不是有效的照片", "The file is not a valid image"),
+    "photo.unsupported_format": ("仅支持 JPEG 和 PNG 照片", "Only JPEG and PNG photos are accepted"),
+    "photo.too_many_pixels": ("照片像素过多", "The photo has too many pixels"),
+    "photo.not_complete": ("照片尚未上传完成", "The photo upload is not complete"),
     "internal_error": ("服务器内部错误，请稍后再试", "Internal server error, please try again later"),
 }
 

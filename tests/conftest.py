@@ -153,8 +153,8 @@ def fresh_db(engine_name, databases):
         databases(engine_name).drop(url)
 
 
-def _app(url: str):
-    app = make_app(url)
+def _app(url: str, photo_dir: Path):
+    app = make_app(url, PHOTO_DIR=str(photo_dir))
     ctx = app.app_context()
     ctx.push()
     yield app
@@ -164,15 +164,15 @@ def _app(url: str):
 
 
 @pytest.fixture
-def app(fresh_db):
+def app(fresh_db, tmp_path):
     """An app on an empty, migrated database; its context is pushed for direct queries."""
-    yield from _app(fresh_db(demo=False))
+    yield from _app(fresh_db(demo=False), tmp_path / "photos")
 
 
 @pytest.fixture
-def demo_app(fresh_db):
+def demo_app(fresh_db, tmp_path):
     """An app on a database holding the demo county."""
-    yield from _app(fresh_db(demo=True))
+    yield from _app(fresh_db(demo=True), tmp_path / "photos")
 
 
 class Client:

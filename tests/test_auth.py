@@ -89,6 +89,16 @@ def test_logout_revokes_this_device_only(engine_name, api):
     assert api.get("/api/v1/me", token=phone_b["access_token"]).status_code == 200
 
 
+def test_signing_in_again_on_the_same_device_replaces_its_session(engine_name, api):
+    first = api.login(INSPECTOR, device="phone-1")
+    second = api.login(INSPECTOR, device="phone-1")
+    r = api.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert r.status_code == 401 and r.json()["code"] == "auth.token_revoked"
+    assert api.post("/api/v1/auth/refresh", json={"refresh_token": second["refresh_token"]}).status_code == 200
+    sessions = api.get("/api/v1/me/sessions", token=second["access_token"]).json()
+    assert [s["device_id"] for s in sessions] == ["phone-1"]
+
+
 def test_user_lists_and_revokes_one_of_their_devices(engine_name, api):
     lost = api.login(INSPECTOR, device="lost-phone")
     kept = api.login(INSPECTOR, device="new-phone")

@@ -6,6 +6,8 @@ A route missing from the matrix fails the suite, so a new endpoint cannot go unc
 """
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from flask import current_app
 from sqlalchemy import select
@@ -17,6 +19,8 @@ from server.demo import DEMO_PASSWORD
 from server.extensions import db
 from server.grids.importer import import_grids
 from server.grids.models import OrgUnit
+
+from .photos import jpeg_with_exif, start, upload
 
 ANON, INSP_A, INSP_B, SUP_OWN, SUP_OTHER, ADMIN, ADMIN_OTHER = (
     "anon", "insp_a", "insp_b", "sup_own", "sup_other", "admin", "admin_other")
@@ -50,10 +54,14 @@ def world(api):
     card_a = db.session.scalar(select(ResponsibilityCard).where(ResponsibilityCard.inspector_id == user_a.id))
     assert card_a.segments, "the demo's first inspector must have segments"
     session_a = api.login(PHONES[INSP_A], device="matrix")["session_id"]
+    photo_bytes = jpeg_with_exif(size=(400, 300))
+    photo_a = upload(api, api.token(PHONES[INSP_A]), photo_bytes)["uuid"]
+    photo_partial, _ = start(api, api.token(PHONES[INSP_A]), photo_bytes)
     township = card_a.grid.parent
     return {
         "api": api, "user_a": user_a.id, "user_b": user_b.id, "card_a": card_a.id, "grid_a": card_a.grid_id,
         "seg_a": card_a.segments[0].id, "session_a": session_a,
+        "photo_a": photo_a, "photo_partial": photo_partial, "photo_bytes": photo_bytes,
         "township_code": township.code, "grid_a_code": card_a.grid.code,
     }
 
@@ -73,7 +81,16 @@ def admin_only(ok: int, other: int = 404) -> dict:
 
 PUBLIC = {ANON: None}
 
-# (method, rule as in the URL map, path builder, json body builder, expected status by role)
+def J(build):  # noqa: N802
+    """A JSON body builder as request arguments."""
+    return lambda w: {"json": build(w)}
+
+
+def _chunk(w):
+    return {"data": w["photo_bytes"][:100], "headers": {"Upload-Offset": "0"}}
+
+
+# (method, rule as in the URL map, path builder, request-arguments builder, expected status by role)
 MATRIX = [
     ("GET", "/api/v1/health", lambda w: "/api/v1/health", None, PUBLIC),
     ("GET", "/api/v1/openapi.json", lambda w: "/api/v1/openapi.json", None, PUBLIC),
@@ -89,33 +106,42 @@ MATRIX = [
      {ANON: 401, INSP_A: 403, INSP_B: 403, SUP_OWN: 200, SUP_OTHER: 200, ADMIN: 200, ADMIN_OTHER: 200}),
     ("GET", "/api/v1/users/<int:user_id>", lambda w: f"/api/v1/users/{w['user_a']}", None, scoped()),
     ("POST", "/api/v1/users", lambda w: "/api/v1/users",
-     lambda w: {"phone": "13911112222", "name": "新巡查员", "role": "inspector", "org_unit_id": w["grid_a"],
-                "password": "long-enough-1"}, admin_only(201, other=422)),
+     J(lambda w: {"phone": "13911112222", "name": "新巡查员", "role": "inspector", "org_unit_id": w["grid_a"],
+                  "password": "long-enough-1"}), admin_only(201, other=422)),
     ("POST", "/api/v1/users/<int:user_id>/revoke-sessions",
      lambda w: f"/api/v1/users/{w['user_a']}/revoke-sessions", None, admin_only(200)),
     ("GET", "/api/v1/grids", lambda w: "/api/v1/grids", None, everyone()),
     ("GET", "/api/v1/grids/<int:grid_id>", lambda w: f"/api/v1/grids/{w['grid_a']}", None, scoped()),
     ("POST", "/api/v1/grids/import", lambda w: "/api/v1/grids/import",
-     lambda w: {"type": "FeatureCollection", "features": [{
+     J(lambda w: {"type": "FeatureCollection", "features": [{
          "type": "Feature", "geometry": _box(108.88, 34.33), "properties": {
-             "code": "610112010901", "name": "新村", "level": "village", "parent_code": w["township_code"]}}]},
+             "code": "610112010901", "name": "新村", "level": "village", "parent_code": w["township_code"]}}]}),
      admin_only(201, other=422)),
     ("GET", "/api/v1/segments", lambda w: "/api/v1/segments", None, everyone()),
     ("GET", "/api/v1/segments/<int:segment_id>", lambda w: f"/api/v1/segments/{w['seg_a']}", None, scoped()),
     ("POST", "/api/v1/segments/import", lambda w: "/api/v1/segments/import",
-     lambda w: {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {
+     J(lambda w: {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {
          "code": "S-NEW-1", "river_code": "R-NEW", "river_name": "新渠", "grid_code": w["grid_a_code"]},
-         "geometry": {"type": "LineString", "coordinates": [[108.89, 34.32], [108.891, 34.321]]}}]},
+         "geometry": {"type": "LineString", "coordinates": [[108.89, 34.32], [108.891, 34.321]]}}]}),
      admin_only(201, other=422)),
     ("GET", "/api/v1/cards", lambda w: "/api/v1/cards", None, everyone()),
     ("GET", "/api/v1/cards/<int:card_id>", lambda w: f"/api/v1/cards/{w['card_a']}", None, scoped()),
     ("POST", "/api/v1/cards", lambda w: "/api/v1/cards",
-     lambda w: {"inspector_id": w["user_a"], "grid_id": w["grid_a"], "segment_ids": [w["seg_a"]],
-                "valid_from": "2026-12-01"}, admin_only(201, other=422)),
+     J(lambda w: {"inspector_id": w["user_a"], "grid_id": w["grid_a"], "segment_ids": [w["seg_a"]],
+                  "valid_from": "2026-12-01"}), admin_only(201, other=422)),
     ("POST", "/api/v1/cards/<int:card_id>/revisions", lambda w: f"/api/v1/cards/{w['card_a']}/revisions",
-     lambda w: {"effective_from": "2026-12-01", "inspector_id": w["user_b"], "reason": "交接"}, admin_only(201)),
+     J(lambda w: {"effective_from": "2026-12-01", "inspector_id": w["user_b"], "reason": "交接"}), admin_only(201)),
     ("POST", "/api/v1/cards/<int:card_id>/end", lambda w: f"/api/v1/cards/{w['card_a']}/end",
-     lambda w: {"valid_to": "2026-12-31", "reason": "离职"}, admin_only(200)),
+     J(lambda w: {"valid_to": "2026-12-31", "reason": "离职"}), admin_only(200)),
+    ("POST", "/api/v1/photos", lambda w: "/api/v1/photos",
+     J(lambda w: {"uuid": str(uuid.uuid4()), "size": 10, "sha256": "a" * 64}), everyone(201)),
+    ("PATCH", "/api/v1/photos/<uuid:photo_uuid>", lambda w: f"/api/v1/photos/{w['photo_partial']}", _chunk,
+     {ANON: 401, INSP_A: 200, INSP_B: 404, SUP_OWN: 404, SUP_OTHER: 404, ADMIN: 404, ADMIN_OTHER: 404}),
+    ("GET", "/api/v1/photos/<uuid:photo_uuid>", lambda w: f"/api/v1/photos/{w['photo_a']}", None, scoped()),
+    ("GET", "/api/v1/photos/<uuid:photo_uuid>/image", lambda w: f"/api/v1/photos/{w['photo_a']}/image", None,
+     scoped()),
+    ("GET", "/api/v1/photos/<uuid:photo_uuid>/thumbnail", lambda w: f"/api/v1/photos/{w['photo_a']}/thumbnail",
+     None, scoped()),
 ]
 
 
@@ -134,7 +160,7 @@ def test_authorization_matrix(engine_name, world, method, rule, path, body, expe
     seen = {}
     for role in ORDER:
         token = api.token(PHONES[role]) if role != ANON else None
-        r = api.request(method, path(world), token=token, json=body(world) if body else None)
+        r = api.request(method, path(world), token=token, **(body(world) if body else {}))
         seen[role] = r.status_code
         if r.status_code >= 400:
             assert r.json()["code"], r.text

@@ -80,6 +80,12 @@ def login(phone: str, password: str, device_id: str, device_name: str, address: 
         raise ApiError("auth.invalid_credentials", 401)
     if not user.active:
         raise ApiError("auth.account_inactive", 403)
+    now = utcnow()
+    # Signing in again on the same device (e.g. after reinstalling the app) replaces its old session.
+    for old in db.session.scalars(select(DeviceSession).where(
+            DeviceSession.user_id == user.id, DeviceSession.device_id == device_id,
+            DeviceSession.revoked_at.is_(None))):
+        old.revoked_at = now
     refresh = secrets.token_urlsafe(32)
     session = DeviceSession(
         id=str(uuid.uuid4()),
@@ -87,7 +93,7 @@ def login(phone: str, password: str, device_id: str, device_name: str, address: 
         device_id=device_id,
         device_name=device_name,
         refresh_hash=_sha256(refresh),
-        expires_at=utcnow() + dt.timedelta(days=current_app.config["REFRESH_TOKEN_DAYS"]),
+        expires_at=now + dt.timedelta(days=current_app.config["REFRESH_TOKEN_DAYS"]),
     )
     db.session.add(session)
     db.session.commit()

@@ -1,0 +1,93 @@
+"""Checking and re-encoding photos with Pillow; reading EXIF time and place."""
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+
+from shared_models.periods import LOCAL_TZ
+
+from ..errors import ApiError
+
+ACCEPTED = {"JPEG", "PNG"}
+
+
+@dataclass
+class Processed:
+    width: int
+    height: int
+    original_format: str
+    taken_at: dt.datetime | None
+    lon: float | None
+    lat: float | None
+
+
+def _taken_at(exif: Image.Exif) -> dt.datetime | None:
+    ifd = exif.get_ifd(ExifTags.IFD.Exif)
+    raw = ifd.get(ExifTags.Base.DateTimeOriginal) or exif.get(ExifTags.Base.DateTime)
+    if not raw:
+        return None
+    try:
+        local = dt.datetime.strptime(str(raw).strip("\x00 "), "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+    offset = ifd.get(ExifTags.Base.OffsetTimeOriginal)
+    try:
+        tz = dt.datetime.strptime(str(offset).strip("\x00 "), "%z").tzinfo if offset else LOCAL_TZ
+    except ValueError:
+        tz = LOCAL_TZ  # cameras without an offset record local time; our phones are in China
+    return local.replace(tzinfo=tz).astimezone(dt.UTC)
+
+
+def _degrees(value, ref) -> float | None:
+    try:
+        d, m, s = (float(x) for x in value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    deg = d + m / 60 + s / 3600
+    return -deg if str(ref).upper() in ("S", "W") else deg
+
+
+def _place(exif: Image.Exif) -> tuple[float | None, float | None]:
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    if not gps:
+        return None, None
+    lat = _degrees(gps.get(ExifTags.GPS.GPSLatitude), gps.get(ExifTags.GPS.GPSLatitudeRef, "N"))
+    lon = _degrees(gps.get(ExifTags.GPS.GPSLongitude), gps.get(ExifTags.GPS.GPSLongitudeRef, "E"))
+    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None, None
+    return lon, lat
+
+
+def process(src: Path, full: Path, thumb: Path, *, max_pixels: int, long_edge: int, thumb_edge: int) -> Processed:
+    """Check ``src`` is a sane JPEG or PNG, then write the re-encoded photo and its thumbnail."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(src) as img:
+                if img.format not in ACCEPTED:
+                    raise ApiError("photo.unsupported_format", 422, detail=img.format)
+                # the header alone tells the size: refuse before decoding a single pixel
+                if img.width * img.height > max_pixels:
+                    raise ApiError("photo.too_many_pixels", 422, detail=f"{img.width}x{img.height}")
+                fmt = img.format
+                exif = img.getexif()
+                taken_at = _taken_at(exif)
+                lon, lat = _place(exif)
+                img.load()
+                upright = ImageOps.exif_transpose(img).convert("RGB")
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ApiError("photo.too_many_pixels", 422) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ApiError("photo.invalid_image", 422, detail=str(exc)[:200]) from None
+    width, height = upright.size
+    full.parent.mkdir(parents=True, exist_ok=True)
+    thumb.parent.mkdir(parents=True, exist_ok=True)
+    upright.thumbnail((long_edge, long_edge), Image.Resampling.LANCZOS)
+    upright.save(full, "JPEG", quality=85, optimize=True)
+    upright.thumbnail((thumb_edge, thumb_edge), Image.Resampling.LANCZOS)
+    upright.save(thumb, "JPEG", quality=80)
+    return Processed(width, height, fmt, taken_at, lon, lat)

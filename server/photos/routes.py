@@ -1,0 +1,77 @@
+from flask import request, send_file
+from flask_smorest import Blueprint
+
+from ..errors import ApiError
+from ..security import BEARER, current_user, login_required
+from . import service
+from .schemas import PhotoCreateSchema, PhotoSchema
+
+blp = Blueprint("photos", __name__, url_prefix="/api/v1", description="照片（断点续传） Photos, resumable")
+
+CHUNK_DOC = {
+    "requestBody": {"required": True, "content": {"application/offset+octet-stream": {
+        "schema": {"type": "string", "format": "binary"}}}},
+    "parameters": [{"in": "header", "name": "Upload-Offset", "required": True, "schema": {"type": "integer"}}],
+}
+
+
+def _with_offset(photo, status=200):
+    return photo, status, {"Upload-Offset": str(photo.received), "Upload-Length": str(photo.size)}
+
+
+@blp.post("/photos")
+@blp.arguments(PhotoCreateSchema)
+@blp.response(201, PhotoSchema)
+@blp.doc(security=BEARER)
+@login_required()
+def create_photo(data):
+    """开始上传照片 Start (or look up) an upload: size and SHA-256 of the whole file"""
+    photo, created = service.create(current_user(), data)
+    return _with_offset(photo, 201 if created else 200)
+
+
+@blp.patch("/photos/<uuid:photo_uuid>")
+@blp.response(200, PhotoSchema)
+@blp.doc(security=BEARER, **CHUNK_DOC)
+@login_required()
+def append_chunk(photo_uuid):
+    """上传分块 Send the bytes at Upload-Offset (at most 256 KB)"""
+    try:
+        offset = int(request.headers["Upload-Offset"])
+        if offset < 0:
+            raise ValueError
+    except (KeyError, ValueError):
+        raise ApiError("bad_request", 400, errors={"Upload-Offset": "required, a whole number >= 0"}) from None
+    return _with_offset(service.append(current_user(), str(photo_uuid), offset, request.get_data()))
+
+
+@blp.get("/photos/<uuid:photo_uuid>")
+@blp.response(200, PhotoSchema)
+@blp.doc(security=BEARER)
+@login_required()
+def get_photo(photo_uuid):
+    """照片状态 How much has arrived (Upload-Offset), and EXIF time and place when complete"""
+    return _with_offset(service.visible_photo(current_user(), str(photo_uuid)))
+
+
+def _send(photo_uuid, path_of):
+    photo = service.visible_photo(current_user(), str(photo_uuid))
+    if photo.status != "complete":
+        raise ApiError("photo.not_complete", 409)
+    return send_file(path_of(photo.uuid), mimetype="image/jpeg", max_age=86400)
+
+
+@blp.get("/photos/<uuid:photo_uuid>/image")
+@blp.doc(security=BEARER, responses={"200": {"content": {"image/jpeg": {}}}})
+@login_required()
+def photo_image(photo_uuid):
+    """照片 The photo, re-encoded, at most 1600 px"""
+    return _send(photo_uuid, service.full_path)
+
+
+@blp.get("/photos/<uuid:photo_uuid>/thumbnail")
+@blp.doc(security=BEARER, responses={"200": {"content": {"image/jpeg": {}}}})
+@login_required()
+def photo_thumbnail(photo_uuid):
+    """缩略图 The 320 px thumbnail"""
+    return _send(photo_uuid, service.thumb_path)

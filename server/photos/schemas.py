@@ -1,0 +1,23 @@
+from marshmallow import Schema, fields, validate
+
+
+class PhotoCreateSchema(Schema):
+    uuid = fields.UUID(required=True, metadata={"description": "the phone's id for this photo"})
+    size = fields.Integer(required=True, validate=validate.Range(min=1))
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-fA-F]{64}$"))
+    patrol_uuid = fields.UUID(allow_none=True)
+    problem_uuid = fields.UUID(allow_none=True)
+
+
+class PhotoSchema(Schema):
+    uuid = fields.String()
+    size = fields.Integer()
+    offset = fields.Integer(attribute="received", metadata={"description": "bytes stored so far"})
+    complete = fields.Function(lambda p: p.status == "complete")
+    patrol_uuid = fields.String(allow_none=True)
+    problem_uuid = fields.String(allow_none=True)
+    width = fields.Integer(allow_none=True)
+    height = fields.Integer(allow_none=True)
+    taken_at = fields.DateTime(allow_none=True, metadata={"description": "EXIF time, UTC"})
+    exif_lon = fields.Float(allow_none=True)
+    exif_lat = fields.Float(allow_none=True)
