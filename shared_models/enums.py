@@ -25,3 +25,25 @@ ORG_LEVEL_LABELS = {
     "township": ("乡镇/街道", "Township"),
     "village": ("村/社区", "Village"),
 }
+
+
+# Default problem taxonomy (issue 6 makes it configurable): code -> (中文, English).
+PROBLEM_CATEGORIES = {
+    "luan_zhan": ("乱占", "Illegal occupation"),
+    "luan_cai": ("乱采", "Illegal sand or soil extraction"),
+    "luan_dui": ("乱堆", "Illegal dumping or piling"),
+    "luan_jian": ("乱建", "Illegal construction"),
+    "garbage": ("垃圾和漂浮物", "Garbage and floating debris"),
+    "sewage_outfall": ("排污口", "Sewage outfall"),
+    "water_colour": ("水体变色或黑臭", "Discoloured or black-odorous water"),
+    "dead_animals": ("死鱼或动物尸体", "Dead fish or animals"),
+    "invasive_plants": ("外来入侵植物", "Invasive plants"),
+    "damaged_structure": ("设施或公示牌损坏", "Damaged structure or signboard"),
+    "other": ("其他", "Other"),
+}
+
+SEVERITIES = {
+    "general": ("一般", "General"),
+    "serious": ("较严重", "Serious"),
+    "major": ("重大", "Major"),
+}

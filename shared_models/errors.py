@@ -23,6 +23,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.invalid": ("导入数据有误，未导入任何内容", "The import has errors; nothing was imported"),
     "card.invalid": ("责任卡数据有误", "The responsibility card is invalid"),
     "user.invalid": ("用户数据有误", "The user data is invalid"),
+    "idempotency.conflict": (
+        "该编号已用于内容不同的记录", "This id was already used for a record with different content"),
     "photo.conflict": ("该照片编号已用于另一张照片", "This photo id is already used for another photo"),
     "photo.offset_mismatch": ("上传位置不一致，请从服务器记录的位置继续", "Offset mismatch; resume from the server's offset"),
     "photo.chunk_too_large": ("分块过大", "The chunk is too large"),

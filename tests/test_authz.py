@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from server.auth.models import User
 from server.auth.users import create_user
@@ -57,11 +57,18 @@ def world(api):
     photo_bytes = jpeg_with_exif(size=(400, 300))
     photo_a = upload(api, api.token(PHONES[INSP_A]), photo_bytes)["uuid"]
     photo_partial, _ = start(api, api.token(PHONES[INSP_A]), photo_bytes)
+    # a problem inside A's own village, so it is routed to A's grid
+    inside = db.session.scalar(select(func.ST_AsText(func.ST_PointOnSurface(OrgUnit.boundary)))
+                               .where(OrgUnit.id == card_a.grid_id))
+    lon, lat = (float(v) for v in inside.removeprefix("POINT(").rstrip(")").split())
+    problem_a = api.post("/api/v1/problems", token=api.token(PHONES[INSP_A]), json={
+        "uuid": str(uuid.uuid4()), "category": "garbage", "lon": lon, "lat": lat,
+        "reported_at": "2026-11-20T09:30:00+08:00"}).json()["uuid"]
     township = card_a.grid.parent
     return {
         "api": api, "user_a": user_a.id, "user_b": user_b.id, "card_a": card_a.id, "grid_a": card_a.grid_id,
         "seg_a": card_a.segments[0].id, "session_a": session_a,
-        "photo_a": photo_a, "photo_partial": photo_partial, "photo_bytes": photo_bytes,
+        "photo_a": photo_a, "problem_a": problem_a, "photo_partial": photo_partial, "photo_bytes": photo_bytes,
         "township_code": township.code, "grid_a_code": card_a.grid.code,
     }
 
@@ -140,6 +147,11 @@ MATRIX = [
     ("GET", "/api/v1/photos/<uuid:photo_uuid>", lambda w: f"/api/v1/photos/{w['photo_a']}", None, scoped()),
     ("GET", "/api/v1/photos/<uuid:photo_uuid>/image", lambda w: f"/api/v1/photos/{w['photo_a']}/image", None,
      scoped()),
+    ("POST", "/api/v1/problems", lambda w: "/api/v1/problems",
+     J(lambda w: {"uuid": str(uuid.uuid4()), "category": "garbage", "lon": 108.9, "lat": 34.3,
+                  "reported_at": "2026-11-20T09:30:00+08:00"}), everyone(201)),
+    ("GET", "/api/v1/problems", lambda w: "/api/v1/problems", None, everyone()),
+    ("GET", "/api/v1/problems/<uuid:problem_uuid>", lambda w: f"/api/v1/problems/{w['problem_a']}", None, scoped()),
     ("GET", "/api/v1/photos/<uuid:photo_uuid>/thumbnail", lambda w: f"/api/v1/photos/{w['photo_a']}/thumbnail",
      None, scoped()),
 ]

@@ -1,0 +1,52 @@
+"""Create-once by a client UUID: the same UUID and body again answers as the first time.
+
+A unique constraint on the UUID settles concurrent duplicates; the loser rolls back and
+answers with the winner's record. The body is compared through a hash of its canonical
+JSON, so the same UUID with another body is a 409 and changes nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import TypeVar
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .errors import ApiError
+from .extensions import db
+
+T = TypeVar("T")
+
+
+def body_hash(payload: dict) -> str:
+    return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()
+
+
+def create_once(model: type[T], uuid: str, digest: str, build: Callable[[], T],
+                after_commit: Callable[[T], None] | None = None) -> tuple[T, bool]:
+    """The record for ``uuid``: built and committed now, or the one stored before."""
+
+    def existing() -> T | None:
+        found = db.session.scalar(select(model).where(model.uuid == uuid))
+        if found is not None and found.body_hash != digest:
+            raise ApiError("idempotency.conflict", 409, uuid=uuid)
+        return found
+
+    found = existing()
+    if found is not None:
+        return found, False
+    obj = build()
+    db.session.add(obj)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        found = existing()
+        if found is None:
+            raise
+        return found, False
+    if after_commit:
+        after_commit(obj)
+    return obj, True
