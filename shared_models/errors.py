@@ -26,7 +26,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "idempotency.conflict": (
         "该编号已用于内容不同的记录", "This id was already used for a record with different content"),
     "photo.conflict": ("该照片编号已用于另一张照片", "This photo id is already used for another photo"),
-    "photo.offset_mismatch": ("上传位置不一致，请从服务器记录的位置继续", "Offset mismatch; resume from the server's offset"),
+    "photo.offset_mismatch": (
+        "上传位置不一致，请从服务器记录的位置继续", "Offset mismatch; resume from the server's offset"),
     "photo.chunk_too_large": ("分块过大", "The chunk is too large"),
     "photo.too_large": ("照片文件过大", "The photo file is too large"),
     "photo.checksum_mismatch": ("照片校验失败，请重新上传", "The photo's checksum does not match; upload it again"),
