@@ -29,6 +29,7 @@ TELEPORT_MIN_JUMP_M = 300.0  # ... and long enough not to be noise
 JITTER_M = 5.0  # standing still, fixes wander a few metres: distance ignores wiggles below this
 MOVING_MPS = 0.3  # net progress slower than this over half a minute is standing, not walking
 MOVING_WINDOW_S = 30.0
+STANDSTILL_S = 60.0  # standing still this long: the wandering fixes are not distance walked
 MAX_SPEED_WINDOW_S = 10.0  # speeds are net displacement over a window, which jitter cannot inflate
 # Walking is ~1.4 m/s and cycling along a bank path 15-20 km/h (the Cerknica walk's 17-20 km/h
 # stretches). Nobody inspects a river faster: above 20 km/h held over two minutes is a motor
@@ -144,6 +145,22 @@ def _window_speed(x, y, t, part, window: float) -> np.ndarray:
     return speed
 
 
+def _walked_distance(x, y, t, part, still) -> float:
+    """Length of the track with long standstills cut out, simplified so that GNSS wiggles add nothing.
+
+    Only standstills of a minute or more are cut: a slow climb or a look at the water keeps
+    its metres, a phone left on a table does not gather any.
+    """
+    edges = np.diff(np.concatenate([[0], still.astype(np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)  # still steps [start, end)
+    long = (t[ends] - t[starts]) >= STANDSTILL_S
+    drop = np.zeros(len(x), dtype=bool)
+    for s_, e_ in zip(starts[long], ends[long], strict=True):  # one slice per standstill, not per fix
+        drop[s_ + 1:e_] = True
+    line = _lines(x[~drop], y[~drop], part[~drop])
+    return float(shapely.simplify(line, JITTER_M).length) if line is not None else 0.0
+
+
 def _lines(x, y, part):
     """The track as one line per part (parts of a single fix have no length)."""
     counts = np.bincount(part)
@@ -253,29 +270,12 @@ def analyze(track: Track, segments: list[BaseGeometry] | None = None, grid: Base
                               f"{len(unexplained)} unexplained gaps in the track, the longest {longest} s",
                               {"gaps": unexplained[:10]}))
 
-    # speeds
+    # speeds, moving time and distance walked
     max_speed = sustained = 0.0
     moving = 0.0
     if m >= 2 and not clock_broken:
-        v10 = _window_speed(xs, ys, ts, part, MAX_SPEED_WINDOW_S)
-        v60 = _window_speed(xs, ys, ts, part, SUSTAINED_WINDOW_S)
-        v30 = _window_speed(xs, ys, ts, part, MOVING_WINDOW_S)
         step_v = np.divide(d, dtt, out=np.zeros_like(d), where=dtt > 0)
         step_v[cross] = 0.0
-        max_speed = float(np.nanmax(np.concatenate([v10, [0.0]])))
-        sustained = float(np.nanmax(np.concatenate([v60, [0.0]])))
-        # a step is moving when the half-minute around it makes net progress
-        step_moving = np.where(np.isnan(v30[:-1]), step_v > MOVING_MPS, v30[:-1] > MOVING_MPS)
-        moving = float(dtt[step_moving & ~in_gap].sum())
-        fast = np.nan_to_num(v60[:-1]) > VEHICLE_SUSTAINED_MPS
-        fast_s = float(dtt[fast & ~in_gap].sum())
-        average = distance / moving if moving > 0 else 0.0
-        if sustained > VEHICLE_SUSTAINED_MPS or (average > VEHICLE_AVERAGE_MPS and distance >= VEHICLE_AVERAGE_MIN_M):
-            flags.append(Flag("vehicle_speed", f"持续速度超出步行或骑行（最高 {sustained * 3.6:.0f} 公里/小时，"
-                              f"平均 {average * 3.6:.0f} 公里/小时） / Sustained speed beyond walking or cycling "
-                              f"(up to {sustained * 3.6:.0f} km/h, average {average * 3.6:.0f} km/h)",
-                              {"sustained_kmh": round(sustained * 3.6, 1), "seconds_above": round(fast_s),
-                               "average_moving_kmh": round(average * 3.6, 1)}))
         jumps = np.flatnonzero((d > TELEPORT_MIN_JUMP_M) & (step_v > TELEPORT_SPEED_MPS))
         if len(jumps):
             flags.append(Flag("teleport", f"轨迹瞬间跳跃 {len(jumps)} 次（最远 {d[jumps].max():.0f} 米） / "
@@ -283,6 +283,28 @@ def analyze(track: Track, segments: list[BaseGeometry] | None = None, grid: Base
                               {"jumps": [{"at": _iso(float(ts[j])), "metres": round(float(d[j])),
                                           "seconds": round(float(dtt[j]), 1), "kmh": round(float(step_v[j]) * 3.6)}
                                          for j in jumps[:10]]}))
+        # windows neither span a pause nor a jump (the jump is its own flag)
+        wpart = part + np.cumsum(np.isin(np.arange(m), jumps + 1))
+        v10 = _window_speed(xs, ys, ts, wpart, MAX_SPEED_WINDOW_S)
+        v120 = _window_speed(xs, ys, ts, wpart, SUSTAINED_WINDOW_S)
+        v30 = _window_speed(xs, ys, ts, wpart, MOVING_WINDOW_S)
+        max_speed = float(np.nanmax(np.concatenate([v10, [0.0]])))
+        sustained = float(np.nanmax(np.concatenate([v120, [0.0]])))
+        # a step is moving when the half-minute from it makes net progress; standing still,
+        # fixes wander but get nowhere, and that wandering is neither time nor distance walked
+        step_moving = np.where(np.isnan(v30[:-1]), step_v > MOVING_MPS, v30[:-1] > MOVING_MPS)
+        step_moving &= ~in_gap
+        step_moving[jumps] = False
+        moving = float(dtt[step_moving].sum())
+        distance = _walked_distance(xs, ys, ts, wpart, ~step_moving & ~in_gap)  # a jump is not walked
+        average = distance / moving if moving > 0 else 0.0
+        if sustained > VEHICLE_SUSTAINED_MPS or (average > VEHICLE_AVERAGE_MPS and distance >= VEHICLE_AVERAGE_MIN_M):
+            fast_s = float(dtt[np.nan_to_num(v120[:-1]) > VEHICLE_SUSTAINED_MPS].sum())
+            flags.append(Flag("vehicle_speed", f"持续速度超出步行或骑行（最高 {sustained * 3.6:.0f} 公里/小时，"
+                              f"平均 {average * 3.6:.0f} 公里/小时） / Sustained speed beyond walking or cycling "
+                              f"(up to {sustained * 3.6:.0f} km/h, average {average * 3.6:.0f} km/h)",
+                              {"sustained_kmh": round(sustained * 3.6, 1), "seconds_above": round(fast_s),
+                               "average_moving_kmh": round(average * 3.6, 1)}))
 
     # standing still while claiming a patrol
     if m >= 2 and duration >= STATIONARY_MIN_S:
