@@ -27,7 +27,7 @@ class Config:
         self.PHOTO_MAX_PIXELS = _env_int("RIVERPATROL_PHOTO_MAX_PIXELS", 25_000_000)
         self.PHOTO_LONG_EDGE = 1600
         self.PHOTO_THUMB_EDGE = 320
-        self.MAX_CONTENT_LENGTH = _env_int("RIVERPATROL_MAX_BODY_BYTES", 32 * 1024 * 1024)
+        self.MAX_CONTENT_LENGTH = _env_int("RIVERPATROL_MAX_BODY_BYTES", 8 * 1024 * 1024)
         self.ACCESS_TOKEN_SECONDS = _env_int("RIVERPATROL_ACCESS_TOKEN_SECONDS", 15 * 60)
         # A phone may stay offline for weeks; each use of the refresh token extends it.
         self.REFRESH_TOKEN_DAYS = _env_int("RIVERPATROL_REFRESH_TOKEN_DAYS", 30)

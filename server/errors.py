@@ -29,10 +29,11 @@ class ApiError(Exception):
     """An error the client is told about: stable ``code``, HTTP ``status``, optional details."""
 
     def __init__(self, code: str, status: int = 400, *, errors: list | dict | None = None,
-                 headers: dict | None = None, **extra) -> None:
-        assert code in MESSAGES, code
+                 headers: dict | None = None, message: tuple[str, str] | None = None, **extra) -> None:
+        assert code in MESSAGES or message, code
         super().__init__(code)
         self.code = code
+        self.message = message
         self.status = status
         self.errors = errors
         self.headers = headers or {}
@@ -49,8 +50,8 @@ class Forbidden(ApiError):
         super().__init__("auth.forbidden", 403)
 
 
-def error_body(code: str, errors=None, **extra) -> dict:
-    zh, en = message(code)
+def error_body(code: str, errors=None, override: tuple[str, str] | None = None, **extra) -> dict:
+    zh, en = override or message(code)
     body = {"code": code, "message": zh, "message_en": en}
     if errors:
         body["errors"] = errors
@@ -68,7 +69,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def handle_api_error(exc: ApiError):
         _rollback()
-        resp = jsonify(error_body(exc.code, exc.errors, **exc.extra))
+        resp = jsonify(error_body(exc.code, exc.errors, exc.message, **exc.extra))
         resp.status_code = exc.status
         resp.headers.update(exc.headers)
         return resp

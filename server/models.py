@@ -2,5 +2,6 @@
 from .auth.models import DeviceSession, LoginAttempt, User  # noqa: F401
 from .cards.models import ResponsibilityCard, card_segments  # noqa: F401
 from .grids.models import OrgUnit, River, RiverSegment  # noqa: F401
+from .patrols.models import Patrol, PatrolFlag, patrol_segments  # noqa: F401
 from .photos.models import Photo  # noqa: F401
 from .problems.models import Problem  # noqa: F401

@@ -6,6 +6,7 @@ A route missing from the matrix fails the suite, so a new endpoint cannot go unc
 """
 from __future__ import annotations
 
+import io
 import uuid
 
 import pytest
@@ -19,7 +20,9 @@ from server.demo import DEMO_PASSWORD
 from server.extensions import db
 from server.grids.importer import import_grids
 from server.grids.models import OrgUnit
+from server.patrols import export
 
+from .patrol_data import patrol_body, walk_on
 from .photos import jpeg_with_exif, start, upload
 
 ANON, INSP_A, INSP_B, SUP_OWN, SUP_OTHER, ADMIN, ADMIN_OTHER = (
@@ -65,8 +68,20 @@ def world(api):
         "uuid": str(uuid.uuid4()), "category": "garbage", "lon": lon, "lat": lat,
         "reported_at": "2026-11-20T09:30:00+08:00"}).json()["uuid"]
     township = card_a.grid.parent
+    walked = walk_on(card_a)
+
+    def new_patrol():
+        return patrol_body(walked, card_a)
+
+    def new_gpx():
+        gpx = export.to_gpx("walk", walked.lon, walked.lat, walked.t)
+        return {"data": {"uuid": str(uuid.uuid4()), "card_id": str(card_a.id)},
+                "files": {"file": ("walk.gpx", io.BytesIO(gpx.encode()), "application/gpx+xml")}}
+
+    patrol_a = api.post("/api/v1/patrols", token=api.token(PHONES[INSP_A]), json=new_patrol()).json()["uuid"]
     return {
-        "api": api, "user_a": user_a.id, "user_b": user_b.id, "card_a": card_a.id, "grid_a": card_a.grid_id,
+        "api": api, "user_a": user_a.id, "patrol_a": patrol_a, "new_patrol": new_patrol, "new_gpx": new_gpx,
+        "user_b": user_b.id, "card_a": card_a.id, "grid_a": card_a.grid_id,
         "seg_a": card_a.segments[0].id, "session_a": session_a,
         "photo_a": photo_a, "problem_a": problem_a, "photo_partial": photo_partial, "photo_bytes": photo_bytes,
         "township_code": township.code, "grid_a_code": card_a.grid.code,
@@ -152,6 +167,16 @@ MATRIX = [
                   "reported_at": "2026-11-20T09:30:00+08:00"}), everyone(201)),
     ("GET", "/api/v1/problems", lambda w: "/api/v1/problems", None, everyone()),
     ("GET", "/api/v1/problems/<uuid:problem_uuid>", lambda w: f"/api/v1/problems/{w['problem_a']}", None, scoped()),
+    ("POST", "/api/v1/patrols", lambda w: "/api/v1/patrols", lambda w: {"json": w["new_patrol"]()},
+     {ANON: 401, INSP_A: 201, INSP_B: 404, SUP_OWN: 404, SUP_OTHER: 404, ADMIN: 404, ADMIN_OTHER: 404}),
+    ("POST", "/api/v1/patrols/import-gpx", lambda w: "/api/v1/patrols/import-gpx", lambda w: w["new_gpx"](),
+     {ANON: 401, INSP_A: 201, INSP_B: 404, SUP_OWN: 404, SUP_OTHER: 404, ADMIN: 404, ADMIN_OTHER: 404}),
+    ("GET", "/api/v1/patrols", lambda w: "/api/v1/patrols", None, everyone()),
+    ("GET", "/api/v1/patrols/<uuid:patrol_uuid>", lambda w: f"/api/v1/patrols/{w['patrol_a']}", None, scoped()),
+    ("GET", "/api/v1/patrols/<uuid:patrol_uuid>/track.gpx", lambda w: f"/api/v1/patrols/{w['patrol_a']}/track.gpx",
+     None, scoped()),
+    ("GET", "/api/v1/patrols/<uuid:patrol_uuid>/track.geojson",
+     lambda w: f"/api/v1/patrols/{w['patrol_a']}/track.geojson", None, scoped()),
     ("GET", "/api/v1/photos/<uuid:photo_uuid>/thumbnail", lambda w: f"/api/v1/photos/{w['photo_a']}/thumbnail",
      None, scoped()),
 ]

@@ -80,3 +80,29 @@ def noisy_repeat(track: Track, metres: float = 4.0, seed: int = 3) -> Track:
     lon, lat = proj.transform(x + rng.normal(0, metres, len(x)), y + rng.normal(0, metres, len(y)),
                               direction="INVERSE")
     return Track(lon, lat, track.t + 86400 * 7, track.accuracy)
+
+
+def walk_along(line, start: float, speed: float = 1.2, back: bool = True, seed: int = 0) -> Track:
+    """A phone carried along ``line`` (lon/lat) at walking pace, 1 Hz, with GNSS-like error.
+
+    For patrols on the demo county's real river segments; the error is correlated in time
+    as real receivers' is, and the reported accuracy varies.
+    """
+    rng = np.random.default_rng(seed)
+    coords = np.asarray(line.coords)
+    proj = projection_for(coords[:, 0], coords[:, 1])
+    x, y = proj.transform(coords[:, 0], coords[:, 1])
+    along = np.concatenate([[0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))])
+    s = np.arange(0, along[-1], speed)
+    if back:
+        s = np.concatenate([s, s[::-1]])
+    s = np.clip(s + rng.normal(0, 0.3, len(s)).cumsum() * 0.05, 0, along[-1])  # uneven pace
+    px, py = np.interp(s, along, x), np.interp(s, along, y)
+    n = len(s)
+    ex, ey = np.zeros(n), np.zeros(n)
+    noise = rng.normal(0, 0.6, (n, 2))
+    for i in range(1, n):  # test data only
+        ex[i] = 0.95 * ex[i - 1] + noise[i, 0]
+        ey[i] = 0.95 * ey[i - 1] + noise[i, 1]
+    lon, lat = proj.transform(px + ex, py + ey, direction="INVERSE")
+    return Track(np.round(lon, 7), np.round(lat, 7), start + np.arange(n), rng.uniform(3, 12, n).round(1))

@@ -125,14 +125,16 @@ def _unscaled(ints: np.ndarray, scale: float) -> np.ndarray:
 def encode(track: Track, level: int = 9) -> bytes:
     """The wire bytes of ``track`` (validate it first; encoding does not judge)."""
     n = len(track)
+    if not np.isfinite(track.t).all():
+        raise _error("track.bad_time", "时间无效", "Invalid timestamps")
     t_ms = np.rint(track.t * 1000).astype(np.int64)
     unit = 1000 if n and not (t_ms % 1000).any() else 1
     flags = (_ALT if track.altitude is not None else 0) | (_SPEED if track.speed is not None else 0) | (
         _BEARING if track.bearing is not None else 0) | (_MOCK if track.mock is not None else 0) | (
         _ACC if np.isfinite(track.accuracy).any() else 0) | (_BREAKS if len(track.breaks) else 0)
     parts = [_varints(np.array([n, flags, unit], dtype=np.uint64))]
-    parts.append(_varints(_zigzag(_diff(np.rint(track.lon * 1e6).astype(np.int64), 2))))
-    parts.append(_varints(_zigzag(_diff(np.rint(track.lat * 1e6).astype(np.int64), 2))))
+    parts.append(_varints(_zigzag(_diff(_scaled(track.lon, 1e6), 2))))  # NaN travels as "unknown"
+    parts.append(_varints(_zigzag(_diff(_scaled(track.lat, 1e6), 2))))
     parts.append(_varints(_zigzag(_diff(t_ms // unit, 2))))
     for bit, name in ((_ACC, "accuracy"), (_ALT, "altitude"), (_SPEED, "speed"), (_BEARING, "bearing")):
         if flags & bit:
@@ -184,8 +186,8 @@ def decode(data: bytes, max_fixes: int = MAX_FIXES) -> Track:
         raw, pos = _read_varints(buf, pos, n)
         return _undiff(_unzigzag(raw), order)
 
-    lon = column(2) / 1e6
-    lat = column(2) / 1e6
+    lon = _unscaled(column(2), 1e6)
+    lat = _unscaled(column(2), 1e6)
     t = column(2).astype(np.float64) * unit / 1000.0
     optional = {}
     for bit, name in ((_ACC, "accuracy"), (_ALT, "altitude"), (_SPEED, "speed"), (_BEARING, "bearing")):

@@ -1,0 +1,85 @@
+"""Patrols: one row each (never one per fix), with the analysis and the rules version that judged it."""
+from __future__ import annotations
+
+import datetime as dt
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..auth.models import User
+from ..cards.models import ResponsibilityCard
+from ..db import UTCDateTime, utcnow
+from ..extensions import db
+from ..grids.models import RiverSegment
+
+patrol_segments = Table(
+    "patrol_segments",
+    db.metadata,
+    Column("patrol_id", Integer, ForeignKey("patrols.id", ondelete="CASCADE"), primary_key=True),
+    Column("segment_id", Integer, ForeignKey("river_segments.id"), primary_key=True),
+)
+
+
+class Patrol(db.Model):
+    __tablename__ = "patrols"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    body_hash: Mapped[str] = mapped_column(String(64))
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("responsibility_cards.id"), index=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    source: Mapped[str] = mapped_column(String(10), default="app")  # app | gpx
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    ended_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # the encoded fixes exactly as received (shared_models.track codec): the record of truth
+    track: Mapped[bytes] = mapped_column(LargeBinary)
+    fix_count: Mapped[int] = mapped_column(Integer)
+    # the kept fixes as a line, for maps and spatial queries (replay candidates)
+    geom = mapped_column(Geometry("LINESTRING", srid=4326, spatial_index=True), nullable=True)
+    distance_m: Mapped[float] = mapped_column(Float)
+    duration_s: Mapped[float] = mapped_column(Float)
+    coverage: Mapped[float | None] = mapped_column(Float)
+    valid: Mapped[bool] = mapped_column(Boolean, index=True)
+    flagged: Mapped[bool] = mapped_column(Boolean, index=True)
+    analysis: Mapped[dict] = mapped_column(JSON)
+    analysis_version: Mapped[str] = mapped_column(String(40))
+    rules_version: Mapped[str] = mapped_column(String(40))
+    checklist: Mapped[dict] = mapped_column(JSON, default=dict)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    lifecycle_events: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    inspector: Mapped[User] = relationship()
+    card: Mapped[ResponsibilityCard] = relationship()
+    segments: Mapped[list[RiverSegment]] = relationship(secondary=patrol_segments, order_by=RiverSegment.code)
+    flags: Mapped[list[PatrolFlag]] = relationship(back_populates="patrol", cascade="all, delete-orphan",
+                                                   order_by="PatrolFlag.code")
+
+
+class PatrolFlag(db.Model):
+    """One anomaly flag (fixed vocabulary) with its evidence; filtered on, so a row each."""
+
+    __tablename__ = "patrol_flags"
+    __table_args__ = (UniqueConstraint("patrol_id", "code", name="uq_patrol_flags_patrol_id_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patrol_id: Mapped[int] = mapped_column(ForeignKey("patrols.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(30), index=True)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    patrol: Mapped[Patrol] = relationship(back_populates="flags")

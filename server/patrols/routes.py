@@ -1,0 +1,117 @@
+import hashlib
+
+from flask import Response, json
+from flask_smorest import Blueprint
+from flask_smorest.fields import Upload
+from marshmallow import Schema
+from sqlalchemy import select
+
+from shared_models.track import TrackError, codec
+from shared_models.track.gpx import read_gpx
+
+from ..extensions import db
+from ..photos.models import Photo
+from ..problems.models import Problem
+from ..security import BEARER, current_user, login_required
+from . import export, service
+from .schemas import GpxImportSchema, PatrolDetailSchema, PatrolListArgs, PatrolSchema, PatrolUploadSchema
+
+blp = Blueprint("patrols", __name__, url_prefix="/api/v1", description="巡河记录 Patrols")
+
+
+class GpxFileSchema(Schema):
+    file = Upload(required=True, metadata={"description": "GPX 1.0 or 1.1"})
+
+
+def _replayed(created: bool) -> dict:
+    return {"Idempotent-Replayed": "false" if created else "true"}
+
+
+def _detail(patrol):
+    track = codec.decode(patrol.track)
+    line = export.display_line(track.lon, track.lat)
+    patrol.display_track = export.mapping(line) if line is not None else None
+    patrol.photos = list(db.session.scalars(select(Photo).where(
+        Photo.patrol_uuid == patrol.uuid, Photo.owner_id == patrol.inspector_id).order_by(Photo.created_at)))
+    patrol.problem_uuids = list(db.session.scalars(select(Problem.uuid).where(Problem.patrol_uuid == patrol.uuid)))
+    return patrol
+
+
+@blp.post("/patrols")
+@blp.arguments(PatrolUploadSchema)
+@blp.response(201, PatrolDetailSchema)
+@blp.doc(security=BEARER)
+@login_required()
+def upload_patrol(data):
+    """上传巡河 Upload a patrol (idempotent by the phone's UUID)"""
+    patrol, created = service.upload(current_user(), data)
+    return _detail(patrol), 201, _replayed(created)
+
+
+@blp.post("/patrols/import-gpx")
+@blp.arguments(GpxImportSchema, location="form")
+@blp.arguments(GpxFileSchema, location="files")
+@blp.response(201, PatrolDetailSchema)
+@blp.doc(security=BEARER)
+@login_required()
+def import_gpx(data, files):
+    """导入 GPX 巡河 A patrol recorded on a handheld GPS, through the same checks"""
+    raw = files["file"].read()
+    digest = hashlib.sha256(raw + repr(sorted(data.items())).encode()).hexdigest()
+    stored = service.repeat_of(current_user(), str(data["uuid"]), digest)
+    if stored is not None:
+        return _detail(stored), 201, _replayed(False)
+    try:
+        track = read_gpx(raw)
+    except TrackError as exc:
+        raise service.track_error(exc) from None
+    patrol, created = service.intake(current_user(), data, track, "gpx", digest)
+    return _detail(patrol), 201, _replayed(created)
+
+
+@blp.get("/patrols")
+@blp.arguments(PatrolListArgs, location="query")
+@blp.response(200, PatrolSchema(many=True))
+@blp.doc(security=BEARER)
+@login_required()
+def list_patrols(args):
+    """巡河列表 Patrols in the caller's scope, filtered by inspector, grid, dates, validity, flag"""
+    return service.search(current_user(), args)
+
+
+@blp.get("/patrols/<uuid:patrol_uuid>")
+@blp.response(200, PatrolDetailSchema)
+@blp.doc(security=BEARER)
+@login_required()
+def get_patrol(patrol_uuid):
+    """巡河详情 One patrol with its analysis and a display track of at most 500 vertices"""
+    return _detail(service.get(current_user(), str(patrol_uuid)))
+
+
+def _full_track(patrol_uuid):
+    patrol = service.get(current_user(), str(patrol_uuid))
+    return patrol, codec.decode(patrol.track)
+
+
+@blp.get("/patrols/<uuid:patrol_uuid>/track.gpx")
+@blp.doc(security=BEARER, responses={"200": {"content": {"application/gpx+xml": {}}}})
+@login_required()
+def track_gpx(patrol_uuid):
+    """完整轨迹 GPX The full track as GPX 1.1"""
+    patrol, track = _full_track(patrol_uuid)
+    body = export.to_gpx(f"巡河 {patrol.started_at:%Y-%m-%d} {patrol.inspector.name}", track.lon, track.lat,
+                         track.t, track.altitude)
+    return Response(body, mimetype="application/gpx+xml",
+                    headers={"Content-Disposition": f'attachment; filename="patrol-{patrol.uuid}.gpx"'})
+
+
+@blp.get("/patrols/<uuid:patrol_uuid>/track.geojson")
+@blp.doc(security=BEARER, responses={"200": {"content": {"application/geo+json": {}}}})
+@login_required()
+def track_geojson(patrol_uuid):
+    """完整轨迹 GeoJSON The full track as a GeoJSON Feature with its times"""
+    patrol, track = _full_track(patrol_uuid)
+    feature = export.to_geojson({"uuid": patrol.uuid, "inspector": patrol.inspector.name}, track.lon, track.lat,
+                                track.t)
+    return Response(json.dumps(feature), mimetype="application/geo+json")
+

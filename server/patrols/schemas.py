@@ -1,0 +1,79 @@
+from marshmallow import Schema, fields, validate
+
+from ..cards.schemas import PersonSchema
+from ..problems.schemas import PhotoRefSchema
+
+
+class LifecycleEventSchema(Schema):
+    at = fields.AwareDateTime(required=True)
+    event = fields.String(required=True, validate=validate.OneOf(
+        ["paused", "resumed", "killed", "restarted", "gps_lost", "gps_regained", "user_paused", "user_resumed"]))
+
+
+class PatrolUploadSchema(Schema):
+    uuid = fields.UUID(required=True, metadata={"description": "the phone's id for this patrol"})
+    card_id = fields.Integer(required=True)
+    segment_ids = fields.List(fields.Integer(), load_default=list,
+                              metadata={"description": "empty: all of the card's segments"})
+    started_at = fields.AwareDateTime(required=True)
+    ended_at = fields.AwareDateTime(required=True)
+    track = fields.String(required=True, metadata={"description": "base64 of the encoded fixes (track codec)"})
+    checklist = fields.Dict(keys=fields.String(validate=validate.Length(max=100)), load_default=dict)
+    notes = fields.String(load_default="", validate=validate.Length(max=4000))
+    lifecycle_events = fields.List(fields.Nested(LifecycleEventSchema), load_default=list,
+                                   validate=validate.Length(max=10000))
+
+
+class FlagSchema(Schema):
+    code = fields.String()
+    detail = fields.String()
+    evidence = fields.Raw()
+
+
+class PatrolSchema(Schema):
+    id = fields.Integer()
+    uuid = fields.String()
+    inspector = fields.Nested(PersonSchema)
+    card_id = fields.Integer()
+    grid_id = fields.Integer()
+    source = fields.String()
+    started_at = fields.DateTime()
+    ended_at = fields.DateTime()
+    fix_count = fields.Integer()
+    distance_m = fields.Float()
+    duration_s = fields.Float()
+    coverage = fields.Float(allow_none=True)
+    valid = fields.Boolean()
+    flagged = fields.Boolean()
+    flags = fields.List(fields.Nested(FlagSchema))
+    segment_ids = fields.Function(lambda p: [s.id for s in p.segments])
+    analysis_version = fields.String()
+    rules_version = fields.String()
+    created_at = fields.DateTime()
+
+
+class PatrolDetailSchema(PatrolSchema):
+    analysis = fields.Raw()
+    checklist = fields.Raw()
+    notes = fields.String()
+    display_track = fields.Raw(dump_only=True, metadata={"description": "GeoJSON LineString, <= 500 vertices"})
+    photos = fields.List(fields.Nested(PhotoRefSchema), dump_only=True)
+    problem_uuids = fields.List(fields.String(), dump_only=True)
+
+
+class PatrolListArgs(Schema):
+    inspector_id = fields.Integer()
+    grid_id = fields.Integer()
+    date_from = fields.Date(metadata={"description": "Asia/Shanghai date, inclusive"})
+    date_to = fields.Date(metadata={"description": "Asia/Shanghai date, inclusive"})
+    valid = fields.Boolean()
+    flag = fields.String(metadata={"description": "patrols carrying this flag code"})
+    limit = fields.Integer(load_default=200, validate=validate.Range(1, 1000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0))
+
+
+class GpxImportSchema(Schema):
+    uuid = fields.UUID(required=True)
+    card_id = fields.Integer(required=True)
+    segment_ids = fields.List(fields.Integer(), load_default=list)
+    notes = fields.String(load_default="", validate=validate.Length(max=4000))

@@ -1,0 +1,193 @@
+"""Patrol intake and reads. Intake: decode, validate, judge against the card in force on the
+patrol's day, look for replays, store once per client UUID. Owns its transactions."""
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+
+import numpy as np
+from geoalchemy2 import functions as gfunc
+from geoalchemy2.shape import to_shape
+from shapely.geometry import LineString
+from sqlalchemy import or_, select
+
+from shared_models.periods import LOCAL_TZ
+from shared_models.track import Track, TrackError, codec
+from shared_models.track.analysis import ValidityRule, analyze, replay_similarity
+
+from ..auth.models import User
+from ..cards.models import ResponsibilityCard
+from ..cards.service import cards_in_scope
+from ..db import utcnow
+from ..errors import ApiError, NotFound
+from ..extensions import db
+from ..geo import to_db
+from ..grids.models import OrgUnit
+from ..idempotency import body_hash, create_once
+from ..security import scope_path
+from .models import Patrol, PatrolFlag
+
+REPLAY_SCORE = 0.8  # most fixes within a metre of another patrol's fixes: the same recording again
+REPLAY_CANDIDATES = 50
+DEFAULT_RULE = ValidityRule()  # until the rules engine (issue 5) supplies the card's rule
+
+
+def track_error(exc: TrackError) -> ApiError:
+    return ApiError(exc.code, 422, message=(exc.zh, exc.en), **exc.detail)
+
+
+def _invalid(**errors) -> ApiError:
+    return ApiError("patrol.invalid", 422, errors=errors)
+
+
+def decode_track(b64: str) -> Track:
+    try:
+        raw = base64.b64decode(b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise _invalid(track="不是 base64 编码 / not base64") from None
+    try:
+        return codec.decode(raw)
+    except TrackError as exc:
+        raise track_error(exc) from None
+
+
+def card_for_patrol(user: User, card_id: int, started_at: dt.datetime) -> ResponsibilityCard:
+    """The version of the caller's card in force on the patrol's (Asia/Shanghai) day."""
+    card = db.session.scalar(cards_in_scope(user).where(ResponsibilityCard.id == card_id))
+    if card is None or card.inspector_id != user.id:
+        raise NotFound()
+    day = started_at.astimezone(LOCAL_TZ).date()
+    version = db.session.scalar(select(ResponsibilityCard).where(
+        ResponsibilityCard.card_no == card.card_no, ResponsibilityCard.valid_from <= day,
+        or_(ResponsibilityCard.valid_to.is_(None), ResponsibilityCard.valid_to >= day)))
+    if version is None or version.inspector_id != user.id:
+        raise _invalid(card_id=f"该责任卡在 {day} 不属于您 / the card was not yours on {day}")
+    return version
+
+
+def _replays(track: Track, line: LineString | None, uuid: str) -> list[dict]:
+    """Earlier patrols (of anyone) whose fixes this track repeats, found by place, then compared."""
+    if line is None:
+        return []
+    area = func_envelope(line)
+    candidates = db.session.scalars(
+        select(Patrol).where(Patrol.uuid != uuid, Patrol.geom.is_not(None), gfunc.ST_Intersects(Patrol.geom, area))
+        .order_by(Patrol.started_at.desc()).limit(REPLAY_CANDIDATES))
+    found = []
+    for other in candidates:
+        score = replay_similarity(track, codec.decode(other.track))
+        if score["score"] >= REPLAY_SCORE:
+            found.append({"patrol_uuid": other.uuid, "inspector_id": other.inspector_id, **score,
+                          "time_shift_s": round(float(track.t[0] - other.started_at.timestamp()))})
+    return found
+
+
+def func_envelope(line: LineString):
+    minx, miny, maxx, maxy = line.bounds
+    return gfunc.ST_GeomFromText(
+        f"POLYGON(({minx} {miny},{maxx} {miny},{maxx} {maxy},{minx} {maxy},{minx} {miny}))", 4326)
+
+
+def repeat_of(user: User, uuid: str, digest: str) -> Patrol | None:
+    """The patrol already stored under ``uuid`` (a repeat answers before any heavy work)."""
+    stored = db.session.scalar(select(Patrol).where(Patrol.uuid == uuid))
+    if stored is not None and (stored.body_hash != digest or stored.inspector_id != user.id):
+        raise ApiError("idempotency.conflict", 409, uuid=uuid)
+    return stored
+
+
+def intake(user: User, data: dict, track: Track, source: str, digest: str) -> tuple[Patrol, bool]:
+    """Judge and store a patrol once; the same UUID and body again answers with the stored one."""
+    uuid = str(data["uuid"])
+    stored = repeat_of(user, uuid, digest)
+    if stored is not None:
+        return stored, False
+    now = utcnow()
+    try:
+        track.validate(now=now)
+    except TrackError as exc:
+        raise track_error(exc) from None
+    started = dt.datetime.fromtimestamp(float(track.t[0]), dt.UTC)
+    card = card_for_patrol(user, data["card_id"], started)
+    segments = card.segments
+    if data.get("segment_ids"):
+        wanted = set(data["segment_ids"])
+        segments = [s for s in card.segments if s.id in wanted]
+        if len(segments) != len(wanted):
+            raise _invalid(segment_ids="河段不在该责任卡上 / segments not on the card")
+    events = data.get("lifecycle_events") or []
+    result = analyze(track, segments=[to_shape(s.geom) for s in segments], grid=to_shape(card.grid.boundary)
+                     if card.grid.boundary is not None else None, rule=DEFAULT_RULE, lifecycle_events=events,
+                     now=now)
+    line = LineString(np.column_stack([track.lon, track.lat])) if len(track) >= 2 else None
+    flags = [PatrolFlag(code=f.code, detail=f.detail, evidence=f.evidence) for f in result.flags]
+    replays = _replays(track, line, uuid)
+    if replays:
+        flags.append(PatrolFlag(code="replay", evidence={"matches": replays[:5]},
+                                detail="轨迹与已有巡河记录几乎相同 / The track repeats an earlier patrol"))
+    analysis = result.to_dict()
+    analysis["flags"] = [{"code": f.code, "detail": f.detail, "evidence": f.evidence} for f in flags]
+
+    def build() -> Patrol:
+        return Patrol(
+            uuid=uuid, body_hash=digest, inspector_id=user.id, card_id=card.id, grid_id=card.grid_id,
+            source=source, started_at=started, ended_at=dt.datetime.fromtimestamp(float(track.t[-1]), dt.UTC),
+            track=codec.encode(track), fix_count=len(track), geom=to_db(line) if line is not None else None,
+            distance_m=result.distance_m, duration_s=result.duration_s, coverage=result.coverage,
+            valid=result.valid, flagged=bool(flags), analysis=analysis, analysis_version=result.analysis_version,
+            rules_version=result.rule.version, checklist=data.get("checklist") or {}, notes=data.get("notes", ""),
+            lifecycle_events=[{"at": e["at"].isoformat(), "event": e["event"]} for e in events],
+            segments=list(segments), flags=flags)
+
+    return create_once(Patrol, uuid, digest, build)
+
+
+def upload(user: User, data: dict) -> tuple[Patrol, bool]:
+    digest = body_hash(data)
+    if data["ended_at"] < data["started_at"]:
+        raise _invalid(ended_at="结束时间早于开始时间 / ends before it starts")
+    stored = repeat_of(user, str(data["uuid"]), digest)
+    if stored is not None:
+        return stored, False
+    return intake(user, data, decode_track(data["track"]), "app", digest)
+
+
+def patrols_in_scope(user: User):
+    path = scope_path(user)
+    q = select(Patrol)
+    if path is None:
+        return q.where(Patrol.inspector_id == user.id)
+    return q.where(Patrol.grid_id.in_(select(OrgUnit.id).where(OrgUnit.path.startswith(path, autoescape=True))))
+
+
+def local_day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), LOCAL_TZ).astimezone(dt.UTC)
+
+
+def search(user: User, args: dict) -> list[Patrol]:
+    q = patrols_in_scope(user)
+    if "inspector_id" in args:
+        q = q.where(Patrol.inspector_id == args["inspector_id"])
+    if "grid_id" in args:
+        grid = db.session.get(OrgUnit, args["grid_id"])
+        q = q.where(Patrol.grid_id.in_(select(OrgUnit.id).where(
+            OrgUnit.path.startswith(grid.path if grid else "\0", autoescape=True))))
+    if "date_from" in args:
+        q = q.where(Patrol.started_at >= local_day_start(args["date_from"]))
+    if "date_to" in args:
+        q = q.where(Patrol.started_at < local_day_start(args["date_to"] + dt.timedelta(days=1)))
+    if "valid" in args:
+        q = q.where(Patrol.valid.is_(args["valid"]))
+    if "flag" in args:
+        q = q.where(Patrol.id.in_(select(PatrolFlag.patrol_id).where(PatrolFlag.code == args["flag"])))
+    q = q.order_by(Patrol.started_at.desc()).limit(args.get("limit", 200)).offset(args.get("offset", 0))
+    return list(db.session.scalars(q))
+
+
+def get(user: User, uuid: str) -> Patrol:
+    patrol = db.session.scalar(patrols_in_scope(user).where(Patrol.uuid == uuid))
+    if patrol is None:
+        raise NotFound()
+    return patrol
+
