@@ -3,7 +3,7 @@ VENV := .venv/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test bootstrap lint clean
+.PHONY: run test bench lint clean
 
 run:
 	bash scripts/bootstrap.sh run
@@ -14,8 +14,12 @@ run:
 
 test:
 	bash scripts/bootstrap.sh test
-	$(VENV)/ruff check server shared_models tests migrations
+	$(VENV)/ruff check server shared_models tests migrations bench
 	$(VENV)/python -m pytest $(PYTEST_ARGS)
+
+bench:
+	bash scripts/bootstrap.sh test
+	$(VENV)/python bench/tracks.py
 
 lint:
 	$(VENV)/ruff check server shared_models tests

@@ -2,7 +2,7 @@
 
 The phone runs this before upload ("this patrol will not count: 12 of 30 minutes") and
 the server runs it on receipt, so both give the same verdict. Everything is measured in
-metres in a local azimuthal-equidistant projection around the track; the hot path is
+metres in a local transverse Mercator projection around the track; the hot path is
 numpy and Shapely (GEOS) on whole arrays, never a Python loop per fix.
 """
 from __future__ import annotations
@@ -44,6 +44,7 @@ STATIONARY_RADIUS_M = 50.0  # all fixes within 50 m of one spot ...
 STATIONARY_MIN_S = 600.0  # ... for ten minutes or more: nobody walked a river
 STATIONARY_MOVING_SHARE = 0.1  # or moving less than a tenth of a claimed 20 minutes
 GAP_MIN_S = 120.0  # a silence longer than this (and 10x the usual interval) is a gap
+COVERAGE_STEP_M = 5.0  # segments are measured in pieces of at most 5 m
 OFF_SEGMENT_M = 100.0  # a bank path can be tens of metres from the mapped centre line
 OFF_SEGMENT_SHARE = 0.5  # most of the track beyond that: not on the assigned river
 SYNTHETIC_MIN_FIXES = 30
@@ -119,7 +120,9 @@ class AnalysisResult:
 
 @functools.lru_cache(maxsize=64)
 def _projection(lon0: float, lat0: float) -> Transformer:
-    crs = CRS.from_proj4(f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +datum=WGS84 +units=m +no_defs")
+    # transverse Mercator on the track's own meridian: scale error under 2 ppm within 10 km,
+    # and five times faster in PROJ than azimuthal equidistant
+    crs = CRS.from_proj4(f"+proj=tmerc +lat_0={lat0} +lon_0={lon0} +k=1 +datum=WGS84 +units=m +no_defs")
     return Transformer.from_crs(CRS.from_epsg(4326), crs, always_xy=True)
 
 
@@ -145,7 +148,7 @@ def _window_speed(x, y, t, part, window: float) -> np.ndarray:
     return speed
 
 
-def _walked_distance(x, y, t, part, still) -> float:
+def _walked_line(x, y, t, part, still):
     """Length of the track with long standstills cut out, simplified so that GNSS wiggles add nothing.
 
     Only standstills of a minute or more are cut: a slow climb or a look at the water keeps
@@ -158,7 +161,20 @@ def _walked_distance(x, y, t, part, still) -> float:
     for s_, e_ in zip(starts[long], ends[long], strict=True):  # one slice per standstill, not per fix
         drop[s_ + 1:e_] = True
     line = _lines(x[~drop], y[~drop], part[~drop])
-    return float(shapely.simplify(line, JITTER_M).length) if line is not None else 0.0
+    return _simplify(line) if line is not None else None
+
+
+def _simplify(line):
+    # plain Douglas-Peucker: a track needs no topology kept, and it is twice as fast
+    return shapely.simplify(line, JITTER_M, preserve_topology=False)
+
+
+def _pieces(geom) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The straight pieces of a (multi)line: start-end coordinates, lengths and midpoints."""
+    coords, which = shapely.get_coordinates(shapely.get_parts(geom), return_index=True)
+    same = which[1:] == which[:-1]
+    a, b = coords[:-1][same], coords[1:][same]
+    return np.stack([a, b], axis=1), np.hypot(*(b - a).T), (a + b) / 2
 
 
 def _lines(x, y, part):
@@ -248,7 +264,7 @@ def analyze(track: Track, segments: list[BaseGeometry] | None = None, grid: Base
     cross = np.diff(part) != 0  # steps between parts: recording was paused, nothing was walked
     duration = float(ts[-1] - ts[0]) if m else 0.0
     line = _lines(xs, ys, part)
-    distance = float(shapely.simplify(line, JITTER_M).length) if line is not None else 0.0
+    distance = 0.0  # measured below; with a broken clock, from the geometry alone
 
     # gaps, told apart by what the app recorded happening to it
     gaps = []
@@ -273,10 +289,14 @@ def analyze(track: Track, segments: list[BaseGeometry] | None = None, grid: Base
     # speeds, moving time and distance walked
     max_speed = sustained = 0.0
     moving = 0.0
+    walked = _simplify(line) if clock_broken and line is not None else None
+    distance = float(walked.length) if walked is not None else 0.0
+    jump_mask = np.zeros(max(m - 1, 0), dtype=bool)
     if m >= 2 and not clock_broken:
         step_v = np.divide(d, dtt, out=np.zeros_like(d), where=dtt > 0)
         step_v[cross] = 0.0
         jumps = np.flatnonzero((d > TELEPORT_MIN_JUMP_M) & (step_v > TELEPORT_SPEED_MPS))
+        jump_mask[jumps] = True
         if len(jumps):
             flags.append(Flag("teleport", f"轨迹瞬间跳跃 {len(jumps)} 次（最远 {d[jumps].max():.0f} 米） / "
                               f"{len(jumps)} impossible jumps (up to {d[jumps].max():.0f} m)",
@@ -296,7 +316,8 @@ def analyze(track: Track, segments: list[BaseGeometry] | None = None, grid: Base
         step_moving &= ~in_gap
         step_moving[jumps] = False
         moving = float(dtt[step_moving].sum())
-        distance = _walked_distance(xs, ys, ts, wpart, ~step_moving & ~in_gap)  # a jump is not walked
+        walked = _walked_line(xs, ys, ts, wpart, ~step_moving & ~in_gap)  # a jump is not walked
+        distance = float(walked.length) if walked is not None else 0.0
         average = distance / moving if moving > 0 else 0.0
         if sustained > VEHICLE_SUSTAINED_MPS or (average > VEHICLE_AVERAGE_MPS and distance >= VEHICLE_AVERAGE_MIN_M):
             fast_s = float(dtt[np.nan_to_num(v120[:-1]) > VEHICLE_SUSTAINED_MPS].sum())
@@ -322,20 +343,30 @@ def analyze(track: Track, segments: list[BaseGeometry] | None = None, grid: Base
         flags.append(Flag("synthetic", "轨迹过于规则，不像真实定位 / The track is too regular to be real GNSS",
                           synthetic))
 
-    # where the track went: assigned segments and the grid
+    # where the track went: assigned segments and the grid. Prepared geometries and points,
+    # not buffers: buffering a 7,200-vertex line costs more than all the rest of the analysis.
     coverage = on_segment = None
     if segments:
+        if walked is None and line is not None:
+            walked = _simplify(line)
         segs = shapely.union_all([_to_metric(s, proj) for s in segments])
-        near = line.buffer(rule.tolerance_m) if line is not None else shapely.Polygon()
-        total = segs.length
-        coverage = float(segs.intersection(near).length / total) if total > 0 else 0.0
-        if line is not None:
-            on_segment = float(shapely.simplify(line, JITTER_M).intersection(segs.buffer(rule.tolerance_m)).length)
-            far = shapely.distance(shapely.points(xs, ys), segs) > OFF_SEGMENT_M
-            if far.mean() > OFF_SEGMENT_SHARE:
-                flags.append(Flag("off_segment", f"{far.mean():.0%} 的轨迹距责任河段超过 {OFF_SEGMENT_M:.0f} 米 / "
-                                  f"{far.mean():.0%} of the track is over {OFF_SEGMENT_M:.0f} m from the "
-                                  "assigned segments", {"far_share": round(float(far.mean()), 3)}))
+        _, seg_len, seg_mid = _pieces(shapely.segmentize(segs, COVERAGE_STEP_M))
+        total = float(seg_len.sum())
+        coverage = 0.0
+        if walked is not None and total > 0:
+            shapely.prepare(walked)
+            near = shapely.dwithin(walked, shapely.points(seg_mid), rule.tolerance_m)
+            coverage = float(seg_len[near].sum() / total)
+            shapely.prepare(segs)
+            _, w_len, w_mid = _pieces(walked)
+            on_segment = float(w_len[shapely.dwithin(segs, shapely.points(w_mid), rule.tolerance_m)].sum())
+            every = max(1, m // 1000)  # a share: a thousand fixes spread over the track tell it
+            far_share = float(1 - shapely.dwithin(segs, shapely.points(xs[::every], ys[::every]),
+                                                  OFF_SEGMENT_M).mean())
+            if far_share > OFF_SEGMENT_SHARE:
+                flags.append(Flag("off_segment", f"{far_share:.0%} 的轨迹距责任河段超过 {OFF_SEGMENT_M:.0f} 米 / "
+                                  f"{far_share:.0%} of the track is over {OFF_SEGMENT_M:.0f} m from the "
+                                  "assigned segments", {"far_share": round(far_share, 3)}))
     inside = None
     if grid is not None and m:
         inside = float(shapely.contains_xy(grid, track.lon[idx], track.lat[idx]).mean())
