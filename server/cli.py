@@ -162,3 +162,22 @@ def track_analyze(gpx_path, segments_path, as_json, min_duration_min, min_distan
         click.echo(f"  - {reason}")
     for flag in result.flags:
         click.echo(f"标记 flag {flag.code}: {flag.detail}")
+
+
+@main.group("photos")
+def photos_group() -> None:
+    """Photo storage housekeeping."""
+
+
+@photos_group.command("prune")
+@click.option("--older-than-hours", type=float, default=48.0, show_default=True,
+              help="Unfinished uploads untouched this long are dropped (never under 24).")
+@with_appcontext
+def photos_prune(older_than_hours: float) -> None:
+    """Drop unfinished uploads the phone has given up on."""
+    import datetime as dt
+
+    from .photos.service import prune_partials
+
+    hours = max(24.0, older_than_hours)  # a phone offline for a day must still be able to resume
+    click.echo(f"pruned {prune_partials(dt.timedelta(hours=hours))} unfinished uploads / 已清理未完成上传")

@@ -179,3 +179,35 @@ def test_who_may_see_a_photo(engine_name, api):
     pid, _ = start(api, token, b"\xff\xd8" + b"1" * 50)
     r = send(api, api.token(SUP_OWN), pid, b"\xff\xd8" + b"1" * 50, 0)
     assert r.status_code == 404
+
+
+def test_unfinished_uploads_are_kept_a_day_then_pruned(engine_name, api, demo_app):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from server.photos.service import partial_path
+
+    token = api.token(INSP_A)
+    data = jpeg_with_exif(size=(800, 600))
+    other = jpeg_with_exif(size=(640, 480))
+    old, _ = start(api, token, data)
+    recent, _ = start(api, token, other)
+    assert send(api, token, old, data, 0, 1000).status_code == 200
+    assert send(api, token, recent, other, 0, 1000).status_code == 200
+    db.session.execute(Photo.__table__.update().where(Photo.uuid == old)
+                       .values(updated_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=50)))
+    db.session.execute(Photo.__table__.update().where(Photo.uuid == recent)
+                       .values(updated_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=23)))
+    db.session.commit()
+    env = {**os.environ, "RIVERPATROL_DATABASE_URL": demo_app.config["SQLALCHEMY_DATABASE_URI"].split("?")[0],
+           "RIVERPATROL_PHOTO_DIR": demo_app.config["PHOTO_DIR"]}
+    # asking for less than a day still keeps a day
+    r = subprocess.run([str(Path(sys.executable).parent / "riverpatrol"), "photos", "prune", "--older-than-hours",
+                        "1"], env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "pruned 1" in r.stdout
+    assert api.get(f"/api/v1/photos/{old}", token=token).status_code == 404
+    assert not partial_path(old).exists()
+    assert api.get(f"/api/v1/photos/{recent}", token=token).json()["offset"] == 1000
+    assert send(api, token, recent, other, 1000, len(other)).json()["complete"] is True
