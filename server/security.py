@@ -71,6 +71,17 @@ def org_units_in_scope(user: User):
     return select(OrgUnit).where(OrgUnit.path.startswith(path, autoescape=True))
 
 
+def under(path: str):
+    """A select() of the ids of the org units at or below ``path``."""
+    return select(OrgUnit.id).where(OrgUnit.path.startswith(path, autoescape=True))
+
+
+def under_grid(grid_id: int):
+    """The ids of a grid and everything below it (nothing when there is no such grid)."""
+    grid = db.session.get(OrgUnit, grid_id)
+    return under(grid.path if grid else "\0")
+
+
 def get_or_404(query, ident: int):
     """Fetch one object of ``query`` (already filtered to the caller's scope) by id, or 404."""
     entity = query.column_descriptions[0]["entity"]

@@ -23,9 +23,8 @@ from ..db import utcnow
 from ..errors import ApiError, NotFound
 from ..extensions import db
 from ..geo import to_db
-from ..grids.models import OrgUnit
 from ..idempotency import body_hash, create_once
-from ..security import scope_path
+from ..security import scope_path, under, under_grid
 from .models import Patrol, PatrolFlag
 
 REPLAY_SCORE = 0.8  # most fixes within a metre of another patrol's fixes: the same recording again
@@ -158,7 +157,7 @@ def patrols_in_scope(user: User):
     q = select(Patrol)
     if path is None:
         return q.where(Patrol.inspector_id == user.id)
-    return q.where(Patrol.grid_id.in_(select(OrgUnit.id).where(OrgUnit.path.startswith(path, autoescape=True))))
+    return q.where(Patrol.grid_id.in_(under(path)))
 
 
 def local_day_start(day: dt.date) -> dt.datetime:
@@ -170,9 +169,7 @@ def search(user: User, args: dict) -> list[Patrol]:
     if "inspector_id" in args:
         q = q.where(Patrol.inspector_id == args["inspector_id"])
     if "grid_id" in args:
-        grid = db.session.get(OrgUnit, args["grid_id"])
-        q = q.where(Patrol.grid_id.in_(select(OrgUnit.id).where(
-            OrgUnit.path.startswith(grid.path if grid else "\0", autoescape=True))))
+        q = q.where(Patrol.grid_id.in_(under_grid(args["grid_id"])))
     if "date_from" in args:
         q = q.where(Patrol.started_at >= local_day_start(args["date_from"]))
     if "date_to" in args:

@@ -1,10 +1,8 @@
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from ..errors import NotFound
 from ..extensions import db
-from ..grids.models import OrgUnit
-from ..security import BEARER, current_user, login_required
+from ..security import BEARER, current_user, login_required, under_grid
 from . import service
 from .models import Problem
 from .schemas import ProblemCreateSchema, ProblemListArgs, ProblemSchema
@@ -39,9 +37,7 @@ def list_problems(args):
     if "category" in args:
         q = q.where(Problem.category == args["category"])
     if "grid_id" in args:
-        grid = db.session.get(OrgUnit, args["grid_id"])
-        under = select(OrgUnit.id).where(OrgUnit.path.startswith(grid.path if grid else "\0", autoescape=True))
-        q = q.where(Problem.grid_id.in_(under))
+        q = q.where(Problem.grid_id.in_(under_grid(args["grid_id"])))
     return [_full(p) for p in db.session.scalars(q.limit(500))]
 
 
