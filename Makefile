@@ -14,7 +14,7 @@ run:
 
 test:
 	bash scripts/bootstrap.sh test
-	$(VENV)/ruff check server shared_models tests migrations bench
+	$(VENV)/ruff check server shared_models tests migrations bench mobile
 	$(VENV)/python -m pytest $(PYTEST_ARGS)
 
 bench:

@@ -1,0 +1,22 @@
+"""Platform services, chosen in one place: Android (plyer / pyjnius) or the desktop fallbacks."""
+from __future__ import annotations
+
+import os
+import sys
+
+
+def on_android() -> bool:
+    return "ANDROID_ARGUMENT" in os.environ or hasattr(sys, "getandroidapilevel")
+
+
+def gps_service(on_fix, on_status, replay_gpx: str | None = None, speed: float = 1.0):
+    """The GPS: the phone's receiver on Android, else a replay of a real GPX file."""
+    if on_android():
+        from .android import AndroidGps
+
+        return AndroidGps(on_fix, on_status)
+    from .gps import ReplayGps
+
+    if not replay_gpx:
+        raise RuntimeError("桌面版需要一个 GPX 文件来模拟定位 / on the desktop, give a GPX file to replay (--gpx)")
+    return ReplayGps(replay_gpx, on_fix, on_status, speed=speed)

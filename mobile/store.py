@@ -1,0 +1,292 @@
+"""The phone's local store: SQLite in WAL mode, with a schema version and tested upgrades.
+
+Everything the inspector does is written here first and leaves only through the outbox.
+Fixes are appended in small batches (a killed app loses at most the unflushed seconds);
+finalised records are committed with synchronous=FULL. Rows carry the user they belong
+to: a second person on the same phone sees only their own, and nothing unsynced is ever
+deleted on logout.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import sqlite3
+import threading
+import time
+import uuid as uuidlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from shared_models.track import Track
+
+SCHEMA_VERSION = 2
+
+# Each step takes the store from version n-1 to n. Never edit a released step: add one.
+STEPS: dict[int, str] = {
+    1: """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE accounts (
+        user_id INTEGER PRIMARY KEY, phone TEXT NOT NULL, name TEXT NOT NULL, role TEXT NOT NULL,
+        server TEXT NOT NULL, refresh_token TEXT, session_id TEXT, signed_in_at TEXT NOT NULL);
+    CREATE TABLE cards (user_id INTEGER PRIMARY KEY, payload TEXT NOT NULL, fetched_at TEXT NOT NULL);
+    CREATE TABLE patrols (
+        uuid TEXT PRIMARY KEY, user_id INTEGER NOT NULL, card_id INTEGER NOT NULL,
+        segment_ids TEXT NOT NULL, started_at REAL NOT NULL, ended_at REAL,
+        state TEXT NOT NULL DEFAULT 'recording', checklist TEXT, notes TEXT, verdict TEXT);
+    CREATE TABLE fixes (
+        patrol_uuid TEXT NOT NULL, t REAL NOT NULL, lon REAL NOT NULL, lat REAL NOT NULL,
+        accuracy REAL, altitude REAL, speed REAL, bearing REAL, mock INTEGER NOT NULL DEFAULT 0);
+    CREATE INDEX ix_fixes_patrol ON fixes (patrol_uuid, t);
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, user_id INTEGER NOT NULL, kind TEXT NOT NULL,
+        ref TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'finalized', attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL DEFAULT 0, created_at REAL NOT NULL, synced_at REAL);
+    """,
+    2: """
+    CREATE TABLE patrol_events (patrol_uuid TEXT NOT NULL, at REAL NOT NULL, event TEXT NOT NULL);
+    CREATE TABLE problems (
+        uuid TEXT PRIMARY KEY, user_id INTEGER NOT NULL, patrol_uuid TEXT, category TEXT NOT NULL,
+        severity TEXT NOT NULL, description TEXT NOT NULL, lon REAL NOT NULL, lat REAL NOT NULL,
+        accuracy REAL, reported_at REAL NOT NULL);
+    CREATE TABLE photos (
+        uuid TEXT PRIMARY KEY, user_id INTEGER NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL, patrol_uuid TEXT, problem_uuid TEXT, created_at REAL NOT NULL);
+    ALTER TABLE outbox ADD COLUMN last_error TEXT;
+    ALTER TABLE outbox ADD COLUMN permanent INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE outbox ADD COLUMN bytes_total INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE outbox ADD COLUMN bytes_sent INTEGER NOT NULL DEFAULT 0;
+    """,
+}
+
+# outbox order: what a patrol refers to goes first, then the patrol, then its problems
+KIND_ORDER = {"photo": 0, "patrol": 1, "problem": 2}
+
+
+class LocalStore:
+    """One SQLite file. Thread-safe: the recorder, the sync thread and the UI share it."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")  # fixes: survive an app kill, cheap
+        self._db.execute("PRAGMA foreign_keys = ON")
+        self.upgrade()
+
+    # --- schema -----------------------------------------------------------------------
+
+    def version(self) -> int:
+        return self._db.execute("PRAGMA user_version").fetchone()[0]
+
+    def upgrade(self, target: int = SCHEMA_VERSION) -> None:
+        """Run the missing steps, each in its own transaction with the version bump."""
+        with self._lock:
+            current = self.version()
+            for step in range(current + 1, target + 1):
+                with self._tx(durable=True):
+                    for statement in filter(str.strip, STEPS[step].split(";")):
+                        self._db.execute(statement)
+                    self._db.execute(f"PRAGMA user_version = {step}")
+
+    @contextlib.contextmanager
+    def _tx(self, durable: bool = False) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            if durable:
+                self._db.execute("PRAGMA synchronous = FULL")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            finally:
+                if durable:
+                    self._db.execute("PRAGMA synchronous = NORMAL")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _rows(self, sql: str, *args) -> list[dict]:
+        with self._lock:
+            return [dict(r) for r in self._db.execute(sql, args).fetchall()]
+
+    def _one(self, sql: str, *args) -> dict | None:
+        rows = self._rows(sql, *args)
+        return rows[0] if rows else None
+
+    # --- accounts and cards -------------------------------------------------------------
+
+    def save_account(self, user: dict, server: str, refresh_token: str, session_id: str) -> None:
+        with self._tx(durable=True) as db:
+            db.execute(
+                "INSERT INTO accounts (user_id, phone, name, role, server, refresh_token, session_id, signed_in_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET refresh_token = excluded."
+                "refresh_token, session_id = excluded.session_id, server = excluded.server, name = excluded.name,"
+                " signed_in_at = excluded.signed_in_at",
+                (user["id"], user["phone"], user["name"], user["role"], server, refresh_token, session_id,
+                 _now_iso()))
+            db.execute("INSERT INTO meta (key, value) VALUES ('current_user', ?) ON CONFLICT (key) DO UPDATE "
+                       "SET value = excluded.value", (str(user["id"]),))
+
+    def current_account(self) -> dict | None:
+        row = self._one("SELECT value FROM meta WHERE key = 'current_user'")
+        return self._one("SELECT * FROM accounts WHERE user_id = ?", int(row["value"])) if row else None
+
+    def sign_out(self) -> None:
+        """Forget who is signed in and their refresh token; their unsynced records stay."""
+        account = self.current_account()
+        with self._tx(durable=True) as db:
+            if account:
+                db.execute("UPDATE accounts SET refresh_token = NULL WHERE user_id = ?", (account["user_id"],))
+            db.execute("DELETE FROM meta WHERE key = 'current_user'")
+
+    def save_cards(self, user_id: int, payload: dict) -> None:
+        with self._tx() as db:
+            db.execute("INSERT INTO cards (user_id, payload, fetched_at) VALUES (?, ?, ?) ON CONFLICT (user_id)"
+                       " DO UPDATE SET payload = excluded.payload, fetched_at = excluded.fetched_at",
+                       (user_id, json.dumps(payload, ensure_ascii=False), _now_iso()))
+
+    def cards(self, user_id: int) -> dict | None:
+        row = self._one("SELECT payload, fetched_at FROM cards WHERE user_id = ?", user_id)
+        return {**json.loads(row["payload"]), "fetched_at": row["fetched_at"]} if row else None
+
+    # --- patrols ------------------------------------------------------------------------
+
+    def start_patrol(self, user_id: int, card_id: int, segment_ids: list[int], at: float) -> str:
+        patrol_uuid = str(uuidlib.uuid4())
+        with self._tx(durable=True) as db:
+            db.execute("INSERT INTO patrols (uuid, user_id, card_id, segment_ids, started_at) VALUES (?, ?, ?, ?, ?)",
+                       (patrol_uuid, user_id, card_id, json.dumps(segment_ids), at))
+        return patrol_uuid
+
+    def add_fixes(self, patrol_uuid: str, fixes: list[tuple]) -> None:
+        """Append (t, lon, lat, accuracy, altitude, speed, bearing, mock) rows in one transaction."""
+        if not fixes:
+            return
+        with self._tx() as db:
+            db.executemany("INSERT INTO fixes (patrol_uuid, t, lon, lat, accuracy, altitude, speed, bearing, mock)"
+                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [(patrol_uuid, *f) for f in fixes])
+
+    def add_event(self, patrol_uuid: str, event: str, at: float | None = None) -> None:
+        with self._tx() as db:
+            db.execute("INSERT INTO patrol_events (patrol_uuid, at, event) VALUES (?, ?, ?)",
+                       (patrol_uuid, at if at is not None else time.time(), event))
+
+    def events(self, patrol_uuid: str) -> list[dict]:
+        return self._rows("SELECT at, event FROM patrol_events WHERE patrol_uuid = ? ORDER BY at", patrol_uuid)
+
+    def recording(self, user_id: int) -> dict | None:
+        """The patrol this person was recording when the app stopped, if any."""
+        return self._one("SELECT * FROM patrols WHERE user_id = ? AND state = 'recording' ORDER BY started_at DESC",
+                         user_id)
+
+    def patrol(self, patrol_uuid: str) -> dict | None:
+        return self._one("SELECT * FROM patrols WHERE uuid = ?", patrol_uuid)
+
+    def patrols(self, user_id: int) -> list[dict]:
+        return self._rows("SELECT * FROM patrols WHERE user_id = ? ORDER BY started_at DESC", user_id)
+
+    def track(self, patrol_uuid: str) -> Track:
+        rows = self._rows("SELECT t, lon, lat, accuracy, altitude, speed, bearing, mock FROM fixes "
+                          "WHERE patrol_uuid = ? ORDER BY t, rowid", patrol_uuid)
+        breaks = []
+        events = self.events(patrol_uuid)
+        if rows and events:  # the way between a pause and the resume is not walked
+            t = np.array([r["t"] for r in rows])
+            for e in events:
+                if e["event"] in ("user_resumed", "restarted"):
+                    i = int(np.searchsorted(t, e["at"]))
+                    if 0 < i < len(t):
+                        breaks.append(i)
+
+        def col(name):
+            values = [r[name] for r in rows]
+            return None if all(v is None for v in values) else np.array(
+                [np.nan if v is None else v for v in values], dtype=float)
+
+        return Track([r["lon"] for r in rows], [r["lat"] for r in rows], [r["t"] for r in rows],
+                     col("accuracy"), col("altitude"), col("speed"), col("bearing"),
+                     np.array([bool(r["mock"]) for r in rows]) if any(r["mock"] for r in rows) else None,
+                     breaks=breaks)
+
+    def finalize_patrol(self, patrol_uuid: str, checklist: dict, notes: str, at: float) -> None:
+        """End the patrol and queue it, durably, in one transaction."""
+        with self._tx(durable=True) as db:
+            db.execute("UPDATE patrols SET state = 'finalized', ended_at = ?, checklist = ?, notes = ? "
+                       "WHERE uuid = ? AND state = 'recording'",
+                       (at, json.dumps(checklist, ensure_ascii=False), notes, patrol_uuid))
+            user_id = db.execute("SELECT user_id FROM patrols WHERE uuid = ?", (patrol_uuid,)).fetchone()[0]
+            self._enqueue(db, user_id, "patrol", patrol_uuid)
+
+    def set_verdict(self, patrol_uuid: str, verdict: dict) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE patrols SET verdict = ?, state = 'synced' WHERE uuid = ?",
+                       (json.dumps(verdict, ensure_ascii=False), patrol_uuid))
+
+    # --- problems and photos ------------------------------------------------------------
+
+    def add_problem(self, user_id: int, data: dict, photos: list[dict]) -> str:
+        """A problem with its (already compressed) photos, queued in one durable transaction."""
+        problem_uuid = data.get("uuid") or str(uuidlib.uuid4())
+        with self._tx(durable=True) as db:
+            for ph in photos:
+                db.execute("INSERT INTO photos (uuid, user_id, path, size, sha256, patrol_uuid, problem_uuid,"
+                           " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           (ph["uuid"], user_id, ph["path"], ph["size"], ph["sha256"], data.get("patrol_uuid"),
+                            problem_uuid, time.time()))
+                self._enqueue(db, user_id, "photo", ph["uuid"], ph["size"])
+            db.execute("INSERT INTO problems (uuid, user_id, patrol_uuid, category, severity, description, lon, lat,"
+                       " accuracy, reported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (problem_uuid, user_id, data.get("patrol_uuid"), data["category"], data["severity"],
+                        data.get("description", ""), data["lon"], data["lat"], data.get("accuracy"),
+                        data["reported_at"]))
+            self._enqueue(db, user_id, "problem", problem_uuid)
+        return problem_uuid
+
+    def problem(self, problem_uuid: str) -> dict | None:
+        row = self._one("SELECT * FROM problems WHERE uuid = ?", problem_uuid)
+        if row:
+            row["photo_uuids"] = [p["uuid"] for p in self._rows(
+                "SELECT uuid FROM photos WHERE problem_uuid = ? ORDER BY created_at", problem_uuid)]
+        return row
+
+    def photo(self, photo_uuid: str) -> dict | None:
+        return self._one("SELECT * FROM photos WHERE uuid = ?", photo_uuid)
+
+    # --- outbox -------------------------------------------------------------------------
+
+    def _enqueue(self, db, user_id: int, kind: str, ref: str, size: int = 0) -> None:
+        db.execute("INSERT INTO outbox (user_id, kind, ref, created_at, bytes_total) VALUES (?, ?, ?, ?, ?)",
+                   (user_id, kind, ref, time.time(), size))
+
+    def outbox(self, user_id: int) -> list[dict]:
+        return self._rows("SELECT * FROM outbox WHERE user_id = ? ORDER BY created_at, id", user_id)
+
+    def due(self, user_id: int, now: float) -> list[dict]:
+        """Items to send now, oldest first (photos before what refers to them)."""
+        rows = self._rows("SELECT * FROM outbox WHERE user_id = ? AND state IN ('finalized', 'sending', 'failed') "
+                          "AND permanent = 0 AND next_attempt_at <= ? ORDER BY created_at, id", user_id, now)
+        return sorted(rows, key=lambda r: (r["created_at"] // 1, KIND_ORDER[r["kind"]], r["id"]))
+
+    def mark(self, item_id: int, state: str, *, error: str | None = None, permanent: bool = False,
+             next_attempt_at: float = 0, bytes_sent: int | None = None) -> None:
+        with self._tx(durable=state == "synced") as db:
+            db.execute("UPDATE outbox SET state = ?, last_error = ?, permanent = ?, next_attempt_at = ?,"
+                       " attempts = attempts + ?, synced_at = CASE WHEN ? = 'synced' THEN ? ELSE synced_at END,"
+                       " bytes_sent = COALESCE(?, bytes_sent) WHERE id = ?",
+                       (state, error, int(permanent), next_attempt_at, int(state == "failed"), state, time.time(),
+                        bytes_sent, item_id))
+
+    def pending_count(self, user_id: int) -> int:
+        return self._one("SELECT COUNT(*) AS n FROM outbox WHERE user_id = ? AND state != 'synced'", user_id)["n"]
+
+
+def _now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat()

@@ -1,0 +1,131 @@
+"""The outbox: finalized -> sending -> synced, or failed (retryable, with backoff; or permanent).
+
+One sender at a time (a lock), oldest first, carrying on past a failed item. Every
+upload carries the phone's UUID, so a retry after a lost answer never doubles a record;
+photo chunks resume from the offset the server reports.
+"""
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shared_models.track import codec
+
+from .api_client import ApiClient, ApiFailure, SignInRequired
+from .store import LocalStore
+
+CHUNK = 256 * 1024
+BACKOFF_BASE_S = 2.0
+BACKOFF_MAX_S = 15 * 60
+
+
+def backoff(attempts: int, rng: random.Random = random.Random()) -> float:
+    """Exponential with full jitter: phones that lost signal together do not return together."""
+    return rng.uniform(0, min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** attempts))
+
+
+@dataclass
+class SyncReport:
+    sent: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    sign_in_required: bool = False
+
+
+class SyncEngine:
+    def __init__(self, store: LocalStore, client: ApiClient, user_id: int) -> None:
+        self.store = store
+        self.client = client
+        self.user_id = user_id
+        self._lock = threading.Lock()
+
+    def run_once(self, now: float | None = None, ignore_backoff: bool = False) -> SyncReport:
+        """Send what is due; ``ignore_backoff`` is the inspector's "sync now"."""
+        report = SyncReport()
+        if not self._lock.acquire(blocking=False):
+            return report  # another sender is at work
+        try:
+            due = self.store.due(self.user_id, float("inf") if ignore_backoff else (now or time.time()))
+            for item in due:
+                try:
+                    self.store.mark(item["id"], "sending", bytes_sent=item["bytes_sent"])
+                    getattr(self, f"_send_{item['kind']}")(item)
+                except SignInRequired as exc:
+                    self.store.mark(item["id"], "failed", error=str(exc), next_attempt_at=0)
+                    report.sign_in_required = True
+                    break
+                except ApiFailure as exc:
+                    wait = backoff(item["attempts"]) if exc.retryable else 0
+                    self.store.mark(item["id"], "failed", error=str(exc), permanent=not exc.retryable,
+                                    next_attempt_at=time.time() + wait)
+                    report.failed.append((item["ref"], str(exc)))
+                    continue
+                self.store.mark(item["id"], "synced", bytes_sent=item["bytes_total"])
+                report.sent.append(item["ref"])
+            if not report.sign_in_required:
+                self.pull()
+        finally:
+            self._lock.release()
+        return report
+
+    def pull(self) -> None:
+        """What changed on the server: the cards (with their progress)."""
+        with contextlib.suppress(ApiFailure):  # cards are refreshed on the next successful round
+            self.store.save_cards(self.user_id, self.client.json("GET", "/api/v1/me/cards"))
+
+    # --- one item each ------------------------------------------------------------------
+
+    def _send_photo(self, item: dict) -> None:
+        photo = self.store.photo(item["ref"])
+        data = Path(photo["path"]).read_bytes()
+        if hashlib.sha256(data).hexdigest() != photo["sha256"]:
+            raise ApiFailure("照片文件已损坏 / the photo file on the phone is damaged", retryable=False)
+        state = self.client.json("POST", "/api/v1/photos", json={
+            "uuid": photo["uuid"], "size": photo["size"], "sha256": photo["sha256"],
+            "patrol_uuid": photo["patrol_uuid"], "problem_uuid": photo["problem_uuid"]})
+        offset = state["offset"]
+        while not state["complete"]:
+            try:
+                state = self.client.json("PATCH", f"/api/v1/photos/{photo['uuid']}", data=data[offset:offset + CHUNK],
+                                         headers={"Upload-Offset": str(offset),
+                                                  "Content-Type": "application/offset+octet-stream"})
+            except ApiFailure as exc:
+                if exc.code == "photo.offset_mismatch":  # a chunk arrived but its answer did not
+                    state = {"offset": exc.body["offset"], "complete": False}
+                else:
+                    raise
+            offset = state["offset"]
+            self.store.mark(item["id"], "sending", bytes_sent=offset)
+
+    def _send_patrol(self, item: dict) -> None:
+        patrol = self.store.patrol(item["ref"])
+        track = self.store.track(patrol["uuid"])
+        body = {
+            "uuid": patrol["uuid"], "card_id": patrol["card_id"], "segment_ids": json.loads(patrol["segment_ids"]),
+            "started_at": _iso(patrol["started_at"]), "ended_at": _iso(patrol["ended_at"]),
+            "track": base64.b64encode(codec.encode(track)).decode(),
+            "checklist": json.loads(patrol["checklist"] or "{}"), "notes": patrol["notes"] or "",
+            "lifecycle_events": [{"at": _iso(e["at"]), "event": e["event"]} for e in self.store.events(patrol["uuid"])],
+        }
+        verdict = self.client.json("POST", "/api/v1/patrols", json=body)
+        self.store.set_verdict(patrol["uuid"], {k: verdict[k] for k in (
+            "valid", "flags", "distance_m", "duration_s", "coverage") if k in verdict} | {
+            "reasons": verdict.get("analysis", {}).get("reasons", [])})
+
+    def _send_problem(self, item: dict) -> None:
+        p = self.store.problem(item["ref"])
+        self.client.json("POST", "/api/v1/problems", json={
+            "uuid": p["uuid"], "category": p["category"], "severity": p["severity"],
+            "description": p["description"], "lon": p["lon"], "lat": p["lat"], "accuracy_m": p["accuracy"],
+            "reported_at": _iso(p["reported_at"]), "photo_uuids": p["photo_uuids"], "patrol_uuid": p["patrol_uuid"]})
+
+
+def _iso(epoch: float) -> str:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat()
