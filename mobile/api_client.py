@@ -65,10 +65,10 @@ class ApiClient:
             raise
 
     def json(self, method: str, path: str, **kw) -> dict:
-        return self.call(method, path, **kw).json()
+        return _body(self.call(method, path, **kw))
 
     def _call(self, method: str, path: str, auth: bool, **kw) -> dict:
-        return self._raw(method, path, auth=auth, **kw).json()
+        return _body(self._raw(method, path, auth=auth, **kw))
 
     def _raw(self, method: str, path: str, auth: bool, **kw) -> requests.Response:
         headers = kw.pop("headers", {})
@@ -88,3 +88,10 @@ class ApiClient:
         message = body.get("message") or f"服务器错误 {r.status_code}"
         retryable = r.status_code >= 500 or r.status_code == 429 or code in RETRYABLE_CODES
         raise ApiFailure(message, code=code, status=r.status_code, retryable=retryable, body=body)
+
+
+def _body(r: requests.Response) -> dict:
+    try:
+        return r.json()
+    except ValueError:  # the line broke in the middle of the answer
+        raise ApiFailure("服务器回答不完整，稍后自动重试 / incomplete answer from the server") from None

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from shared_models.enums import LIFECYCLE_EVENTS
 from shared_models.track.analysis import AnalysisResult, ValidityRule, analyze
 
 from .store import LocalStore
@@ -71,6 +72,8 @@ class PatrolRecorder:
 
     def on_event(self, event: str) -> None:
         """gps_lost / gps_regained / paused / resumed (by the system), recorded as they happen."""
+        if event not in LIFECYCLE_EVENTS:
+            raise ValueError(event)
         if self.patrol_uuid is not None:
             self.flush()
             self.store.add_event(self.patrol_uuid, event, self.clock())

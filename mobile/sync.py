@@ -65,7 +65,7 @@ class SyncEngine:
                     wait = backoff(item["attempts"]) if exc.retryable else 0
                     self.store.mark(item["id"], "failed", error=str(exc), permanent=not exc.retryable,
                                     next_attempt_at=time.time() + wait)
-                    report.failed.append((item["ref"], str(exc)))
+                    report.failed.append((item["ref"], str(exc), exc.body.get("errors")))
                     continue
                 self.store.mark(item["id"], "synced", bytes_sent=item["bytes_total"])
                 report.sent.append(item["ref"])

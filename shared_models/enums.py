@@ -47,3 +47,8 @@ SEVERITIES = {
     "serious": ("较严重", "Serious"),
     "major": ("重大", "Major"),
 }
+
+# What the app records happening to it during a patrol, so a gap can be explained
+# (shared_models.track.analysis reads them).
+LIFECYCLE_EVENTS = ("started", "paused", "resumed", "killed", "restarted", "gps_lost", "gps_regained",
+                    "user_paused", "user_resumed")

@@ -1,13 +1,14 @@
 from marshmallow import Schema, fields, validate
 
+from shared_models.enums import LIFECYCLE_EVENTS
+
 from ..cards.schemas import PersonSchema
 from ..problems.schemas import PhotoRefSchema
 
 
 class LifecycleEventSchema(Schema):
     at = fields.AwareDateTime(required=True)
-    event = fields.String(required=True, validate=validate.OneOf(
-        ["paused", "resumed", "killed", "restarted", "gps_lost", "gps_regained", "user_paused", "user_resumed"]))
+    event = fields.String(required=True, validate=validate.OneOf(LIFECYCLE_EVENTS))
 
 
 class PatrolUploadSchema(Schema):
