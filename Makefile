@@ -3,7 +3,7 @@ VENV := .venv/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench mobile lint clean
 
 run:
 	bash scripts/bootstrap.sh run
@@ -16,6 +16,13 @@ test:
 	bash scripts/bootstrap.sh test
 	$(VENV)/ruff check server shared_models tests migrations bench mobile
 	$(VENV)/python -m pytest $(PYTEST_ARGS)
+
+# The field app on the desktop against `make run`'s server, its GPS fed by a real GPX file.
+GPX ?= tests/data/tracks/korita-zbevnica.gpx
+SPEED ?= 10
+mobile:
+	bash scripts/bootstrap.sh mobile
+	$(VENV)/python -m mobile --server http://$(HOST):$(PORT) --gpx $(GPX) --speed $(SPEED) --data instance/phone
 
 bench:
 	bash scripts/bootstrap.sh test

@@ -7,6 +7,11 @@ want=${1:-run}
 
 apt_pkgs=(libsqlite3-mod-spatialite)
 extras="server,postgres,dev"
+if [ "$want" = test ] || [ "$want" = mobile ]; then
+  # the field app runs in a real window: Xvfb, Mesa's GL, a Chinese font
+  apt_pkgs+=(xvfb xauth libgl1-mesa-dri fonts-wqy-microhei)
+  extras="server,postgres,dev,mobile"
+fi
 if [ "$want" = test ]; then
   apt_pkgs+=(postgresql-15-postgis-3 postgresql-15)
 fi

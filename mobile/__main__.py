@@ -1,0 +1,50 @@
+"""`python -m mobile --server URL [--gpx FILE --speed N] [--data DIR]`: the field app.
+
+On the desktop the GPS is a replayed GPX file; the camera is a file chooser.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mobile")
+    parser.add_argument("--server", default=os.environ.get("RIVERPATROL_SERVER", "http://127.0.0.1:5000"))
+    parser.add_argument("--gpx", help="GPX file to replay as the GPS (desktop)")
+    parser.add_argument("--speed", type=float, default=1.0, help="replay speed factor")
+    parser.add_argument("--data", default=os.path.expanduser("~/.riverpatrol"), help="where the app keeps its data")
+    parser.add_argument("--device-id", default="desktop")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    from kivy.config import Config
+
+    Config.set("graphics", "width", "540")
+    Config.set("graphics", "height", "960")
+    Config.set("kivy", "exit_on_escape", "0")
+    from kivy.core.text import DEFAULT_FONT, LabelBase
+
+    from .fonts import MISSING, find_cjk_font
+
+    font = find_cjk_font()
+    if font is None:
+        print(MISSING, file=sys.stderr)
+        return 3
+    LabelBase.register(DEFAULT_FONT, font)
+
+    from .app import RiverPatrolApp
+    from .controller import Controller
+
+    app = RiverPatrolApp(Controller(args.data, args.server, args.device_id), gpx=args.gpx, speed=args.speed)
+    if os.environ.get("RIVERPATROL_UI_SCRIPT"):
+        from .automation import attach
+
+        attach(app, os.environ["RIVERPATROL_UI_SCRIPT"], os.environ.get("RIVERPATROL_SCREENSHOTS", "."))
+    app.run()
+    return getattr(app, "exit_code", 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""Driving the real app from a JSON script, for UI tests under Xvfb: taps, typing, waits, screenshots.
+
+Steps run on the Kivy clock, one after another, against the live widgets; a step that
+cannot be done ends the app with exit code 2 and says why on stderr.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.uix.button import Button
+
+
+def _find_button(root, text: str):
+    for widget in root.walk():
+        if isinstance(widget, Button) and widget.text == text:
+            return widget
+    return None
+
+
+def attach(app, script_path: str, shots: str) -> None:
+    steps = json.loads(Path(script_path).read_text(encoding="utf-8"))
+    Path(shots).mkdir(parents=True, exist_ok=True)
+    state = {"i": 0, "since": None}
+
+    def fail(message: str) -> None:
+        print(f"UI script step {state['i']} failed: {message}", file=sys.stderr, flush=True)
+        app.exit_code = 2
+        app.stop()
+
+    def tick(_dt) -> None:
+        if state["i"] >= len(steps):
+            return
+        step = steps[state["i"]]
+        state["since"] = state["since"] or time.time()
+        if time.time() - state["since"] > step.get("timeout", 30):
+            return fail(f"timed out: {step}")
+        screen = app.sm.current_screen
+        do = step["do"]
+        if do == "wait_screen":
+            if app.sm.current != step["name"]:
+                return
+        elif do == "wait":
+            if time.time() - state["since"] < step["seconds"]:
+                return
+        elif do == "text":
+            screen.ids[step["id"]].text = step["value"]
+        elif do == "tap":
+            button = screen.ids.get(step["id"]) if "id" in step else _find_button(screen, step["text"])
+            if button is None:
+                return  # not on screen yet: wait for it until the timeout
+            button.dispatch("on_release")
+        elif do == "call":
+            getattr(screen, step["method"])(*step.get("args", []))
+        elif do == "wait_until":
+            if not _condition(app, step["what"]):
+                return
+        elif do == "shot":
+            Window.screenshot(str(Path(shots) / f"{step['name']}.png"))
+        elif do == "quit":
+            app.stop()
+            return
+        else:
+            return fail(f"unknown step {do}")
+        print(f"step {state['i']} done: {do} {step.get('name') or step.get('id') or step.get('text') or ''}",
+              flush=True)
+        state["i"] += 1
+        state["since"] = None
+
+    Clock.schedule_interval(tick, 0.2)
+
+
+def _condition(app, what: str) -> bool:
+    c = app.controller
+    if what == "outbox_synced":
+        items = c.outbox()
+        return bool(items) and all(i["state"] == "synced" for i in items)
+    if what == "has_fixes":
+        rec = c.recorder
+        return bool(rec and rec.patrol_uuid and len(c.store.track(rec.patrol_uuid)) >= 20)
+    if what == "gps_done":
+        return app.gps is None or not app.gps._thread or not app.gps._thread.is_alive()
+    raise ValueError(what)

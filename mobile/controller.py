@@ -1,0 +1,157 @@
+"""What the screens ask for, without Kivy: sign-in, cards, patrols, problems, outbox.
+
+Screens call these and show the result; long work (network) runs in threads and the
+screens are told through callbacks scheduled on the Kivy clock by the app.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import uuid as uuidlib
+from pathlib import Path
+
+from PIL import Image, ImageOps
+from shapely.geometry import shape
+
+from shared_models.periods import LOCAL_TZ
+from shared_models.track.analysis import AnalysisResult, ValidityRule
+
+from .api_client import ApiClient, ApiFailure
+from .recorder import PatrolRecorder
+from .store import LocalStore
+from .sync import SyncEngine
+
+PHOTO_LONG_EDGE = 1600
+
+
+class Controller:
+    def __init__(self, data_dir: str | Path, server: str, device_id: str = "desktop") -> None:
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "photos").mkdir(exist_ok=True)
+        self.store = LocalStore(self.data_dir / "riverpatrol.sqlite")
+        self.server = server
+        self.device_id = device_id
+        self.client: ApiClient | None = None
+        self.sync: SyncEngine | None = None
+        self.recorder: PatrolRecorder | None = None
+        self.last_fix: dict | None = None
+        account = self.store.current_account()
+        if account and account["refresh_token"]:
+            self._attach(account)
+
+    # --- account ------------------------------------------------------------------------
+
+    @property
+    def account(self) -> dict | None:
+        return self.store.current_account()
+
+    def _attach(self, account: dict) -> None:
+        self.client = ApiClient(account["server"], account["refresh_token"])
+        self.sync = SyncEngine(self.store, self.client, account["user_id"])
+        self.recorder = PatrolRecorder(self.store, account["user_id"])
+
+    def login(self, phone: str, password: str) -> dict:
+        """Sign in once; afterwards the app works offline with the stored refresh token."""
+        client = ApiClient(self.server)
+        body = client.login(phone, password, self.device_id)
+        self.store.save_account(body["user"], self.server, body["refresh_token"], body["session_id"])
+        self._attach(self.store.current_account())
+        self.client.access_token = client.access_token
+        self.sync.pull()
+        return body["user"]
+
+    def logout(self) -> None:
+        """Sign out; what is not yet uploaded stays on the phone for this person."""
+        self.store.sign_out()
+        self.client = self.sync = self.recorder = None
+
+    # --- cards --------------------------------------------------------------------------
+
+    def cards(self) -> list[dict]:
+        cached = self.store.cards(self.account["user_id"]) if self.account else None
+        return cached["cards"] if cached else []
+
+    def week_count(self, card: dict, today: dt.date | None = None) -> int:
+        """Patrols recorded this week (Monday to Sunday, Asia/Shanghai) under this card number."""
+        today = today or dt.datetime.now(LOCAL_TZ).date()
+        monday = dt.datetime.combine(today - dt.timedelta(days=today.weekday()), dt.time(), LOCAL_TZ).timestamp()
+        ids = {c["id"] for c in self.cards() if c["card_no"] == card["card_no"]}
+        return sum(1 for p in self.store.patrols(self.account["user_id"])
+                   if p["card_id"] in ids and p["started_at"] >= monday and p["state"] != "recording")
+
+    # --- patrols ------------------------------------------------------------------------
+
+    def start_patrol(self, card: dict) -> str:
+        return self.recorder.start(card["id"], [s["id"] for s in card["segments"]])
+
+    def resume_patrol(self) -> str | None:
+        return self.recorder.resume_after_restart() if self.recorder else None
+
+    def on_fix(self, fix: dict) -> None:
+        self.last_fix = fix
+        if self.recorder:
+            self.recorder.on_fix(fix)
+
+    def card_of_patrol(self, patrol_uuid: str) -> dict | None:
+        patrol = self.store.patrol(patrol_uuid)
+        return next((c for c in self.cards() if c["id"] == patrol["card_id"]), None) if patrol else None
+
+    def preview(self) -> AnalysisResult:
+        card = self.card_of_patrol(self.recorder.patrol_uuid)
+        segments = [shape(s["geometry"]) for s in card["segments"]] if card else None
+        grid = shape(card["grid"]["boundary"]) if card and card["grid"].get("boundary") else None
+        return self.recorder.preview(segments or None, grid, ValidityRule())
+
+    def finish_patrol(self, checklist: dict, notes: str) -> str:
+        return self.recorder.finish(checklist, notes)
+
+    def history(self) -> list[dict]:
+        out = []
+        for p in self.store.patrols(self.account["user_id"]):
+            out.append({**p, "verdict": json.loads(p["verdict"]) if p["verdict"] else None})
+        return out
+
+    # --- problems -----------------------------------------------------------------------
+
+    def prepare_photo(self, source: str | Path) -> dict:
+        """Shrink to at most 1600 px (JPEG) before queuing: less to send over a weak network."""
+        with Image.open(source) as img:
+            exif = img.getexif()
+            upright = ImageOps.exif_transpose(img).convert("RGB")
+        upright.thumbnail((PHOTO_LONG_EDGE, PHOTO_LONG_EDGE))
+        buf = io.BytesIO()
+        if exif:
+            exif.pop(0x0112, None)  # orientation applied above
+        upright.save(buf, "JPEG", quality=85, exif=exif)
+        data = buf.getvalue()
+        photo_uuid = str(uuidlib.uuid4())
+        path = self.data_dir / "photos" / f"{photo_uuid}.jpg"
+        path.write_bytes(data)
+        return {"uuid": photo_uuid, "path": str(path), "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+    def report_problem(self, category: str, severity: str, description: str, photos: list[dict]) -> str:
+        fix = self.last_fix or {}
+        if "lon" not in fix:
+            raise ValueError("还没有定位，请稍候 / no position yet")
+        patrol_uuid = self.recorder.patrol_uuid if self.recorder else None
+        return self.store.add_problem(self.account["user_id"], {
+            "category": category, "severity": severity, "description": description, "lon": fix["lon"],
+            "lat": fix["lat"], "accuracy": fix.get("accuracy"), "reported_at": fix.get("t") or dt.datetime.now(
+                dt.UTC).timestamp(), "patrol_uuid": patrol_uuid}, photos)
+
+    # --- outbox -------------------------------------------------------------------------
+
+    def outbox(self) -> list[dict]:
+        return self.store.outbox(self.account["user_id"]) if self.account else []
+
+    def sync_now(self) -> dict:
+        if not self.sync:
+            return {"sent": 0, "failed": 0, "sign_in_required": True}
+        try:
+            report = self.sync.run_once(ignore_backoff=True)
+        except ApiFailure as exc:
+            return {"sent": 0, "failed": 1, "error": str(exc), "sign_in_required": False}
+        return {"sent": len(report.sent), "failed": len(report.failed), "sign_in_required": report.sign_in_required}
