@@ -361,8 +361,9 @@ class RiverPatrolApp(App):
 
     def start_gps(self) -> None:
         rec = self.controller.recorder
+        already = len(self.controller.store.track(rec.patrol_uuid)) if rec.patrol_uuid else 0
         self.gps = gps_service(self.controller.on_fix, lambda status: rec.on_event(status)
-                               if status in ("gps_lost", "gps_regained") else None, self.gpx, self.speed)
+                               if status in ("gps_lost", "gps_regained") else None, self.gpx, self.speed, already)
         self.gps.start()
 
     def stop_gps(self) -> None:

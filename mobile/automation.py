@@ -24,6 +24,13 @@ def _find_button(root, text: str):
 
 def attach(app, script_path: str, shots: str) -> None:
     steps = json.loads(Path(script_path).read_text(encoding="utf-8"))
+    on_fix = app.controller.on_fix
+
+    def logged_fix(fix: dict) -> None:  # the crash test needs to know what reached the recorder, and when
+        on_fix(fix)
+        _say(f"fix {fix['t']:.3f}")
+
+    app.controller.on_fix = logged_fix
     Path(shots).mkdir(parents=True, exist_ok=True)
     state = {"i": 0, "since": None}
 
@@ -66,12 +73,17 @@ def attach(app, script_path: str, shots: str) -> None:
             return
         else:
             return fail(f"unknown step {do}")
-        print(f"step {state['i']} done: {do} {step.get('name') or step.get('id') or step.get('text') or ''}",
-              flush=True)
+        _say(f"step {state['i']} done: {do} {step.get('name') or step.get('id') or step.get('text') or ''}")
         state["i"] += 1
         state["since"] = None
 
     Clock.schedule_interval(tick, 0.2)
+
+
+def _say(line: str) -> None:
+    """One write per line: the GPS thread and the clock both report, and lines must not interleave."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 def _condition(app, what: str) -> bool:

@@ -9,8 +9,9 @@ def on_android() -> bool:
     return "ANDROID_ARGUMENT" in os.environ or hasattr(sys, "getandroidapilevel")
 
 
-def gps_service(on_fix, on_status, replay_gpx: str | None = None, speed: float = 1.0):
-    """The GPS: the phone's receiver on Android, else a replay of a real GPX file."""
+def gps_service(on_fix, on_status, replay_gpx: str | None = None, speed: float = 1.0, already: int = 0):
+    """The GPS: the phone's receiver on Android, else a replay of a real GPX file (going on
+    after the ``already`` recorded fixes when a patrol resumes)."""
     if on_android():
         from .android import AndroidGps
 
@@ -19,4 +20,4 @@ def gps_service(on_fix, on_status, replay_gpx: str | None = None, speed: float =
 
     if not replay_gpx:
         raise RuntimeError("桌面版需要一个 GPX 文件来模拟定位 / on the desktop, give a GPX file to replay (--gpx)")
-    return ReplayGps(replay_gpx, on_fix, on_status, speed=speed)
+    return ReplayGps(replay_gpx, on_fix, on_status, speed=speed, skip_fixes=already)

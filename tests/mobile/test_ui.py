@@ -3,8 +3,10 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -54,19 +56,24 @@ def _script(photo: Path) -> list[dict]:
     ]
 
 
-def test_an_inspectors_day_in_the_app(engine_name, api, tmp_path):
+def _app(display, api, data, script, shots=None, speed=600, **kw):
+    env = {**os.environ, "DISPLAY": display, "RIVERPATROL_UI_SCRIPT": str(script),
+           "RIVERPATROL_SCREENSHOTS": str(shots or data)}
+    return subprocess.Popen([sys.executable, "-m", "mobile", "--server", api.base, "--gpx", str(TRACKS / WALK),
+                             "--speed", str(speed), "--data", str(data)], cwd=ROOT, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kw)
+
+
+def test_an_inspectors_day_in_the_app(engine_name, api, tmp_path, display):
     photo = tmp_path / "river.jpg"
     photo.write_bytes(jpeg_with_exif(size=(4000, 3000)))
     script = tmp_path / "script.json"
     script.write_text(json.dumps(_script(photo), ensure_ascii=False), encoding="utf-8")
     shots = SHOTS / engine_name
     shutil.rmtree(shots, ignore_errors=True)
-    env = {**os.environ, "RIVERPATROL_UI_SCRIPT": str(script), "RIVERPATROL_SCREENSHOTS": str(shots)}
-    run = subprocess.run(
-        ["xvfb-run", "-a", "-s", "-screen 0 540x960x24", sys.executable, "-m", "mobile", "--server", api.base,
-         "--gpx", str(TRACKS / WALK), "--speed", "600", "--data", str(tmp_path / "phone")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    proc = _app(display, api, tmp_path / "phone", script, shots)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out[-3000:]
 
     # the server holds exactly that patrol, problem and photo
     uid = db.session.scalar(select(User.id).where(User.phone == INSPECTOR))
@@ -87,3 +94,49 @@ def test_an_inspectors_day_in_the_app(engine_name, api, tmp_path):
         img = Image.open(png).convert("L")
         assert img.size == (540, 960)
         assert len(np.unique(np.asarray(img))) > 20, name
+
+
+def test_the_app_killed_mid_patrol_resumes_it(engine_name, api, tmp_path, display):
+    data = tmp_path / "phone"
+    start = tmp_path / "start.json"
+    start.write_text(json.dumps([
+        {"do": "wait_screen", "name": "login"},
+        {"do": "text", "id": "phone", "value": INSPECTOR}, {"do": "text", "id": "password", "value": "Demo@2026"},
+        {"do": "tap", "id": "login_btn"}, {"do": "wait_screen", "name": "home", "timeout": 30},
+        {"do": "tap", "text": "开始巡河"}, {"do": "wait_screen", "name": "patrol"},
+        {"do": "wait", "seconds": 120, "timeout": 130}]), encoding="utf-8")
+    proc = _app(display, api, data, start, speed=100)
+    emitted = []
+    while len(emitted) < 40 or time.time() - emitted[0][0] < 8:
+        line = proc.stdout.readline()
+        assert line, "the app stopped"
+        if line.startswith("fix "):
+            emitted.append((time.time(), float(line.split()[1])))
+    killed_at = time.time()
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+
+    from mobile.store import LocalStore
+
+    store = LocalStore(data / "riverpatrol.sqlite")
+    uid = db.session.scalar(select(User.id).where(User.phone == INSPECTOR))
+    patrol = store.recording(uid)
+    kept = set(store.track(patrol["uuid"]).t.round(3))
+    older = [t for wall, t in emitted if killed_at - wall > 5]
+    assert older and all(round(t, 3) in kept for t in older)
+    store.close()
+
+    again = tmp_path / "again.json"
+    again.write_text(json.dumps([
+        {"do": "wait_screen", "name": "patrol", "timeout": 20}, {"do": "wait", "seconds": 2},
+        {"do": "shot", "name": "patrol_resumed"}, {"do": "quit"}]), encoding="utf-8")
+    proc = _app(display, api, data, again, SHOTS / engine_name, speed=100)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out[-3000:]  # no sign-in: the session is kept; straight back to the patrol
+    store = LocalStore(data / "riverpatrol.sqlite")
+    assert store.recording(uid)["uuid"] == patrol["uuid"]
+    assert [e["event"] for e in store.events(patrol["uuid"])] == ["started", "restarted"]
+    track = store.track(patrol["uuid"])
+    assert len(track) > len(kept)
+    assert (track.t[1:] >= track.t[:-1]).all()  # goes on where it stopped, nothing replayed twice
