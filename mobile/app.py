@@ -15,9 +15,7 @@ from kivy.properties import ListProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.checkbox import CheckBox
-from kivy.uix.filechooser import FileChooserListView
 from kivy.uix.label import Label
-from kivy.uix.popup import Popup
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 from kivy.uix.widget import Widget
 
@@ -26,6 +24,8 @@ from shared_models.periods import LOCAL_TZ
 
 from .controller import Controller
 from .platform import gps_service
+from .platform.camera import take_photo
+from .platform.network import network_available
 
 KV = Path(__file__).parent / "kv"
 STATES = {"finalized": "待发送", "sending": "发送中", "synced": "已上传", "failed": "失败"}
@@ -231,11 +231,8 @@ class ProblemScreen(Screen):
         self.ids.description.text = ""
 
     def choose_photo(self) -> None:
-        """The desktop's camera: pick a picture file (on a phone, plyer's camera)."""
-        chooser = FileChooserListView(path=str(Path.home()), filters=["*.jpg", "*.jpeg", "*.png"])
-        popup = Popup(title="选择照片", content=chooser, size_hint=(0.95, 0.9))
-        chooser.bind(on_submit=lambda _c, sel, _t: (self.add_photo(sel[0]), popup.dismiss()) if sel else None)
-        popup.open()
+        """The camera on a phone; a file chooser on the desktop."""
+        take_photo(mainthread(lambda path: self.add_photo(path) if path else None))
 
     def add_photo(self, path: str) -> None:
         self.photos.append(App.get_running_app().controller.prepare_photo(path))
@@ -372,7 +369,7 @@ class RiverPatrolApp(App):
             self.gps = None
 
     def sync_in_background(self, quiet: bool = False) -> None:
-        if self.controller.sync:
+        if self.controller.sync and network_available():
             threading.Thread(target=self.controller.sync_now, daemon=True).start()
 
     def on_pause(self) -> bool:  # Android sends the app to the background

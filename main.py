@@ -1,0 +1,7 @@
+"""Entry point for buildozer (Android): the field app in mobile/."""
+import sys
+
+from mobile.__main__ import main
+
+if __name__ == "__main__":
+    sys.exit(main(["--data", "."]))

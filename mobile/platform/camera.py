@@ -1,0 +1,35 @@
+"""Taking a photo: the phone's camera through plyer on Android; on the desktop a file chooser."""
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+
+def take_photo(on_done: Callable[[str | None], None]) -> None:
+    """Ask for one photo; ``on_done`` gets the file path, or None when cancelled."""
+    from . import on_android
+
+    if on_android():
+        from plyer import camera
+
+        target = str(Path(tempfile.gettempdir()) / f"photo-{int(time.time() * 1000)}.jpg")
+        camera.take_picture(filename=target, on_complete=lambda path: on_done(path or None))
+        return
+    _choose_file(on_done)
+
+
+def _choose_file(on_done: Callable[[str | None], None]) -> None:
+    from kivy.uix.filechooser import FileChooserListView
+    from kivy.uix.popup import Popup
+
+    chooser = FileChooserListView(path=str(Path.home()), filters=["*.jpg", "*.jpeg", "*.png"])
+    popup = Popup(title="选择照片 Choose a photo", content=chooser, size_hint=(0.95, 0.9))
+
+    def picked(_chooser, selection, _touch) -> None:
+        popup.dismiss()
+        on_done(selection[0] if selection else None)
+
+    chooser.bind(on_submit=picked)
+    popup.open()
