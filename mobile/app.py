@@ -23,7 +23,7 @@ from shared_models.enums import PROBLEM_CATEGORIES, SEVERITIES
 from shared_models.periods import LOCAL_TZ
 
 from .controller import Controller
-from .platform import gps_service
+from .platform import gps_service, on_android
 from .platform.camera import take_photo
 from .platform.network import network_available
 
@@ -357,6 +357,11 @@ class RiverPatrolApp(App):
         self.goto("finish")
 
     def start_gps(self) -> None:
+        if on_android():  # a foreground service records, so the screen may go off
+            from .platform.android import start_recording_service
+
+            start_recording_service()
+            return
         rec = self.controller.recorder
         already = len(self.controller.store.track(rec.patrol_uuid)) if rec.patrol_uuid else 0
         self.gps = gps_service(self.controller.on_fix, lambda status: rec.on_event(status)

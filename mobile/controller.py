@@ -133,7 +133,7 @@ class Controller:
         return {"uuid": photo_uuid, "path": str(path), "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
     def report_problem(self, category: str, severity: str, description: str, photos: list[dict]) -> str:
-        fix = self.last_fix or {}
+        fix = self.last_fix or self._latest_stored_fix() or {}
         if "lon" not in fix:
             raise ValueError("还没有定位，请稍候 / no position yet")
         patrol_uuid = self.recorder.patrol_uuid if self.recorder else None
@@ -141,6 +141,17 @@ class Controller:
             "category": category, "severity": severity, "description": description, "lon": fix["lon"],
             "lat": fix["lat"], "accuracy": fix.get("accuracy"), "reported_at": fix.get("t") or dt.datetime.now(
                 dt.UTC).timestamp(), "patrol_uuid": patrol_uuid}, photos)
+
+    def _latest_stored_fix(self) -> dict | None:
+        """On a phone the recording service writes the fixes; the last one is where we are."""
+        rec = self.recorder
+        if not rec or not rec.patrol_uuid:
+            return None
+        track = self.store.track(rec.patrol_uuid)
+        if not len(track):
+            return None
+        return {"t": float(track.t[-1]), "lon": float(track.lon[-1]), "lat": float(track.lat[-1]),
+                "accuracy": None if track.accuracy[-1] != track.accuracy[-1] else float(track.accuracy[-1])}
 
     # --- outbox -------------------------------------------------------------------------
 

@@ -44,3 +44,11 @@ def _last_fix_is_mock() -> bool:
     if autoclass("android.os.Build$VERSION").SDK_INT >= 31:
         return bool(last.isMock())
     return bool(last.isFromMockProvider())
+
+
+def start_recording_service() -> None:
+    """Start the foreground service declared in buildozer.spec (services = Recorder:...)."""
+    from jnius import autoclass
+
+    service = autoclass("cn.riverpatrol.riverpatrol.ServiceRecorder")
+    service.start(autoclass("org.kivy.android.PythonActivity").mActivity, "")
