@@ -20,7 +20,7 @@ def main() -> None:
     if not account:
         return
     recorder = PatrolRecorder(store, account["user_id"])
-    if recorder.resume_after_restart() is None:
+    if recorder.resume_after_restart(event=None) is None:
         return
     gps = AndroidGps(recorder.on_fix, recorder.on_event)
     gps.start()

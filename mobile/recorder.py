@@ -40,13 +40,15 @@ class PatrolRecorder:
         self._start_timer()
         return self.patrol_uuid
 
-    def resume_after_restart(self) -> str | None:
-        """Carry on with the patrol the app was recording when it was killed."""
+    def resume_after_restart(self, event: str | None = "restarted") -> str | None:
+        """Carry on with the patrol the app was recording when it was killed (``event`` None:
+        a second process, the Android recording service, taking over without a restart)."""
         found = self.store.recording(self.user_id)
         if found is None:
             return None
         self.patrol_uuid = found["uuid"]
-        self.store.add_event(self.patrol_uuid, "restarted", self.clock())
+        if event:
+            self.store.add_event(self.patrol_uuid, event, self.clock())
         self._start_timer()
         return self.patrol_uuid
 
