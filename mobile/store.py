@@ -121,6 +121,15 @@ class LocalStore:
         rows = self._rows(sql, *args)
         return rows[0] if rows else None
 
+    def get_meta(self, key: str) -> str | None:
+        row = self._one("SELECT value FROM meta WHERE key = ?", key)
+        return row["value"] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._tx() as db:
+            db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = "
+                       "excluded.value", (key, value))
+
     # --- accounts and cards -------------------------------------------------------------
 
     def save_account(self, user: dict, server: str, refresh_token: str, session_id: str) -> None:

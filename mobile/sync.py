@@ -76,9 +76,15 @@ class SyncEngine:
         return report
 
     def pull(self) -> None:
-        """What changed on the server: the cards (with their progress)."""
-        with contextlib.suppress(ApiFailure):  # cards are refreshed on the next successful round
-            self.store.save_cards(self.user_id, self.client.json("GET", "/api/v1/me/cards"))
+        """What changed on the server since the last pull: cards, and verdicts on my patrols."""
+        cursor = self.store.get_meta(f"cursor:{self.user_id}")
+        with contextlib.suppress(ApiFailure):  # tried again on the next round
+            changes = self.client.json("GET", "/api/v1/me/changes", params={"since": cursor} if cursor else None)
+            self.store.save_cards(self.user_id, {"cards": changes["cards"]})
+            for verdict in changes["patrols"]:
+                if self.store.patrol(verdict["uuid"]):
+                    self.store.set_verdict(verdict["uuid"], verdict)
+            self.store.set_meta(f"cursor:{self.user_id}", changes["cursor"])
 
     # --- one item each ------------------------------------------------------------------
 
@@ -116,7 +122,7 @@ class SyncEngine:
         }
         verdict = self.client.json("POST", "/api/v1/patrols", json=body)
         self.store.set_verdict(patrol["uuid"], {k: verdict[k] for k in (
-            "valid", "flags", "distance_m", "duration_s", "coverage") if k in verdict} | {
+            "valid", "flagged", "flags", "distance_m", "duration_s", "coverage") if k in verdict} | {
             "reasons": verdict.get("analysis", {}).get("reasons", [])})
 
     def _send_problem(self, item: dict) -> None:

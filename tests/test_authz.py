@@ -122,6 +122,7 @@ MATRIX = [
     ("GET", "/api/v1/me", lambda w: "/api/v1/me", None, everyone()),
     ("GET", "/api/v1/me/cards", lambda w: "/api/v1/me/cards", None, everyone()),
     ("GET", "/api/v1/me/sessions", lambda w: "/api/v1/me/sessions", None, everyone()),
+    ("GET", "/api/v1/me/changes", lambda w: "/api/v1/me/changes", None, everyone()),
     ("DELETE", "/api/v1/me/sessions/<string:session_id>", lambda w: f"/api/v1/me/sessions/{w['session_a']}", None,
      {ANON: 401, INSP_A: 204, INSP_B: 404, SUP_OWN: 404, SUP_OTHER: 404, ADMIN: 404, ADMIN_OTHER: 404}),
     ("GET", "/api/v1/users", lambda w: "/api/v1/users", None,

@@ -232,3 +232,25 @@ def test_list_filters_by_date_validity_and_inspector(engine_name, api):
     assert len(invalid) == 1 and invalid[0]["duration_s"] < 600
     uid = db.session.scalar(select(User.id).where(User.phone == INSP_A))
     assert len(api.get(f"/api/v1/patrols?inspector_id={uid}", token=sup).json()) == 2
+
+
+def test_change_feed_gives_cards_and_my_verdicts_since_the_cursor(engine_name, api):
+    card = _card()
+    token = api.token(INSP_A)
+    first = api.post("/api/v1/patrols", token=token, json=_body(_walk(card), card)).json()
+    feed = api.get("/api/v1/me/changes", token=token).json()
+    assert [c["id"] for c in feed["cards"]] == [card.id] and feed["cards"][0]["grid_path_names"][-1] == "阁老门村"
+    assert [p["uuid"] for p in feed["patrols"]] == [first["uuid"]] and feed["patrols"][0]["valid"] is True
+    cursor = feed["cursor"]
+    # a minute later nothing is new ...
+    later = (dt.datetime.fromisoformat(cursor) + dt.timedelta(seconds=61)).isoformat()
+    assert api.get("/api/v1/me/changes", token=token, params={"since": later}).json()["patrols"] == []
+    # ... until the server changes its mind about a patrol (a review, say)
+    patrol = db.session.scalar(select(Patrol).where(Patrol.uuid == first["uuid"]))
+    patrol.valid = False
+    db.session.commit()
+    assert patrol.updated_at > dt.datetime.fromisoformat(later) - dt.timedelta(seconds=61)
+    changed = api.get("/api/v1/me/changes", token=token, params={"since": cursor}).json()["patrols"]
+    assert [(p["uuid"], p["valid"]) for p in changed] == [(first["uuid"], False)]
+    # only one's own
+    assert api.get("/api/v1/me/changes", token=api.token(INSP_B)).json()["patrols"] == []

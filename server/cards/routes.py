@@ -13,9 +13,7 @@ from .schemas import CardEndSchema, CardIssueSchema, CardListArgs, CardRevisionS
 blp = Blueprint("cards", __name__, url_prefix="/api/v1", description="责任卡 Responsibility cards")
 
 
-def _with_names(card: ResponsibilityCard) -> ResponsibilityCard:
-    card.grid_path_names = service.grid_names(card.grid)
-    return card
+_with_names = service.with_path_names
 
 
 @blp.get("/me/cards")

@@ -49,6 +49,12 @@ def grid_names(grid: OrgUnit) -> list[str]:
     return [names[c] for c in codes if c in names]
 
 
+def with_path_names(card: ResponsibilityCard) -> ResponsibilityCard:
+    """The card with ``grid_path_names`` set, as the card schema shows it."""
+    card.grid_path_names = grid_names(card.grid)
+    return card
+
+
 class _Invalid:
     def __init__(self) -> None:
         self.errors: dict[str, str] = {}

@@ -62,6 +62,10 @@ class Patrol(db.Model):
     notes: Mapped[str] = mapped_column(Text, default="")
     lifecycle_events: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # any change the phone should hear about (a review, a re-judgement) moves this forward
+    # (nullable only because rows from before it existed were back-filled by the migration)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow,
+                                                           index=True)
 
     inspector: Mapped[User] = relationship()
     card: Mapped[ResponsibilityCard] = relationship()

@@ -3,17 +3,19 @@ import hashlib
 from flask import Response, json
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
-from marshmallow import Schema
+from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from shared_models.track import TrackError, codec
 from shared_models.track.gpx import read_gpx
 
+from ..cards.schemas import CardSchema
+from ..cards.service import with_path_names as with_names
 from ..extensions import db
 from ..photos.models import Photo
 from ..problems.models import Problem
 from ..security import BEARER, current_user, login_required
-from . import export, service
+from . import changes, export, service
 from .schemas import GpxImportSchema, PatrolDetailSchema, PatrolListArgs, PatrolSchema, PatrolUploadSchema
 
 blp = Blueprint("patrols", __name__, url_prefix="/api/v1", description="巡河记录 Patrols")
@@ -67,6 +69,40 @@ def import_gpx(data, files):
         raise service.track_error(exc) from None
     patrol, created = service.intake(current_user(), data, track, "gpx", digest)
     return _detail(patrol), 201, _replayed(created)
+
+
+class ChangesArgs(Schema):
+    since = fields.AwareDateTime(metadata={"description": "the cursor of the last pull"})
+
+
+class PatrolVerdictSchema(Schema):
+    uuid = fields.String()
+    valid = fields.Boolean()
+    flagged = fields.Boolean()
+    distance_m = fields.Float()
+    duration_s = fields.Float()
+    coverage = fields.Float(allow_none=True)
+    flags = fields.List(fields.Dict())
+    reasons = fields.List(fields.String())
+    updated_at = fields.DateTime()
+
+
+class ChangesSchema(Schema):
+    cursor = fields.String(metadata={"description": "send back as `since` next time"})
+    cards = fields.List(fields.Nested(CardSchema))
+    patrols = fields.List(fields.Nested(PatrolVerdictSchema))
+
+
+@blp.get("/me/changes")
+@blp.arguments(ChangesArgs, location="query")
+@blp.response(200, ChangesSchema)
+@blp.doc(security=BEARER)
+@login_required()
+def my_changes(args):
+    """变更同步 What changed since the cursor: cards and the verdicts on my patrols"""
+    out = changes.changes_since(current_user(), args.get("since"))
+    out["cards"] = [with_names(c) for c in out["cards"]]
+    return out
 
 
 @blp.get("/patrols")

@@ -78,6 +78,13 @@ def test_patrol_problem_and_photo_arrive_once(engine_name, api, tmp_path):
     stored = db.session.scalar(select(Photo).where(Photo.uuid == photo["uuid"]))
     assert stored.status == "complete" and stored.sha256 == photo["sha256"] and stored.problem_uuid == problem_uuid
     assert SyncEngine(store, client, user["id"]).run_once().sent == []  # nothing twice
+    assert store.get_meta(f"cursor:{user['id']}")
+    # the server changes its verdict (a supervisor's review): the next pull brings it to the phone
+    patrol = db.session.scalar(select(Patrol).where(Patrol.uuid == patrol_uuid))
+    patrol.valid = False
+    db.session.commit()
+    SyncEngine(store, client, user["id"]).run_once()
+    assert '"valid": false' in store.patrol(patrol_uuid)["verdict"]
 
 
 def test_sync_through_a_line_that_keeps_breaking(engine_name, api, tmp_path):
