@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         print(MISSING, file=sys.stderr)
         return 3
     LabelBase.register(DEFAULT_FONT, font)
+    print(f"font: {font}", flush=True)
 
     from .app import RiverPatrolApp
     from .controller import Controller

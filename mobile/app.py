@@ -266,7 +266,10 @@ class OutboxScreen(Screen):
             left = max(0, item["bytes_total"] - item["bytes_sent"])
             extra = f"，剩余 {left / 1024:.0f} KB" if item["kind"] == "photo" and item["state"] != "synced" else ""
             error = f"\n    原因：{item['last_error']}" if item["last_error"] and item["state"] != "synced" else ""
-            lines.append(f"{KINDS[item['kind']]} · {STATES[item['state']]}{extra}{error}")
+            state = STATES[item["state"]]
+            if item["state"] == "failed" and not item["permanent"]:
+                state = "等待重试"  # it goes by itself when the network is back
+            lines.append(f"{KINDS[item['kind']]} · {state}{extra}{error}")
         self.ids.item_list.text = "\n".join(lines) or "没有待上传的内容"
 
     def sync_now(self) -> None:

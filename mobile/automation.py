@@ -91,6 +91,9 @@ def _condition(app, what: str) -> bool:
     if what == "outbox_synced":
         items = c.outbox()
         return bool(items) and all(i["state"] == "synced" for i in items)
+    if what == "outbox_failed":
+        items = c.outbox()
+        return bool(items) and all(i["state"] == "failed" and i["last_error"] for i in items)
     if what == "has_fixes":
         rec = c.recorder
         return bool(rec and rec.patrol_uuid and len(c.store.track(rec.patrol_uuid)) >= 20)

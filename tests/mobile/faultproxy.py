@@ -18,6 +18,7 @@ class CuttingProxy:
         self.max_bytes = max_bytes
         self.cuts = 0
         self.enabled = True
+        self.down = False  # the server is unreachable: connections close at once
         self._lock = threading.Lock()
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
@@ -36,6 +37,9 @@ class CuttingProxy:
             threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
     def _serve(self, client: socket.socket) -> None:
+        if self.down:
+            client.close()
+            return
         try:
             upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
         except OSError:

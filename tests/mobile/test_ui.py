@@ -2,6 +2,7 @@
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -21,6 +22,7 @@ from server.problems.models import Problem
 
 from ..photos import jpeg_with_exif
 from ..tracks import TRACKS, WALK
+from .faultproxy import CuttingProxy
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screens"
@@ -56,10 +58,11 @@ def _script(photo: Path) -> list[dict]:
     ]
 
 
-def _app(display, api, data, script, shots=None, speed=600, **kw):
+def _app(display, api, data, script, shots=None, speed=600, server=None, **kw):
     env = {**os.environ, "DISPLAY": display, "RIVERPATROL_UI_SCRIPT": str(script),
            "RIVERPATROL_SCREENSHOTS": str(shots or data)}
-    return subprocess.Popen([sys.executable, "-m", "mobile", "--server", api.base, "--gpx", str(TRACKS / WALK),
+    return subprocess.Popen([sys.executable, "-m", "mobile", "--server", server or api.base, "--gpx",
+                             str(TRACKS / WALK),
                              "--speed", str(speed), "--data", str(data)], cwd=ROOT, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kw)
 
@@ -87,6 +90,13 @@ def test_an_inspectors_day_in_the_app(engine_name, api, tmp_path, display):
     assert max(stored.width, stored.height) <= 1600  # shrunk on the phone before queuing
     local = next((tmp_path / "phone" / "photos").glob("*.jpg"))
     assert hashlib.sha256(local.read_bytes()).hexdigest() == stored.sha256
+
+    # the app drew with a font that has Chinese glyphs: with none, every character is the same box
+    from PIL import ImageFont
+
+    font = ImageFont.truetype(re.search(r"^font: (.+)$", out, re.M).group(1), 48)
+    masks = [bytes(font.getmask(ch)) for ch in "河巡查员"]
+    assert len(set(masks)) == 4
 
     # a screenshot of every screen, with text drawn (not an empty window)
     for name in SCREENS:
@@ -140,3 +150,50 @@ def test_the_app_killed_mid_patrol_resumes_it(engine_name, api, tmp_path, displa
     track = store.track(patrol["uuid"])
     assert len(track) > len(kept)
     assert (track.t[1:] >= track.t[:-1]).all()  # goes on where it stopped, nothing replayed twice
+
+
+def _run(display, api, data, steps, tmp_path, name, **kw):
+    script = tmp_path / f"{name}.json"
+    script.write_text(json.dumps(steps + [{"do": "quit"}], ensure_ascii=False), encoding="utf-8")
+    proc = _app(display, api, data, script, **kw)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out[-3000:]
+
+
+def test_offline_the_app_works_and_the_items_go_when_the_server_is_back(engine_name, api, tmp_path, display):
+    proxy = CuttingProxy(int(api.base.rsplit(":", 1)[1]), cut_share=0)
+    server, data = f"http://127.0.0.1:{proxy.port}", tmp_path / "phone"
+    photo = tmp_path / "river.jpg"
+    photo.write_bytes(jpeg_with_exif(size=(1600, 1200)))
+    try:
+        _run(display, api, data, [  # signed in once, with signal
+            {"do": "wait_screen", "name": "login"},
+            {"do": "text", "id": "phone", "value": INSPECTOR}, {"do": "text", "id": "password", "value": "Demo@2026"},
+            {"do": "tap", "id": "login_btn"}, {"do": "wait_screen", "name": "home", "timeout": 30}],
+            tmp_path, "signin", server=server)
+        proxy.down = True  # then out of signal for the whole patrol
+        _run(display, api, data, [
+            {"do": "wait_screen", "name": "home"}, {"do": "tap", "text": "开始巡河"},
+            {"do": "wait_screen", "name": "patrol"}, {"do": "wait_until", "what": "has_fixes"},
+            {"do": "tap", "id": "problem_btn"}, {"do": "wait_screen", "name": "problem"},
+            {"do": "call", "method": "add_photo", "args": [str(photo)]}, {"do": "tap", "id": "submit_btn"},
+            {"do": "wait_screen", "name": "patrol"}, {"do": "wait_until", "what": "gps_done", "timeout": 120},
+            {"do": "tap", "id": "end_btn"}, {"do": "wait_screen", "name": "finish"}, {"do": "tap", "id": "submit_btn"},
+            {"do": "wait_screen", "name": "home"}, {"do": "tap", "id": "outbox_btn"},
+            {"do": "wait_screen", "name": "outbox"}, {"do": "tap", "id": "sync_btn"},
+            {"do": "wait_until", "what": "outbox_failed", "timeout": 60}, {"do": "call", "method": "refresh"},
+            {"do": "wait", "seconds": 0.5}, {"do": "shot", "name": "outbox_offline"}],
+            tmp_path, "offline", server=server, shots=SHOTS / engine_name)
+        uid = db.session.scalar(select(User.id).where(User.phone == INSPECTOR))
+        assert db.session.scalars(select(Patrol).where(Patrol.inspector_id == uid)).all() == []
+        proxy.down = False  # back in signal
+        _run(display, api, data, [
+            {"do": "wait_screen", "name": "home"}, {"do": "tap", "id": "outbox_btn"},
+            {"do": "wait_screen", "name": "outbox"}, {"do": "tap", "id": "sync_btn"},
+            {"do": "wait_until", "what": "outbox_synced", "timeout": 90}], tmp_path, "online", server=server)
+    finally:
+        proxy.close()
+    assert len(db.session.scalars(select(Patrol).where(Patrol.inspector_id == uid)).all()) == 1
+    assert len(db.session.scalars(select(Problem).where(Problem.reporter_id == uid)).all()) == 1
+    [stored] = db.session.scalars(select(Photo).where(Photo.owner_id == uid)).all()
+    assert stored.status == "complete"
