@@ -7,7 +7,7 @@ from ..extensions import db
 from ..schemas import FeatureCollectionSchema, ImportResultSchema
 from ..security import BEARER, current_user, get_or_404, login_required, org_units_in_scope
 from . import importer, service
-from .models import OrgUnit
+from .models import OrgUnit, RiverSegment
 from .schemas import GridListArgs, ImportArgs, OrgUnitDetailSchema, OrgUnitSchema, SegmentListArgs, SegmentSchema
 
 blp = Blueprint("grids", __name__, url_prefix="/api/v1", description="网格与河段 Grids and river segments")
@@ -58,7 +58,7 @@ def list_segments(args):
     """河段列表 River segments in the caller's scope"""
     q = service.segments_in_scope(current_user())
     if "grid_id" in args:
-        q = q.where(service.RiverSegment.grid_id == args["grid_id"])
+        q = q.where(RiverSegment.grid_id == args["grid_id"])
     return db.session.scalars(q).all()
 
 
