@@ -122,10 +122,14 @@ class HomeScreen(Screen):
         box = self.ids.cards_box
         box.clear_widgets()
         for card in c.cards():
-            count = c.week_count(card)
+            done = card.get("compliance")
+            if done:  # the server's count, as of the last sync
+                due = f"，{done['next_due'][5:]} 前完成" if done.get("next_due") else ""
+                progress = f"{done['text']}{due}"
+            else:
+                progress = f"本周 已巡 {c.week_count(card)} 次 · {card['frequency_summary']}"
             text = (f"[b]{' / '.join(card['grid_path_names'])}[/b]\n"
-                    f"河段：{'、'.join(s['name'] for s in card['segments']) or '（本网格水体）'}\n"
-                    f"本周 已巡 {count} 次 · {card['frequency_summary']}")
+                    f"河段：{'、'.join(s['name'] for s in card['segments']) or '（本网格水体）'}\n{progress}")
             row = BoxLayout(orientation="vertical", size_hint_y=None, height=240, spacing=4)
             row.add_widget(_wrapping(Label(text=text, markup=True, halign="left")))
             buttons = BoxLayout(size_hint_y=None, height=64, spacing=6)

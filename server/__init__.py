@@ -46,8 +46,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .patrols.routes import blp as patrols_blp
     from .photos.routes import blp as photos_blp
     from .problems.routes import blp as problems_blp
+    from .rules.routes import blp as rules_blp
 
-    for blp in (health_blp, auth_blp, grids_blp, cards_blp, photos_blp, problems_blp, patrols_blp):
+    for blp in (health_blp, auth_blp, grids_blp, cards_blp, photos_blp, problems_blp, patrols_blp, rules_blp):
         api.register_blueprint(blp)
     errors.init_app(app)  # after flask-smorest, so our JSON handler wins for HTTP errors
     return app

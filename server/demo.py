@@ -24,6 +24,7 @@ from .extensions import db
 from .geo import length_m
 from .grids.importer import import_grids, import_segments
 from .grids.models import OrgUnit, RiverSegment
+from .rules.service import create_rule
 
 COUNTY_CODE = "610112"
 DEMO_PASSWORD = "Demo@2026"
@@ -149,6 +150,10 @@ def load_demo() -> bool:
                            password=DEMO_PASSWORD, commit=False)
 
     person("13900000001", "陈卫东", Role.ADMIN, COUNTY_CODE)
+    create_rule(None, {"org_unit_id": units[COUNTY_CODE].id, "name": "村级巡查员每周巡河", "role": "inspector",
+                       "grid_level": None, "count_mode": "sessions", "window": "week", "rolling_days": None,
+                       "min_count": 1, "min_gap_hours": None, "active_months": None, "valid_from": CARD_START,
+                       "valid_to": None}, commit=False)
     supervisors = {code: person(f"1390000001{n + 1}", name, Role.SUPERVISOR, code)
                    for n, (code, name) in enumerate(SUPERVISORS.items())}
     names = iter(INSPECTOR_NAMES)

@@ -5,3 +5,4 @@ from .grids.models import OrgUnit, River, RiverSegment  # noqa: F401
 from .patrols.models import Patrol, PatrolFlag, patrol_segments  # noqa: F401
 from .photos.models import Photo  # noqa: F401
 from .problems.models import Problem  # noqa: F401
+from .rules.models import FrequencyRule  # noqa: F401

@@ -23,6 +23,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.invalid": ("导入数据有误，未导入任何内容", "The import has errors; nothing was imported"),
     "card.invalid": ("责任卡数据有误", "The responsibility card is invalid"),
     "user.invalid": ("用户数据有误", "The user data is invalid"),
+    "rule.invalid": ("规则设置有误", "The rule is invalid"),
     "patrol.invalid": ("巡河记录有误", "The patrol is invalid"),
     "idempotency.conflict": (
         "该编号已用于内容不同的记录", "This id was already used for a record with different content"),

@@ -178,6 +178,11 @@ MATRIX = [
      None, scoped()),
     ("GET", "/api/v1/patrols/<uuid:patrol_uuid>/track.geojson",
      lambda w: f"/api/v1/patrols/{w['patrol_a']}/track.geojson", None, scoped()),
+    ("GET", "/api/v1/rules/frequency", lambda w: "/api/v1/rules/frequency", None,
+     {ANON: 401, INSP_A: 403, INSP_B: 403, SUP_OWN: 200, SUP_OTHER: 200, ADMIN: 200, ADMIN_OTHER: 200}),
+    ("POST", "/api/v1/rules/frequency", lambda w: "/api/v1/rules/frequency",
+     J(lambda w: {"org_unit_id": w["grid_a"], "name": "村加密", "window": "week", "min_count": 2,
+                  "valid_from": "2026-12-01"}), admin_only(201, other=422)),
     ("GET", "/api/v1/photos/<uuid:photo_uuid>/thumbnail", lambda w: f"/api/v1/photos/{w['photo_a']}/thumbnail",
      None, scoped()),
 ]

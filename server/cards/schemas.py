@@ -32,6 +32,8 @@ class CardSchema(Schema):
     duties = fields.List(fields.String())
     frequency_summary = fields.String()
     change_reason = fields.String()
+    compliance = fields.Dict(dump_only=True, allow_none=True,
+                             metadata={"description": "this window: required, counted, remaining, next due (phone)"})
 
 
 class PhoneCardsSchema(Schema):

@@ -39,7 +39,14 @@ def in_force_or_upcoming(q, day: dt.date):
 
 
 def cards_for_phone(user: User) -> list[ResponsibilityCard]:
-    return list(db.session.scalars(in_force_or_upcoming(cards_in_scope(user), local_today())))
+    """Cards in force or upcoming, those in force today with how far the inspector is."""
+    from ..rules.service import compliance  # rules read cards and patrols: imported late
+
+    today = local_today()
+    cards = list(db.session.scalars(in_force_or_upcoming(cards_in_scope(user), today)))
+    for card in cards:
+        card.compliance = compliance(card, today) if card.valid_from <= today else None
+    return cards
 
 
 def grid_names(grid: OrgUnit) -> list[str]:
