@@ -62,6 +62,10 @@ IMPORT_REASONS: dict[str, tuple[str, str]] = {
     "invalid_geometry": ("几何图形无效", "The geometry is invalid"),
     "empty_geometry": ("几何图形为空", "The geometry is empty"),
     "too_short": ("河段过短", "The segment is too short"),
+    "too_long": ("文字过长", "The text is too long"),
+    "bad_value": ("取值无效", "The value is not allowed"),
+    "outside_grid": ("河段不在所属网格范围内", "The segment lies outside its grid"),
+    "outside_parent": ("网格不在上级网格范围内", "The grid lies outside its parent"),
     "river_name_conflict": ("河流编码已用于另一名称", "The river code is already used with another name"),
 }
 

@@ -37,12 +37,12 @@ def _townships():
                      parent_code="610112") for f in doc["features"]]
 
 
-def _box(x=108.95, y=34.39, d=0.004):
+def _box(x=108.845, y=34.362, d=0.004):  # inside 六村堡街道
     return {"type": "Polygon", "coordinates": [[[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]]}
 
 
-BOWTIE = {"type": "Polygon", "coordinates": [[[108.95, 34.39], [108.96, 34.40], [108.96, 34.39], [108.95, 34.40],
-                                              [108.95, 34.39]]]}
+BOWTIE = {"type": "Polygon", "coordinates": [[[108.84, 34.36], [108.85, 34.37], [108.85, 34.36], [108.84, 34.37],
+                                              [108.84, 34.36]]]}
 
 
 def _counts():
@@ -81,7 +81,7 @@ BAD_GRIDS = [
     ("parent in another county", [_feature(_box(108.71, 34.11), code="V1", name="甲村", level="township",
                                            parent_code="610113")], "unknown_parent"),
     ("duplicate codes", [_feature(_box(), code="V1", name="甲村", level="village", parent_code="610112008"),
-                         _feature(_box(108.97), code="V1", name="乙村", level="village", parent_code="610112008")],
+                         _feature(_box(108.85), code="V1", name="乙村", level="village", parent_code="610112008")],
      "duplicate_code"),
     ("existing code", [_feature(_box(), code="610112008001", name="甲村", level="village", parent_code="610112008")],
      "code_exists"),
@@ -99,7 +99,7 @@ BAD_GRIDS = [
 @pytest.mark.parametrize("case,features,reason", BAD_GRIDS, ids=[c[0] for c in BAD_GRIDS])
 def test_each_bad_grid_is_named_and_nothing_is_written(engine_name, api, case, features, reason):
     _other_county()
-    good = _feature(_box(108.99), code="V-GOOD", name="好村", level="village", parent_code="610112008")
+    good = _feature(_box(108.85), code="V-GOOD", name="好村", level="village", parent_code="610112008")
     before = _counts()
     r = _post(api, "/api/v1/grids/import", _fc(good, *features))
     assert r.status_code == 422, r.text
@@ -169,6 +169,29 @@ def _segment(geometry, **props):
     return _feature(geometry, **base)
 
 
+def test_what_lies_elsewhere_is_refused(engine_name, api):
+    shenzhen = {"type": "Polygon",
+                "coordinates": [[[114.05, 22.54], [114.06, 22.54], [114.06, 22.55], [114.05, 22.54]]]}
+    r = _post(api, "/api/v1/grids/import", _fc(_feature(shenzhen, code="SZ1", name="深圳某村", level="village",
+                                                        parent_code="610112008")))
+    assert r.json()["errors"][0]["reason"] == "outside_parent"
+    r = _post(api, "/api/v1/segments/import", _fc(_segment({"type": "LineString",
+                                                             "coordinates": [[114.05, 22.54], [114.06, 22.54]]})))
+    assert r.json()["errors"][0]["reason"] == "outside_grid"
+
+
+def test_heights_are_dropped_and_long_names_refused(engine_name, api):
+    line = _river_piece()
+    with_z = {"type": "LineString", "coordinates": [[x, y, 401.5] for x, y in line.coords]}
+    assert _post(api, "/api/v1/segments/import", _fc(_segment(with_z))).status_code == 201
+    r = _post(api, "/api/v1/segments/import", _fc(_segment(mapping(line), code="S-2", river_code="R-2",
+                                                            river_name="长" * 101)))
+    assert r.status_code == 422 and r.json()["errors"][0]["reason"] == "too_long"
+    r = _post(api, "/api/v1/grids/import", {"type": "FeatureCollection", "features": [],
+                                            "crs": {"type": "name", "properties": "EPSG:4326"}})
+    assert r.status_code == 422 and r.json()["errors"][0]["reason"] == "wrong_crs"
+
+
 def test_real_river_segment_is_imported_with_geodesic_length(engine_name, api):
     line = _river_piece()
     r = _post(api, "/api/v1/segments/import", _fc(_segment(mapping(line))))
@@ -223,7 +246,10 @@ def _cli(demo_app, *args):
 
 def test_command_line_import(engine_name, demo_app, tmp_path):
     bad = tmp_path / "bad.geojson"
-    bad.write_text(json.dumps(_fc(*_townships(), _feature(BOWTIE, code="X1", name="坏", level="village",
+    caotan = shape(_townships()[1]["geometry"]).representative_point()
+    bowtie = {"type": "Polygon", "coordinates": [[[caotan.x + dx, caotan.y + dy] for dx, dy in
+                                                  ((0, 0), (0.01, 0.01), (0.01, 0), (0, 0.01), (0, 0))]]}
+    bad.write_text(json.dumps(_fc(*_townships(), _feature(bowtie, code="X1", name="坏", level="village",
                                                           parent_code="610112007"))), encoding="utf-8")
     r = _cli(demo_app, "grids", str(bad))
     assert r.returncode == 1

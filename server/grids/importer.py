@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import shapely
+from geoalchemy2.shape import to_shape
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon, shape
 from shapely.validation import explain_validity
 from sqlalchemy import select
@@ -24,6 +25,8 @@ from ..geo import WGS84_CRS_NAMES, length_m, lonlat_in_range, to_db
 from .models import OrgUnit, River, RiverSegment
 
 CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+MAX_NAME = 100  # the columns' length
+NEAR_DEG = 0.001  # about 100 m: a segment drawn along a grid's edge still belongs to it
 MIN_SEGMENT_M = 1.0
 
 
@@ -49,7 +52,8 @@ def _features(fc, problems: Problems) -> list[dict]:
         problems.raise_if_any()
     crs = fc.get("crs")
     if crs is not None:
-        name = (crs.get("properties") or {}).get("name") if isinstance(crs, dict) else None
+        props = crs.get("properties") if isinstance(crs, dict) else None
+        name = props.get("name") if isinstance(props, dict) else None
         if name not in WGS84_CRS_NAMES:
             problems.add(None, None, "crs", "wrong_crs", detail=str(name))
             problems.raise_if_any()
@@ -74,7 +78,7 @@ def _geometry(i: int, code, raw, allowed: tuple[type, ...], problems: Problems):
         problems.add(i, code, "geometry", "missing_geometry")
         return None
     try:
-        geom = shape(raw)
+        geom = shapely.force_2d(shape(raw))  # heights (x, y, z) are not part of a grid or a river line
         coords = shapely.get_coordinates(geom)
     except Exception as exc:  # shapely raises several types for malformed input
         problems.add(i, code, "geometry", "bad_geometry", detail=str(exc)[:200])
@@ -117,6 +121,8 @@ def import_grids(fc, *, actor: User | None, levels: tuple[str, ...], repair: boo
         for key, value in (("code", code), ("name", name), ("level", level)):
             if value is None:
                 problems.add(i, code, key, "missing_field")
+        if name is not None and len(name) > MAX_NAME:
+            problems.add(i, code, "name", "too_long", detail=f"{len(name)} > {MAX_NAME}")
         if code is not None and not CODE_RE.match(code):
             problems.add(i, code, "code", "bad_code")
         if level is not None and level not in rank:
@@ -180,6 +186,10 @@ def import_grids(fc, *, actor: User | None, levels: tuple[str, ...], repair: boo
         parent_level = db_parents[pc].level if pc in db_parents else file_codes[pc]["level"] if pc else None
         if pc and r["level"] in rank and parent_level in rank and rank[r["level"]] <= rank[parent_level]:
             problems.add(r["index"], r["code"], "level", "level_order", detail=f"{r['level']} under {parent_level}")
+        parent_geom = (to_shape(db_parents[pc].boundary) if pc in db_parents and db_parents[pc].boundary is not None
+                       else file_codes[pc]["geom"] if pc in file_codes else None)
+        if r["geom"] is not None and parent_geom is not None and not r["geom"].intersects(parent_geom.buffer(NEAR_DEG)):
+            problems.add(r["index"], r["code"], "geometry", "outside_parent", detail=pc)
     problems.raise_if_any()
 
     units: dict[str, OrgUnit] = {}
@@ -227,7 +237,10 @@ def import_segments(fc, *, actor: User | None, commit: bool = True) -> dict:
             problems.add(i, code, "geometry", "too_short", detail=f"{length_m(geom):.2f} m")
             geom = None
         if vals["bank"] not in (None, "left", "right", "both"):
-            problems.add(i, code, "bank", "missing_field", detail="bank must be left, right or both")
+            problems.add(i, code, "bank", "bad_value", detail="bank must be left, right or both")
+        for key in ("name", "river_name"):
+            if vals[key] is not None and len(vals[key]) > MAX_NAME:
+                problems.add(i, code, key, "too_long", detail=f"{len(vals[key])} > {MAX_NAME}")
         rows.append(dict(index=i, geom=geom, **vals))
 
     counts = Counter(r["code"] for r in rows if r["code"])
@@ -249,6 +262,10 @@ def import_segments(fc, *, actor: User | None, commit: bool = True) -> dict:
     for r in rows:
         if r["grid_code"] and r["grid_code"] not in grids:
             problems.add(r["index"], r["code"], "grid_code", "unknown_grid", detail=r["grid_code"])
+        elif r["grid_code"] and r["geom"] is not None and grids[r["grid_code"]].boundary is not None:
+            area = to_shape(grids[r["grid_code"]].boundary).buffer(NEAR_DEG)
+            if not r["geom"].intersects(area):
+                problems.add(r["index"], r["code"], "geometry", "outside_grid", detail=r["grid_code"])
         rc, rn = r["river_code"], r["river_name"]
         if rc and rn and names.setdefault(rc, rn) != rn:
             problems.add(r["index"], r["code"], "river_name", "river_name_conflict",
@@ -263,7 +280,7 @@ def import_segments(fc, *, actor: User | None, commit: bool = True) -> dict:
             db.session.add(river)
             created += 1
         db.session.add(RiverSegment(
-            code=r["code"], name=r["name"] or f"{r['river_name']}{r['code']}", river=river,
+            code=r["code"], name=(r["name"] or f"{r['river_name']}{r['code']}")[:MAX_NAME], river=river,
             grid=grids[r["grid_code"]], bank=r["bank"] or "both", geom=to_db(r["geom"]),
             length_m=round(length_m(r["geom"]), 1),
         ))
