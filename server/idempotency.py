@@ -50,3 +50,8 @@ def create_once(model: type[T], uuid: str, digest: str, build: Callable[[], T],
     if after_commit:
         after_commit(obj)
     return obj, True
+
+
+def replayed_header(created: bool) -> dict:
+    """Tells the phone whether this answer is a repeat of the first one."""
+    return {"Idempotent-Replayed": "false" if created else "true"}

@@ -12,6 +12,7 @@ from shared_models.track.gpx import read_gpx
 from ..cards.schemas import CardSchema
 from ..cards.service import with_path_names as with_names
 from ..extensions import db
+from ..idempotency import replayed_header
 from ..photos.models import Photo
 from ..problems.models import Problem
 from ..security import BEARER, current_user, login_required
@@ -23,10 +24,6 @@ blp = Blueprint("patrols", __name__, url_prefix="/api/v1", description="巡河�
 
 class GpxFileSchema(Schema):
     file = Upload(required=True, metadata={"description": "GPX 1.0 or 1.1"})
-
-
-def _replayed(created: bool) -> dict:
-    return {"Idempotent-Replayed": "false" if created else "true"}
 
 
 def _detail(patrol):
@@ -47,7 +44,7 @@ def _detail(patrol):
 def upload_patrol(data):
     """上传巡河 Upload a patrol (idempotent by the phone's UUID)"""
     patrol, created = service.upload(current_user(), data)
-    return _detail(patrol), 201, _replayed(created)
+    return _detail(patrol), 201, replayed_header(created)
 
 
 @blp.post("/patrols/import-gpx")
@@ -62,13 +59,13 @@ def import_gpx(data, files):
     digest = hashlib.sha256(raw + repr(sorted(data.items())).encode()).hexdigest()
     stored = service.repeat_of(current_user(), str(data["uuid"]), digest)
     if stored is not None:
-        return _detail(stored), 201, _replayed(False)
+        return _detail(stored), 201, replayed_header(False)
     try:
         track = read_gpx(raw)
     except TrackError as exc:
         raise service.track_error(exc) from None
     patrol, created = service.intake(current_user(), data, track, "gpx", digest)
-    return _detail(patrol), 201, _replayed(created)
+    return _detail(patrol), 201, replayed_header(created)
 
 
 class ChangesArgs(Schema):

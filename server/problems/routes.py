@@ -2,6 +2,7 @@ from flask_smorest import Blueprint
 
 from ..errors import NotFound
 from ..extensions import db
+from ..idempotency import replayed_header
 from ..security import BEARER, current_user, login_required, under_grid
 from . import service
 from .models import Problem
@@ -23,7 +24,7 @@ def _full(problem: Problem) -> Problem:
 def report_problem(data):
     """上报问题 Report a problem (idempotent by the phone's UUID)"""
     problem, created = service.report(current_user(), data)
-    return _full(problem), 201, {"Idempotent-Replayed": "false" if created else "true"}
+    return _full(problem), 201, replayed_header(created)
 
 
 @blp.get("/problems")
