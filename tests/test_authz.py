@@ -137,7 +137,7 @@ MATRIX = [
     ("GET", "/api/v1/grids/<int:grid_id>", lambda w: f"/api/v1/grids/{w['grid_a']}", None, scoped()),
     ("POST", "/api/v1/grids/import", lambda w: "/api/v1/grids/import",
      J(lambda w: {"type": "FeatureCollection", "features": [{
-         "type": "Feature", "geometry": _box(108.88, 34.33), "properties": {
+         "type": "Feature", "geometry": _box(108.90, 34.345), "properties": {
              "code": "610112010901", "name": "新村", "level": "village", "parent_code": w["township_code"]}}]}),
      admin_only(201, other=422)),
     ("GET", "/api/v1/segments", lambda w: "/api/v1/segments", None, everyone()),
