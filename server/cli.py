@@ -107,61 +107,9 @@ def demo_accounts() -> None:
         click.echo(f"  {role:<10} {phone}  {password}  {name}  {unit}")
 
 
-@main.group("track", cls=click.Group)
-def track_group() -> None:
-    """Analyse tracks exactly as the server and the phone do (no database needed)."""
+from .track_cli import track as _track  # noqa: E402  (no app, no database: importable on its own)
 
-
-@track_group.command("analyze")
-@click.argument("gpx_path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--segments", "segments_path", type=click.Path(exists=True, dir_okay=False),
-              help="GeoJSON with the assigned river segments (LineStrings, WGS84).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@click.option("--min-duration-min", type=float, default=10.0, show_default=True)
-@click.option("--min-distance-m", type=float, default=1000.0, show_default=True)
-@click.option("--min-coverage", type=float, default=0.3, show_default=True)
-@click.option("--tolerance-m", type=float, default=30.0, show_default=True)
-def track_analyze(gpx_path, segments_path, as_json, min_duration_min, min_distance_m, min_coverage,
-                  tolerance_m) -> None:
-    """Measure and judge a GPX 1.0/1.1 track: distance, time, coverage, validity, flags."""
-    from pathlib import Path
-
-    from shapely.geometry import shape
-
-    from shared_models.track import TrackError
-    from shared_models.track.analysis import ValidityRule, analyze
-    from shared_models.track.gpx import read_gpx
-
-    try:
-        track = read_gpx(Path(gpx_path).read_bytes())
-        segments = None
-        if segments_path:
-            with open(segments_path, "rb") as fh:
-                doc = _read_json(fh)
-            feats = doc.get("features", [doc]) if isinstance(doc, dict) else []
-            segments = [shape(f.get("geometry", f)) for f in feats]
-            if not segments or any(s.geom_type not in ("LineString", "MultiLineString") for s in segments):
-                raise click.UsageError("--segments must hold LineStrings / 河段文件须为线要素")
-    except TrackError as exc:
-        click.echo(f"{exc.zh} / {exc.en} ({exc.code})", err=True)
-        sys.exit(1)
-    rule = ValidityRule(min_duration_s=min_duration_min * 60, min_distance_m=min_distance_m,
-                        min_coverage=min_coverage, tolerance_m=tolerance_m, version="cli")
-    result = analyze(track, segments=segments, rule=rule)
-    out = result.to_dict()
-    if as_json:
-        click.echo(json.dumps(out, ensure_ascii=False))
-        return
-    click.echo(f"轨迹点 fixes: {result.fixes} (有效 kept {result.kept_fixes})")
-    click.echo(f"时长 duration: {result.duration_s / 60:.1f} min, 移动 moving {result.moving_s / 60:.1f} min")
-    click.echo(f"距离 distance: {result.distance_m:.0f} m, 最高速度 max speed {result.max_speed_mps * 3.6:.1f} km/h")
-    if result.coverage is not None:
-        click.echo(f"河段覆盖 coverage: {result.coverage:.0%}")
-    click.echo(f"有效巡河 valid: {'是 yes' if result.valid else '否 no'}")
-    for reason in out["reasons"]:
-        click.echo(f"  - {reason}")
-    for flag in result.flags:
-        click.echo(f"标记 flag {flag.code}: {flag.detail}")
+main.add_command(_track, "track")
 
 
 @main.group("photos")

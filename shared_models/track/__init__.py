@@ -1,8 +1,10 @@
 """Tracks: the fixes of a patrol, their compact wire encoding, GPX reading and analysis.
 
 Run by the phone (to tell the inspector before upload whether a patrol will count) and
-by the server (to judge it), so both give the same verdict.
+by the server (to judge it), so both give the same verdict. Imports neither Flask,
+SQLAlchemy nor Kivy: numpy, Shapely, pyproj and gpxpy only.
 """
-from .model import Track, TrackError
+from .errors import TrackDecodeError, TrackError
+from .model import Track
 
-__all__ = ["Track", "TrackError"]
+__all__ = ["Track", "TrackDecodeError", "TrackError"]

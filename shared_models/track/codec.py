@@ -1,45 +1,57 @@
-"""Compact, versioned wire encoding of a track.
+"""Compact, versioned wire encoding of a track, and its safe decoding.
 
-Layout: ``b"RPTK"``, a version byte, then a zlib stream holding the body. The body is a
-varint fix count, a column-presence byte, the time unit, then one column after the
-other, each as zigzag varints of first or second differences:
+Version 2 layout (what ``encode`` writes)::
 
-- lon, lat: integer micro-degrees (1e-6 deg, about 0.1 m), second differences (a
-  steady walk at 1 Hz gives near-zero values);
-- t: milliseconds (or seconds when every time is whole), second differences;
-- accuracy, altitude (decimetres), speed (cm/s), bearing (0.1 deg): first differences,
-  with a sentinel for "unknown";
-- mock flags: a bitmap;
-- part breaks (recording paused and resumed): a count, then first differences.
+    b"RPTK"  version (1 byte, 2)  varint n  varint columns  varint time-unit  zlib(body)
 
-Round trip is exact at those precisions. Decoding never trusts the input: the fix
-count is checked before anything is allocated, the decompressed size is capped, and
-truncation or trailing bytes are refused with stable codes.
+The header is plain so that the fix count is checked before a single byte is inflated,
+and the inflated size is capped by what ``n`` fixes can honestly take. The body holds
+one column after the other, each as LEB128 varints of zigzagged differences:
+
+- lon, lat: integer micro-degrees (1e-6 deg, 0.11 m north-south), second differences:
+  a steady walk at 1 Hz gives near-zero values, which is what makes it small;
+- t: integer milliseconds, or whole seconds when every time is whole (unit 1000 vs 1),
+  second differences (a steady 1 Hz clock gives zeros);
+- accuracy (0.1 m), altitude (0.1 m), speed (0.01 m/s), bearing (0.1 deg): first
+  differences; NaN ("unknown") travels as a sentinel;
+- mock flags: a bitmap; part breaks (recording paused and resumed): a count, then the
+  first differences of the indices.
+
+Round trip is exact at those precisions. Compression is deflate inside the format
+(zlib, level 9), not left to the transport: the phone stores and queues the bytes as
+they will travel, and the server stores them as received. The "bytes per fix after
+gzip" figure is therefore simply ``len(encode(track)) / len(track)`` (zlib framing is
+6 bytes, gzip's 18). Version 1 (the count inside the zlib stream) is still decoded, for
+phones that queued patrols before upgrading.
+
+Decoding never trusts the input: every failure is a ``TrackDecodeError`` with a stable
+code (see ``errors.DECODE_MESSAGES``), never an IndexError or a MemoryError.
 """
 from __future__ import annotations
 
+import datetime as dt
 import zlib
 
 import numpy as np
 
-from .model import MAX_FIXES, Track, TrackError
+from .errors import TrackDecodeError, TrackError, track_error
+from .model import FUTURE_TOLERANCE_S, MAX_FIXES, Track
 
 MAGIC = b"RPTK"
-VERSION = 1
-_NAN = -(2**53)  # stands for "unknown"; far outside any real value
+VERSION = 2
+SUPPORTED_VERSIONS = (1, 2)
+_NAN = -(2**53)  # stands for "unknown"; far outside any scaled real value
 _ALT, _SPEED, _BEARING, _MOCK, _ACC, _BREAKS = 1, 2, 4, 8, 16, 32
+_OPTIONAL = ((_ACC, "accuracy"), (_ALT, "altitude"), (_SPEED, "speed"), (_BEARING, "bearing"))
 _SCALES = {"accuracy": 10.0, "altitude": 10.0, "speed": 100.0, "bearing": 10.0}
+_MAX_VARINT = 10  # a 64-bit value takes at most 10 LEB128 bytes
 
 
-def _error(code: str, zh: str, en: str, **detail) -> TrackError:
-    return TrackError(code, zh, en, **detail)
+def _fail(code: str, **detail) -> TrackDecodeError:
+    return track_error(code, TrackDecodeError, **detail)
 
 
-def _truncated() -> TrackError:
-    return _error("track.truncated", "轨迹数据不完整", "The track data is truncated")
-
-
-# --- varints, vectorised -------------------------------------------------------------
+# --- varints, vectorised over whole columns --------------------------------------------
 
 def _zigzag(x: np.ndarray) -> np.ndarray:
     x = x.astype(np.int64)
@@ -51,7 +63,8 @@ def _unzigzag(u: np.ndarray) -> np.ndarray:
 
 
 def _varints(u: np.ndarray) -> bytes:
-    """LEB128 of every value, built column-wise over the byte positions (at most 10)."""
+    """LEB128 of every value, built column-wise over the byte positions (at most 10 passes)."""
+    u = np.asarray(u, dtype=np.uint64)
     if len(u) == 0:
         return b""
     lengths = np.ones(len(u), dtype=np.int64)
@@ -73,16 +86,16 @@ def _read_varints(buf: np.ndarray, pos: int, count: int) -> tuple[np.ndarray, in
     """``count`` varints from ``buf[pos:]`` and the position after them."""
     if count == 0:
         return np.zeros(0, dtype=np.uint64), pos
-    # a varint is at most 10 bytes: look no further than that
-    window = buf[pos:pos + 10 * count]
+    # no varint is longer than 10 bytes, so look no further than that
+    window = buf[pos:pos + _MAX_VARINT * count]
     ends = np.flatnonzero(window < 0x80)
     if len(ends) < count:
-        raise _truncated()
+        raise _fail("track.truncated")
     ends = ends[:count]
     starts = np.concatenate(([0], ends[:-1] + 1))
     lengths = ends - starts + 1
-    if lengths.max() > 10:
-        raise _error("track.corrupt", "轨迹数据已损坏", "The track data is corrupt")
+    if lengths.max() > _MAX_VARINT:
+        raise _fail("track.corrupt")
     values = np.zeros(count, dtype=np.uint64)
     for k in range(int(lengths.max())):
         sel = lengths > k
@@ -90,12 +103,7 @@ def _read_varints(buf: np.ndarray, pos: int, count: int) -> tuple[np.ndarray, in
     return values, pos + int(ends[-1]) + 1
 
 
-def _read_varint(buf: np.ndarray, pos: int) -> tuple[int, int]:
-    values, pos = _read_varints(buf, pos, 1)
-    return int(values[0]), pos
-
-
-# --- columns -------------------------------------------------------------------------
+# --- columns ---------------------------------------------------------------------------
 
 def _diff(x: np.ndarray, order: int) -> np.ndarray:
     for _ in range(order):
@@ -105,7 +113,7 @@ def _diff(x: np.ndarray, order: int) -> np.ndarray:
 
 def _undiff(x: np.ndarray, order: int) -> np.ndarray:
     for _ in range(order):
-        x = np.cumsum(x, dtype=np.int64)
+        x = np.cumsum(x, dtype=np.int64)  # hostile input may wrap around: harmless, validation refuses it
     return x
 
 
@@ -122,64 +130,76 @@ def _unscaled(ints: np.ndarray, scale: float) -> np.ndarray:
     return out
 
 
+def _columns_of(track: Track) -> int:
+    return ((_ALT if track.altitude is not None else 0) | (_SPEED if track.speed is not None else 0)
+            | (_BEARING if track.bearing is not None else 0) | (_MOCK if track.mock is not None else 0)
+            | (_ACC if np.isfinite(track.accuracy).any() else 0) | (_BREAKS if len(track.breaks) else 0))
+
+
+def _body_limit(n: int, columns: int) -> int:
+    """The most bytes an honest body of ``n`` fixes with these columns can take."""
+    numeric = 3 + sum(1 for bit, _ in _OPTIONAL if columns & bit)
+    size = n * _MAX_VARINT * numeric
+    if columns & _MOCK:
+        size += (n + 7) // 8
+    if columns & _BREAKS:
+        size += _MAX_VARINT * (n + 1)
+    return size + 3 * _MAX_VARINT  # plus version 1's header inside the body
+
+
 def encode(track: Track, level: int = 9) -> bytes:
-    """The wire bytes of ``track`` (validate it first; encoding does not judge)."""
+    """The wire bytes of ``track`` (validate it first: encoding keeps what it is given)."""
     n = len(track)
     if not np.isfinite(track.t).all():
-        raise _error("track.bad_time", "时间无效", "Invalid timestamps")
+        raise track_error("track.bad_time")
     t_ms = np.rint(track.t * 1000).astype(np.int64)
     unit = 1000 if n and not (t_ms % 1000).any() else 1
-    flags = (_ALT if track.altitude is not None else 0) | (_SPEED if track.speed is not None else 0) | (
-        _BEARING if track.bearing is not None else 0) | (_MOCK if track.mock is not None else 0) | (
-        _ACC if np.isfinite(track.accuracy).any() else 0) | (_BREAKS if len(track.breaks) else 0)
-    parts = [_varints(np.array([n, flags, unit], dtype=np.uint64))]
-    parts.append(_varints(_zigzag(_diff(_scaled(track.lon, 1e6), 2))))  # NaN travels as "unknown"
-    parts.append(_varints(_zigzag(_diff(_scaled(track.lat, 1e6), 2))))
-    parts.append(_varints(_zigzag(_diff(t_ms // unit, 2))))
-    for bit, name in ((_ACC, "accuracy"), (_ALT, "altitude"), (_SPEED, "speed"), (_BEARING, "bearing")):
-        if flags & bit:
-            parts.append(_varints(_zigzag(_diff(_scaled(getattr(track, name), _SCALES[name]), 1))))
-    if flags & _MOCK:
-        parts.append(np.packbits(track.mock).tobytes())
-    if flags & _BREAKS:
-        parts.append(_varints(np.array([len(track.breaks)], dtype=np.uint64)))
-        parts.append(_varints(np.diff(track.breaks, prepend=0).astype(np.uint64)))
-    return MAGIC + bytes([VERSION]) + zlib.compress(b"".join(parts), level)
+    columns = _columns_of(track)
+    body = [_varints(_zigzag(_diff(_scaled(track.lon, 1e6), 2))),
+            _varints(_zigzag(_diff(_scaled(track.lat, 1e6), 2))),
+            _varints(_zigzag(_diff(t_ms // unit, 2)))]
+    for bit, name in _OPTIONAL:
+        if columns & bit:
+            body.append(_varints(_zigzag(_diff(_scaled(getattr(track, name), _SCALES[name]), 1))))
+    if columns & _MOCK:
+        body.append(np.packbits(track.mock).tobytes())
+    if columns & _BREAKS:
+        body.append(_varints(np.array([len(track.breaks)], dtype=np.uint64)))
+        body.append(_varints(np.diff(track.breaks, prepend=0).astype(np.uint64)))
+    header = _varints(np.array([n, columns, unit], dtype=np.uint64))
+    return MAGIC + bytes([VERSION]) + header + zlib.compress(b"".join(body), level)
 
 
-def decode(data: bytes, max_fixes: int = MAX_FIXES) -> Track:
-    """A track from wire bytes; hostile input raises TrackError, never anything worse."""
-    if len(data) < len(MAGIC) + 1:
-        raise _truncated()
-    if data[:4] != MAGIC:
-        raise _error("track.bad_magic", "不是河巡轨迹数据", "Not RiverPatrol track data")
-    if data[4] != VERSION:
-        raise _error("track.unsupported_version", "不支持的轨迹数据版本", "Unsupported track data version",
-                     version=data[4])
-    # 3 header varints, up to 10 bytes for each of 4 mandatory + 4 optional columns, a bitmap
-    limit = 64 + max_fixes * 81
+def _header(buf: np.ndarray, pos: int, max_fixes: int) -> tuple[int, int, int, int]:
+    """Fix count, columns and time unit, refusing a count above the limit before anything else."""
+    n, pos = _read_varints(buf, pos, 1)
+    if int(n[0]) > max_fixes:
+        raise _fail("track.too_many_fixes", limit=max_fixes, fixes=int(n[0]))
+    rest, pos = _read_varints(buf, pos, 2)
+    columns, unit = int(rest[0]), int(rest[1])
+    if unit not in (1, 1000) or columns >= 64:
+        raise _fail("track.corrupt")
+    return int(n[0]), columns, unit, pos
+
+
+def _inflate(data: memoryview, limit: int) -> np.ndarray:
     inflater = zlib.decompressobj()
     try:
-        body = inflater.decompress(data[5:], limit)
+        body = inflater.decompress(data, limit + 1)
     except zlib.error:
-        raise _error("track.corrupt", "轨迹数据已损坏", "The track data is corrupt") from None
-    if inflater.unconsumed_tail:
-        raise _error("track.too_large", "轨迹数据解压后过大", "The track data expands beyond the limit")
+        raise _fail("track.corrupt") from None
+    if len(body) > limit or inflater.unconsumed_tail:
+        raise _fail("track.too_large", limit=limit)
     if not inflater.eof:
-        raise _truncated()
+        raise _fail("track.truncated")
     if inflater.unused_data:
-        raise _error("track.trailing_data", "轨迹数据后有多余内容", "Unexpected bytes after the track data")
-    buf = np.frombuffer(body, dtype=np.uint8)
-    n, pos = _read_varint(buf, 0)
-    if n > max_fixes:
-        raise _error("track.too_many_fixes", f"轨迹点过多（上限 {max_fixes}）", f"Too many fixes (limit {max_fixes})",
-                     fixes=n)
-    flags, pos = _read_varint(buf, pos)
-    unit, pos = _read_varint(buf, pos)
-    if unit not in (1, 1000) or flags >= 64:
-        raise _error("track.corrupt", "轨迹数据已损坏", "The track data is corrupt")
+        raise _fail("track.trailing_data")
+    return np.frombuffer(body, dtype=np.uint8)
+
+
+def _body(buf: np.ndarray, pos: int, n: int, columns: int, unit: int) -> Track:
     if 3 * n > len(buf) - pos:  # every column needs at least a byte a fix
-        raise _truncated()
+        raise _fail("track.truncated")
 
     def column(order: int) -> np.ndarray:
         nonlocal pos
@@ -188,26 +208,69 @@ def decode(data: bytes, max_fixes: int = MAX_FIXES) -> Track:
 
     lon = _unscaled(column(2), 1e6)
     lat = _unscaled(column(2), 1e6)
-    t = column(2).astype(np.float64) * unit / 1000.0
-    optional = {}
-    for bit, name in ((_ACC, "accuracy"), (_ALT, "altitude"), (_SPEED, "speed"), (_BEARING, "bearing")):
-        if flags & bit:
-            optional[name] = _unscaled(column(1), _SCALES[name])
+    t = (column(2) * unit).astype(np.float64) / 1000.0  # a correctly rounded division: the same double as sent
+    optional = {name: _unscaled(column(1), _SCALES[name]) for bit, name in _OPTIONAL if columns & bit}
     mock = None
-    if flags & _MOCK:
+    if columns & _MOCK:
         size = (n + 7) // 8
         if pos + size > len(buf):
-            raise _truncated()
+            raise _fail("track.truncated")
         mock = np.unpackbits(buf[pos:pos + size])[:n].astype(bool)
         pos += size
     breaks = None
-    if flags & _BREAKS:
-        count, pos = _read_varint(buf, pos)
-        if count >= max(n, 1):
-            raise _error("track.corrupt", "轨迹数据已损坏", "The track data is corrupt")
-        raw, pos = _read_varints(buf, pos, count)
+    if columns & _BREAKS:
+        count, pos = _read_varints(buf, pos, 1)
+        if int(count[0]) >= max(n, 1):
+            raise _fail("track.corrupt")
+        raw, pos = _read_varints(buf, pos, int(count[0]))
+        if len(raw) and (raw.min() < 1 or raw.max() >= n):  # strictly increasing indices inside the track
+            raise _fail("track.corrupt")
         breaks = np.cumsum(raw.astype(np.int64))
+        if len(breaks) and breaks[-1] >= n:
+            raise _fail("track.corrupt")
     if pos != len(buf):
-        raise _error("track.trailing_data", "轨迹数据后有多余内容", "Unexpected bytes after the track data")
-    return Track(lon, lat, t, optional.get("accuracy"), optional.get("altitude"), optional.get("speed"),
-                 optional.get("bearing"), mock, breaks)
+        raise _fail("track.trailing_data")
+    try:
+        return Track(lon, lat, t, optional.get("accuracy"), optional.get("altitude"), optional.get("speed"),
+                     optional.get("bearing"), mock, breaks)
+    except TrackError:
+        raise _fail("track.corrupt") from None
+
+
+def decode(data: bytes, max_fixes: int = MAX_FIXES, max_body_bytes: int | None = None) -> Track:
+    """A track from wire bytes; hostile input raises TrackDecodeError, never anything worse.
+
+    ``max_fixes`` refuses larger tracks before anything is allocated for them;
+    ``max_body_bytes`` caps the inflated size further (by default the most that the
+    announced fixes can honestly take).
+    """
+    data = memoryview(data).cast("B")  # slices of a view, never copies of a hostile upload
+    if data[:len(MAGIC)] != MAGIC[:len(data)]:
+        raise _fail("track.bad_magic")
+    if len(data) <= len(MAGIC):
+        raise _fail("track.truncated")
+    version = data[len(MAGIC)]
+    if version not in SUPPORTED_VERSIONS:
+        raise _fail("track.unsupported_version", version=version)
+    rest = data[len(MAGIC) + 1:]
+    if version == 1:  # the count sits inside the zlib stream: inflate within the global cap first
+        limit = _body_limit(max_fixes, 63)
+        buf = _inflate(rest, min(limit, max_body_bytes or limit))
+        n, columns, unit, pos = _header(buf, 0, max_fixes)
+        return _body(buf, pos, n, columns, unit)
+    n, columns, unit, pos = _header(np.frombuffer(rest[:3 * _MAX_VARINT], dtype=np.uint8), 0, max_fixes)
+    limit = _body_limit(n, columns)
+    buf = _inflate(rest[pos:], min(limit, max_body_bytes or limit))
+    return _body(buf, 0, n, columns, unit)
+
+
+def validate(track: Track, now: dt.datetime | None = None, max_fixes: int = MAX_FIXES,
+             future_tolerance_s: float = FUTURE_TOLERANCE_S) -> Track:
+    """``track`` if it is one a phone can honestly send, else TrackError with a stable code.
+
+    Codes: ``track.empty``, ``track.too_many_fixes``, ``track.bad_coordinates`` (NaN or
+    beyond +-180/+-90), ``track.bad_time``, ``track.decreasing_time``, ``track.future_time``
+    (later than ``now`` plus the tolerance), ``track.bad_accuracy``.
+    """
+    track.validate(now=now, max_fixes=max_fixes, future_tolerance_s=future_tolerance_s)
+    return track

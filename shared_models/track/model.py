@@ -6,40 +6,42 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-# A patrol is a few hours at most; at 1 Hz a day is 86,400 fixes.
+from .errors import TrackError, track_error
+
+__all__ = ["FUTURE_TOLERANCE_S", "MAX_FIXES", "Track", "TrackError"]
+
+# A patrol is a few hours at most; at 1 Hz a whole day is 86,400 fixes, so 200,000 leaves
+# room for any honest recording while bounding what a hostile upload can make us allocate.
 MAX_FIXES = 200_000
-FUTURE_TOLERANCE_S = 600  # phone clocks drift; more than ten minutes ahead is a wrong clock
-
-
-class TrackError(ValueError):
-    """Bad track input, with a stable code and a Chinese and English message."""
-
-    def __init__(self, code: str, zh: str, en: str, **detail) -> None:
-        super().__init__(f"{code}: {en}")
-        self.code = code
-        self.zh = zh
-        self.en = en
-        self.detail = detail
+# Phone clocks drift and offline phones sync late; more than ten minutes ahead of the
+# server is a wrong clock (or a made-up track), not drift.
+FUTURE_TOLERANCE_S = 600.0
 
 
 @dataclass
 class Track:
-    """Fixes in time order. Times are UTC seconds since the epoch (millisecond precision).
+    """Fixes in recording order, one numpy array per column.
 
-    ``accuracy`` is the horizontal accuracy in metres (NaN where unknown, e.g. from GPX);
-    the optional columns are None when the source has none of them.
+    - ``lon``, ``lat``: WGS84 degrees (float64).
+    - ``t``: UTC seconds since the Unix epoch as float64. Float seconds (not integer
+      milliseconds) because every consumer does arithmetic in seconds; float64 holds
+      any millisecond of this century exactly, and the codec keeps milliseconds.
+    - ``accuracy``: horizontal accuracy in metres (68% radius, as Android reports it);
+      NaN where unknown (e.g. a GPX file without HDOP).
+    - ``altitude`` (m), ``speed`` (m/s), ``bearing`` (degrees), ``mock`` (bool: the phone
+      said the fix came from a mock provider): None when the source has none of them.
+    - ``breaks``: indices of fixes that start a new part (recording paused and resumed,
+      or a new GPX segment); the way between two parts is not walked track.
     """
 
     lon: np.ndarray
     lat: np.ndarray
     t: np.ndarray
-    accuracy: np.ndarray
+    accuracy: np.ndarray | None = None
     altitude: np.ndarray | None = None
     speed: np.ndarray | None = None
     bearing: np.ndarray | None = None
     mock: np.ndarray | None = None
-    # indices of fixes that start a new part: recording paused and resumed, or a new GPX
-    # segment; the way between two parts is not walked track
     breaks: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -57,12 +59,12 @@ class Track:
         if self.mock is not None:
             self.mock = np.asarray(self.mock, dtype=bool)
         self.breaks = np.unique(np.asarray(self.breaks if self.breaks is not None else [], dtype=np.int64))
-        if len(self.breaks) and (self.breaks[0] < 1 or self.breaks[-1] >= n):
-            raise TrackError("track.bad_columns", "轨迹分段位置无效", "Invalid track part boundaries")
-        for name in ("lat", "t", "accuracy", "altitude", "speed", "bearing", "mock"):
+        for name in ("lon", "lat", "t", "accuracy", "altitude", "speed", "bearing", "mock"):
             value = getattr(self, name)
-            if value is not None and len(value) != n:
-                raise TrackError("track.bad_columns", "轨迹数据列长度不一致", "Track columns differ in length")
+            if value is not None and (value.ndim != 1 or len(value) != n):
+                raise track_error("track.bad_columns", column=name)
+        if len(self.breaks) and (self.breaks[0] < 1 or self.breaks[-1] >= n):
+            raise track_error("track.bad_columns", column="breaks")
 
     def __len__(self) -> int:
         return len(self.lon)
@@ -75,37 +77,41 @@ class Track:
 
     def take(self, index) -> Track:
         """A new track holding the fixes selected by a mask or index array (in order)."""
-        index = np.flatnonzero(index) if np.asarray(index).dtype == bool else np.asarray(index)
+        index = np.flatnonzero(index) if np.asarray(index).dtype == bool else np.asarray(index, dtype=np.int64)
+
         def pick(a):
-            return (None if a is None else a[index])
+            return None if a is None else a[index]
+
         parts = self.parts()[index]
         breaks = np.flatnonzero(np.diff(parts) != 0) + 1
         return Track(self.lon[index], self.lat[index], self.t[index], self.accuracy[index], pick(self.altitude),
                      pick(self.speed), pick(self.bearing), pick(self.mock), breaks, list(self.notes))
 
-    def validate(self, now: dt.datetime | None = None, max_fixes: int = MAX_FIXES) -> None:
-        """Refuse what no phone can honestly send: raises TrackError with a stable code."""
+    def validate(self, now: dt.datetime | None = None, max_fixes: int = MAX_FIXES,
+                 future_tolerance_s: float = FUTURE_TOLERANCE_S) -> None:
+        """Refuse what no phone can honestly send: raises TrackError with a stable code.
+
+        A 1901 or frozen clock is not refused here: it is a real phone fault that a person
+        should see, so the analysis flags it (``clock``) instead.
+        """
         n = len(self)
         if n == 0:
-            raise TrackError("track.empty", "轨迹为空", "The track has no fixes")
+            raise track_error("track.empty")
         if n > max_fixes:
-            raise TrackError("track.too_many_fixes", f"轨迹点过多（上限 {max_fixes}）",
-                             f"Too many fixes (limit {max_fixes})", fixes=n)
-        finite = np.isfinite(self.lon) & np.isfinite(self.lat)
-        in_range = finite & (np.abs(self.lon) <= 180) & (np.abs(self.lat) <= 90)
+            raise track_error("track.too_many_fixes", limit=max_fixes, fixes=n)
+        in_range = (np.isfinite(self.lon) & np.isfinite(self.lat) & (np.abs(self.lon) <= 180)
+                    & (np.abs(self.lat) <= 90))
         if not in_range.all():
-            i = int(np.flatnonzero(~in_range)[0])
-            raise TrackError("track.bad_coordinates", "坐标无效（非数字或超出经纬度范围）",
-                             "Invalid coordinates (not a number or out of range)", index=i)
+            raise track_error("track.bad_coordinates", index=int(np.flatnonzero(~in_range)[0]))
         if not np.isfinite(self.t).all():
-            raise TrackError("track.bad_time", "时间无效", "Invalid timestamps")
-        steps = np.diff(self.t)
-        if (steps < 0).any():
-            i = int(np.flatnonzero(steps < 0)[0]) + 1
-            raise TrackError("track.decreasing_time", "轨迹时间倒退", "Timestamps go backwards", index=i)
+            raise track_error("track.bad_time", index=int(np.flatnonzero(~np.isfinite(self.t))[0]))
+        # compared at the codec's millisecond: a receiver writing 52.2073437 s after 52.207 s has not gone back
+        back = np.flatnonzero(np.diff(np.rint(self.t * 1000)) < 0)
+        if len(back):
+            raise track_error("track.decreasing_time", index=int(back[0]) + 1)
         now_s = (now or dt.datetime.now(dt.UTC)).timestamp()
-        if self.t[-1] > now_s + FUTURE_TOLERANCE_S:
-            raise TrackError("track.future_time", "轨迹时间晚于当前时间", "Timestamps are in the future")
+        if self.t[-1] > now_s + future_tolerance_s:
+            raise track_error("track.future_time", ahead_s=round(float(self.t[-1] - now_s)))
         acc = self.accuracy[np.isfinite(self.accuracy)]
         if (acc < 0).any():
-            raise TrackError("track.bad_accuracy", "定位精度无效", "Invalid accuracy values")
+            raise track_error("track.bad_accuracy")
