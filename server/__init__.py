@@ -39,6 +39,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     api = Api(app, spec_kwargs={
         "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}
     })
+    from .assessment.routes import blp as assessment_blp
     from .auth.routes import blp as auth_blp
     from .cards.routes import blp as cards_blp
     from .grids.routes import blp as grids_blp
@@ -48,7 +49,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .problems.routes import blp as problems_blp
     from .rules.routes import blp as rules_blp
 
-    for blp in (health_blp, auth_blp, grids_blp, cards_blp, photos_blp, problems_blp, patrols_blp, rules_blp):
+    for blp in (health_blp, auth_blp, grids_blp, cards_blp, photos_blp, problems_blp, patrols_blp, rules_blp,
+                assessment_blp):
         api.register_blueprint(blp)
     errors.init_app(app)  # after flask-smorest, so our JSON handler wins for HTTP errors
     return app

@@ -107,6 +107,140 @@ def demo_accounts() -> None:
         click.echo(f"  {role:<10} {phone}  {password}  {name}  {unit}")
 
 
+RULE_KINDS = ("frequency", "validity", "plans")
+
+
+def _rule_kind(kind: str):
+    from .rules import routes
+    from .rules.models import FrequencyRule, Plan, ValidityRuleConfig
+
+    return {"frequency": (FrequencyRule, routes.FrequencyRuleSchema), "validity": (
+        ValidityRuleConfig, routes.ValidityRuleSchema), "plans": (Plan, routes.PlanSchema)}[kind]
+
+
+def _unit_by_code(code: str):
+    from sqlalchemy import select
+
+    from .extensions import db
+    from .grids.models import OrgUnit
+
+    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == code))
+    if unit is None:
+        click.echo(f"没有编码为 {code} 的网格 / no org unit with code {code}", err=True)
+        sys.exit(1)
+    return unit
+
+
+@main.group("rules")
+def rules_group() -> None:
+    """Patrol rules, scoring and pay plans (as the admin API, for the county's own scripts)."""
+
+
+@rules_group.command("add")
+@click.argument("kind", type=click.Choice(RULE_KINDS))
+@click.argument("path", type=click.File("rb"))
+@with_appcontext
+def rules_add(kind: str, path) -> None:
+    """Add a rule from JSON (a list adds several, all or nothing); org_unit may be given as org_unit_code."""
+    from marshmallow import ValidationError
+
+    from .extensions import db
+    from .rules.service import create_rule
+
+    model, schema = _rule_kind(kind)
+    doc = _read_json(path)
+    made = []
+    try:
+        for item in doc if isinstance(doc, list) else [doc]:
+            item = dict(item)
+            if "org_unit_code" in item:
+                item["org_unit_id"] = _unit_by_code(item.pop("org_unit_code")).id
+            data = schema().load(item)
+            made.append(create_rule(None, data, model=model, commit=False))
+        db.session.commit()
+    except ValidationError as exc:
+        db.session.rollback()
+        _fail(ApiError("validation_error", 422, errors=exc.messages))
+    except ApiError as exc:
+        db.session.rollback()
+        _fail(exc)
+    click.echo(json.dumps([{"id": r.id, "name": r.name} for r in made], ensure_ascii=False))
+
+
+@rules_group.command("list")
+@click.argument("kind", type=click.Choice(RULE_KINDS))
+@with_appcontext
+def rules_list(kind: str) -> None:
+    """Every rule of a kind, one JSON object per line."""
+    from sqlalchemy import select
+
+    from .extensions import db
+
+    model, schema = _rule_kind(kind)
+    for rule in db.session.scalars(select(model).order_by(model.id)):
+        click.echo(json.dumps(schema().dump(rule), ensure_ascii=False))
+
+
+@main.group("assess")
+def assess_group() -> None:
+    """Monthly assessment: preview, lock, payroll."""
+
+
+@assess_group.command("preview")
+@click.argument("period")
+@click.option("--unit", "unit_code", required=True, help="Org unit code (e.g. the county's).")
+@with_appcontext
+def assess_preview(period: str, unit_code: str) -> None:
+    """Print each inspector's score and pay for PERIOD (YYYY-MM) with the reasons, as JSON."""
+    from .assessment.service import view
+
+    try:
+        result = view(_unit_by_code(unit_code), period)
+    except ApiError as exc:
+        _fail(exc)
+    click.echo(json.dumps(result, ensure_ascii=False, default=str))
+
+
+@assess_group.command("lock")
+@click.argument("period")
+@click.option("--unit", "unit_code", required=True)
+@with_appcontext
+def assess_lock(period: str, unit_code: str) -> None:
+    """Lock PERIOD for the unit: an immutable snapshot; later changes only as audited corrections."""
+    from .assessment.service import lock
+
+    try:
+        snapshot = lock(None, _unit_by_code(unit_code), period)
+    except ApiError as exc:
+        _fail(exc)
+    click.echo(json.dumps({"lock_id": snapshot.id, "period": period, **snapshot.totals}, ensure_ascii=False))
+
+
+@assess_group.command("payroll")
+@click.argument("period")
+@click.option("--unit", "unit_code", required=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="xlsx", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
+@with_appcontext
+def assess_payroll(period: str, unit_code: str, fmt: str, output: str) -> None:
+    """Write the payroll (补贴发放表) of PERIOD with Chinese headers and township totals."""
+    from pathlib import Path
+
+    from .assessment import payroll
+    from .assessment.service import view
+
+    unit = _unit_by_code(unit_code)
+    try:
+        result = view(unit, period)
+    except ApiError as exc:
+        _fail(exc)
+    state = "已锁定" if result["status"] == "locked" else "预览-未锁定"
+    title = f"{unit.name} {period} 河湖巡查员补贴发放表（{state}）"
+    body = (payroll.to_xlsx if fmt == "xlsx" else payroll.to_csv)(title, result["lines"], result["totals"])
+    Path(output).write_bytes(body)
+    click.echo(f"{output}: {len(result['lines'])} 人 inspectors, {result['totals']['amount_fen'] / 100:.2f} 元")
+
+
 from .track_cli import track as _track  # noqa: E402  (no app, no database: importable on its own)
 
 main.add_command(_track, "track")

@@ -24,11 +24,22 @@ from .extensions import db
 from .geo import length_m
 from .grids.importer import import_grids, import_segments
 from .grids.models import OrgUnit, RiverSegment
+from .rules.models import Plan
 from .rules.service import create_rule
 
 COUNTY_CODE = "610112"
 DEMO_PASSWORD = "Demo@2026"
 CARD_START = dt.date(2026, 1, 1)
+DEMO_SCORING = {
+    "base": 100, "floor": 0, "ceiling": 100,
+    "items": [{"label": "缺巡扣分", "metric": "missed_patrols", "points_each": -10, "cap": 60},
+              {"label": "待审核巡河", "metric": "pending_review", "points_each": 0},
+              {"label": "发现上报问题", "metric": "problems_reported", "points_each": 2, "cap": 10}],
+    "veto": [{"label": "虚假巡河", "metric": "rejected_patrols", "at_least": 1, "score": 0}],
+    "tiers": [{"code": "excellent", "label": "优秀", "min": 90}, {"code": "pass", "label": "合格", "min": 70},
+              {"code": "fail", "label": "不合格", "min": None}]}
+DEMO_PAY = {"base": 600, "tier_bonus": {"excellent": 200, "pass": 100, "fail": 0}, "per_point": 0, "per_km": 0,
+            "dismissal_below": None, "prorate": True}
 
 # Township code -> (cells across, cells down, village names in cell order).
 TOWNSHIPS = {
@@ -154,6 +165,13 @@ def load_demo() -> bool:
                        "grid_level": None, "count_mode": "sessions", "window": "week", "rolling_days": None,
                        "min_count": 1, "min_gap_hours": None, "active_months": None, "valid_from": CARD_START,
                        "valid_to": None}, commit=False)
+    # the county's monthly assessment: deductions from 100 (as Beipiao), pay as Hanbin (600 + 200/100/0)
+    create_rule(None, {"org_unit_id": units[COUNTY_CODE].id, "kind": "scoring", "name": "村级巡查员月度考核",
+                       "role": "inspector", "grid_level": None, "valid_from": CARD_START, "valid_to": None,
+                       "definition": DEMO_SCORING}, model=Plan, commit=False)
+    create_rule(None, {"org_unit_id": units[COUNTY_CODE].id, "kind": "pay", "name": "村级巡查员补贴",
+                       "role": "inspector", "grid_level": None, "valid_from": CARD_START, "valid_to": None,
+                       "definition": DEMO_PAY}, model=Plan, commit=False)
     supervisors = {code: person(f"1390000001{n + 1}", name, Role.SUPERVISOR, code)
                    for n, (code, name) in enumerate(SUPERVISORS.items())}
     names = iter(INSPECTOR_NAMES)

@@ -1,8 +1,9 @@
 """Every model, imported in one place so Alembic and the app see the whole metadata."""
+from .assessment.models import AssessmentCorrection, AssessmentLine, AssessmentLock  # noqa: F401
 from .auth.models import DeviceSession, LoginAttempt, User  # noqa: F401
 from .cards.models import ResponsibilityCard, card_segments  # noqa: F401
 from .grids.models import OrgUnit, River, RiverSegment  # noqa: F401
 from .patrols.models import Patrol, PatrolFlag, patrol_segments  # noqa: F401
 from .photos.models import Photo  # noqa: F401
 from .problems.models import Problem  # noqa: F401
-from .rules.models import FrequencyRule  # noqa: F401
+from .rules.models import Exemption, FrequencyRule, Plan, RiverWarning, ValidityRuleConfig  # noqa: F401

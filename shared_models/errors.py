@@ -25,6 +25,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "user.invalid": ("用户数据有误", "The user data is invalid"),
     "rule.invalid": ("规则设置有误", "The rule is invalid"),
     "patrol.invalid": ("巡河记录有误", "The patrol is invalid"),
+    "review.invalid": ("审核操作有误", "The review is invalid"),
+    "assessment.bad_period": ("考核月份格式应为 YYYY-MM", "The period must be YYYY-MM"),
+    "assessment.period_open": ("该月尚未结束，不能锁定", "The month has not ended yet; it cannot be locked"),
+    "assessment.locked": ("该月考核已锁定", "The month is already locked"),
+    "assessment.not_locked": ("该月考核尚未锁定", "The month is not locked"),
+    "assessment.correction_decided": ("该更正已处理", "The correction has already been decided"),
     "idempotency.conflict": (
         "该编号已用于内容不同的记录", "This id was already used for a record with different content"),
     "photo.conflict": ("该照片编号已用于另一张照片", "This photo id is already used for another photo"),

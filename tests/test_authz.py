@@ -6,6 +6,7 @@ A route missing from the matrix fails the suite, so a new endpoint cannot go unc
 """
 from __future__ import annotations
 
+import datetime as dt
 import io
 import uuid
 
@@ -13,6 +14,8 @@ import pytest
 from flask import current_app
 from sqlalchemy import func, select
 
+from server.assessment.models import AssessmentCorrection
+from server.assessment.service import lock
 from server.auth.models import User
 from server.auth.users import create_user
 from server.cards.models import ResponsibilityCard
@@ -21,6 +24,8 @@ from server.extensions import db
 from server.grids.importer import import_grids
 from server.grids.models import OrgUnit
 from server.patrols import export
+from server.rules.models import FrequencyRule, Plan, ValidityRuleConfig
+from server.rules.service import create_rule
 
 from .patrol_data import patrol_body, walk_on
 from .photos import jpeg_with_exif, start, upload
@@ -79,12 +84,23 @@ def world(api):
                 "files": {"file": ("walk.gpx", io.BytesIO(gpx.encode()), "application/gpx+xml")}}
 
     patrol_a = api.post("/api/v1/patrols", token=api.token(PHONES[INSP_A]), json=new_patrol()).json()["uuid"]
+    county = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "610112"))
+    validity = create_rule(None, {"org_unit_id": county.id, "name": "有效巡河", "valid_from": dt.date(2026, 1, 1)},
+                           model=ValidityRuleConfig)
+    frequency = db.session.scalar(select(FrequencyRule.id))
+    scoring = db.session.scalar(select(Plan.id).where(Plan.kind == "scoring"))
+    october = lock(None, county, "2026-10")
+    proposed = AssessmentCorrection(lock_id=october.id, inspector_id=user_a.id, source="late_patrol", before={},
+                                    after={})
+    db.session.add(proposed)
+    db.session.commit()
     return {
         "api": api, "user_a": user_a.id, "patrol_a": patrol_a, "new_patrol": new_patrol, "new_gpx": new_gpx,
         "user_b": user_b.id, "card_a": card_a.id, "grid_a": card_a.grid_id,
         "seg_a": card_a.segments[0].id, "session_a": session_a,
         "photo_a": photo_a, "problem_a": problem_a, "photo_partial": photo_partial, "photo_bytes": photo_bytes,
-        "township_code": township.code, "grid_a_code": card_a.grid.code,
+        "township_code": township.code, "grid_a_code": card_a.grid.code, "validity": validity.id,
+        "frequency": frequency, "scoring": scoring, "correction": proposed.id,
     }
 
 
@@ -95,6 +111,11 @@ def scoped(ok: int = 200) -> dict:
 
 def everyone(ok: int = 200) -> dict:
     return {ANON: 401, **{r: ok for r in EVERYONE}}
+
+
+def managers(ok: int = 200, other: int = 404) -> dict:
+    """For supervisors and admins over A's grid; inspectors may not; the others' scopes do not hold it."""
+    return {ANON: 401, INSP_A: 403, INSP_B: 403, SUP_OWN: ok, SUP_OTHER: other, ADMIN: ok, ADMIN_OTHER: other}
 
 
 def admin_only(ok: int, other: int = 404) -> dict:
@@ -183,6 +204,45 @@ MATRIX = [
     ("POST", "/api/v1/rules/frequency", lambda w: "/api/v1/rules/frequency",
      J(lambda w: {"org_unit_id": w["grid_a"], "name": "村加密", "window": "week", "min_count": 2,
                   "valid_from": "2026-12-01"}), admin_only(201, other=422)),
+    ("GET", "/api/v1/rules/validity", lambda w: "/api/v1/rules/validity", None, managers(other=200)),
+    ("POST", "/api/v1/rules/validity", lambda w: "/api/v1/rules/validity",
+     J(lambda w: {"org_unit_id": w["grid_a"], "name": "村级有效巡河", "min_duration_min": 15,
+                  "valid_from": "2026-12-01"}), admin_only(201, other=422)),
+    ("GET", "/api/v1/rules/plans", lambda w: "/api/v1/rules/plans", None, managers(other=200)),
+    ("POST", "/api/v1/rules/plans", lambda w: "/api/v1/rules/plans",
+     J(lambda w: {"org_unit_id": w["grid_a"], "kind": "pay", "name": "村补贴", "valid_from": "2026-12-01",
+                  "definition": {"base": 500}}), admin_only(201, other=422)),
+    ("PATCH", "/api/v1/rules/frequency/<int:rule_id>", lambda w: f"/api/v1/rules/frequency/{w['frequency']}",
+     J(lambda w: {"name": "每周巡河"}), admin_only(200)),
+    ("PATCH", "/api/v1/rules/validity/<int:rule_id>", lambda w: f"/api/v1/rules/validity/{w['validity']}",
+     J(lambda w: {"valid_to": "2027-12-31"}), admin_only(200)),
+    ("PATCH", "/api/v1/rules/plans/<int:rule_id>", lambda w: f"/api/v1/rules/plans/{w['scoring']}",
+     J(lambda w: {"name": "月度考核"}), admin_only(200)),
+    ("GET", "/api/v1/warnings", lambda w: "/api/v1/warnings", None, managers(other=200)),
+    ("POST", "/api/v1/warnings", lambda w: "/api/v1/warnings",
+     J(lambda w: {"org_unit_id": w["grid_a"], "warning_type": "problem", "level": "red", "segment_ids": [w["seg_a"]],
+                  "valid_from": "2026-11-23", "valid_to": "2026-11-30"}), admin_only(201, other=422)),
+    ("GET", "/api/v1/exemptions", lambda w: "/api/v1/exemptions", None, everyone()),
+    ("POST", "/api/v1/exemptions", lambda w: "/api/v1/exemptions",
+     J(lambda w: {"user_id": w["user_a"], "date_from": "2026-12-01", "date_to": "2026-12-03", "reason": "事假"}),
+     {ANON: 401, INSP_A: 403, INSP_B: 403, SUP_OWN: 201, SUP_OTHER: 404, ADMIN: 201, ADMIN_OTHER: 404}),
+    ("POST", "/api/v1/patrols/<uuid:patrol_uuid>/review", lambda w: f"/api/v1/patrols/{w['patrol_a']}/review",
+     J(lambda w: {"decision": "reject", "note": "未沿河巡查"}), managers()),
+    ("GET", "/api/v1/assessments/<string:period>", lambda w: f"/api/v1/assessments/2026-11?org_unit_id={w['grid_a']}",
+     None, managers()),
+    ("GET", "/api/v1/me/assessments/<string:period>", lambda w: "/api/v1/me/assessments/2026-10", None, everyone()),
+    ("POST", "/api/v1/assessments/<string:period>/lock", lambda w: "/api/v1/assessments/2026-09/lock",
+     J(lambda w: {"org_unit_id": w["grid_a"]}), admin_only(201)),
+    ("GET", "/api/v1/assessments/<string:period>/payroll",
+     lambda w: f"/api/v1/assessments/2026-10/payroll?org_unit_id={w['grid_a']}", None, admin_only(200)),
+    ("GET", "/api/v1/assessments/<string:period>/corrections",
+     lambda w: f"/api/v1/assessments/2026-10/corrections?org_unit_id={w['grid_a']}", None, managers()),
+    # another county's admin: their own October is not locked
+    ("POST", "/api/v1/assessments/<string:period>/corrections", lambda w: "/api/v1/assessments/2026-10/corrections",
+     J(lambda w: {"inspector_id": w["user_a"], "amount_fen": 60000, "reason": "补发"}), admin_only(201, other=409)),
+    ("POST", "/api/v1/assessments/corrections/<int:correction_id>/decision",
+     lambda w: f"/api/v1/assessments/corrections/{w['correction']}/decision",
+     J(lambda w: {"decision": "dismiss", "note": "已核实"}), admin_only(200)),
     ("GET", "/api/v1/photos/<uuid:photo_uuid>/thumbnail", lambda w: f"/api/v1/photos/{w['photo_a']}/thumbnail",
      None, scoped()),
 ]

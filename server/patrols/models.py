@@ -58,6 +58,11 @@ class Patrol(db.Model):
     analysis: Mapped[dict] = mapped_column(JSON)
     analysis_version: Mapped[str] = mapped_column(String(40))
     rules_version: Mapped[str] = mapped_column(String(40))
+    # a supervisor's decision (审核): cleared flags let a flagged patrol count; rejected never counts
+    review_status: Mapped[str | None] = mapped_column(String(10), index=True)  # cleared | rejected
+    reviewed_by_id: Mapped[int | None] = mapped_column(Integer)  # a user id (no FK: SQLite cannot add one)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    review_note: Mapped[str] = mapped_column(Text, default="")
     checklist: Mapped[dict] = mapped_column(JSON, default=dict)
     notes: Mapped[str] = mapped_column(Text, default="")
     lifecycle_events: Mapped[list] = mapped_column(JSON, default=list)
@@ -67,7 +72,7 @@ class Patrol(db.Model):
     updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow,
                                                            index=True)
 
-    inspector: Mapped[User] = relationship()
+    inspector: Mapped[User] = relationship(foreign_keys=[inspector_id])
     card: Mapped[ResponsibilityCard] = relationship()
     segments: Mapped[list[RiverSegment]] = relationship(secondary=patrol_segments, order_by=RiverSegment.code)
     flags: Mapped[list[PatrolFlag]] = relationship(back_populates="patrol", cascade="all, delete-orphan",

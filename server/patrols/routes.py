@@ -3,9 +3,10 @@ import hashlib
 from flask import Response, json
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
+from shared_models.enums import Role
 from shared_models.track import TrackError, codec
 from shared_models.track.gpx import read_gpx
 
@@ -20,6 +21,13 @@ from . import changes, export, service
 from .schemas import GpxImportSchema, PatrolDetailSchema, PatrolListArgs, PatrolSchema, PatrolUploadSchema
 
 blp = Blueprint("patrols", __name__, url_prefix="/api/v1", description="巡河记录 Patrols")
+
+
+class ReviewSchema(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(["clear", "reject"]),
+                             metadata={"description": "clear: the flags are explained, the patrol counts; "
+                                                      "reject: it never counts (e.g. a fake patrol)"})
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
 
 
 class GpxFileSchema(Schema):
@@ -148,3 +156,13 @@ def track_geojson(patrol_uuid):
                                 track.t)
     return Response(json.dumps(feature), mimetype="application/geo+json")
 
+
+
+@blp.post("/patrols/<uuid:patrol_uuid>/review")
+@blp.arguments(ReviewSchema)
+@blp.response(200, PatrolDetailSchema)
+@blp.doc(security=BEARER)
+@login_required(Role.SUPERVISOR, Role.ADMIN)
+def review_patrol(data, patrol_uuid):
+    """审核巡河 Clear a flagged patrol or reject one (a locked month gets a proposed correction)"""
+    return _detail(service.review(current_user(), str(patrol_uuid), data["decision"], data["note"]))

@@ -47,6 +47,12 @@ class PatrolSchema(Schema):
     valid = fields.Boolean()
     flagged = fields.Boolean()
     flags = fields.List(fields.Nested(FlagSchema))
+    review_status = fields.String(allow_none=True, metadata={"description": "cleared | rejected | null"})
+    review_note = fields.String()
+    reviewed_at = fields.DateTime(allow_none=True)
+    counts = fields.Function(lambda p: bool(p.valid and p.review_status != "rejected"
+                                            and (not p.flagged or p.review_status == "cleared")),
+                             metadata={"description": "counts toward the quota now"})
     segment_ids = fields.Function(lambda p: [s.id for s in p.segments])
     analysis_version = fields.String()
     rules_version = fields.String()

@@ -10,11 +10,11 @@ import numpy as np
 from geoalchemy2 import functions as gfunc
 from geoalchemy2.shape import to_shape
 from shapely.geometry import LineString
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from shared_models.periods import LOCAL_TZ
 from shared_models.track import Track, TrackError, codec
-from shared_models.track.analysis import ValidityRule, analyze, replay_similarity
+from shared_models.track.analysis import Reason, ValidityRule, analyze, replay_similarity
 
 from ..auth.models import User
 from ..cards.models import ResponsibilityCard
@@ -23,13 +23,48 @@ from ..db import utcnow
 from ..errors import ApiError, NotFound
 from ..extensions import db
 from ..geo import to_db
+from ..grids.models import OrgUnit
 from ..idempotency import body_hash, create_once
+from ..rules.models import ValidityRuleConfig
 from ..security import scope_path, under, under_grid
 from .models import Patrol, PatrolFlag
 
 REPLAY_SCORE = 0.8  # most fixes within a metre of another patrol's fixes: the same recording again
 REPLAY_CANDIDATES = 50
-DEFAULT_RULE = ValidityRule()  # until the rules engine (issue 5) supplies the card's rule
+DEFAULT_RULE = ValidityRule()  # where no county has set a validity rule (Guangzhou 2021: 10 min, 1 km, 30%)
+
+
+def validity_for(card: ResponsibilityCard, day: dt.date) -> tuple[ValidityRule, ValidityRuleConfig | None]:
+    """The validity rule in force for the card's grid and holder on the patrol's day (nearest scope wins)."""
+    codes = [c for c in card.grid.path.strip("/").split("/") if c]
+    candidates = db.session.scalars(
+        select(ValidityRuleConfig).join(OrgUnit, OrgUnit.id == ValidityRuleConfig.org_unit_id)
+        .where(OrgUnit.code.in_(codes), ValidityRuleConfig.role == card.inspector.role,
+               ValidityRuleConfig.valid_from <= day,
+               or_(ValidityRuleConfig.valid_to.is_(None), ValidityRuleConfig.valid_to >= day),
+               or_(ValidityRuleConfig.grid_level.is_(None), ValidityRuleConfig.grid_level == card.grid.level))
+        .order_by(func.length(OrgUnit.path).desc(), ValidityRuleConfig.grid_level.is_(None))).all()
+    if not candidates:
+        return DEFAULT_RULE, None
+    c = candidates[0]
+    return ValidityRule(min_duration_s=c.min_duration_min * 60 if c.min_duration_min is not None else None,
+                        min_distance_m=c.min_distance_m, min_coverage=c.min_coverage, tolerance_m=c.tolerance_m,
+                        distance_on_segment=c.distance_on_segment, version=f"validity-{c.id}"), c
+
+
+def evidence_reasons(config: ValidityRuleConfig | None, source: str, checklist: dict) -> list[Reason]:
+    """What the rule asks beyond the track: the checklist ticked, an allowed way of patrolling."""
+    if config is None:
+        return []
+    out = []
+    missing = [k for k in (config.required_checklist or []) if not checklist.get(k)]
+    if missing:
+        out.append(Reason("checklist_missing", f"巡查项未勾选：{'、'.join(missing)}",
+                          f"Checklist items not ticked: {', '.join(missing)}"))
+    if config.allowed_sources is not None and source not in config.allowed_sources:
+        out.append(Reason("source_not_allowed", f"本地不认可该巡河方式（{source}）",
+                          f"This way of patrolling ({source}) does not count here"))
+    return out
 
 
 def track_error(exc: TrackError) -> ApiError:
@@ -116,11 +151,20 @@ def intake(user: User, data: dict, track: Track, source: str, digest: str) -> tu
         if len(segments) != len(wanted):
             raise _invalid(segment_ids="河段不在该责任卡上 / segments not on the card")
     events = data.get("lifecycle_events") or []
+    rule, config = validity_for(card, started.astimezone(LOCAL_TZ).date())
     result = analyze(track, segments=[to_shape(s.geom) for s in segments], grid=to_shape(card.grid.boundary)
-                     if card.grid.boundary is not None else None, rule=DEFAULT_RULE, lifecycle_events=events,
+                     if card.grid.boundary is not None else None, rule=rule, lifecycle_events=events,
                      now=now)
+    result.reasons.extend(evidence_reasons(config, source, data.get("checklist") or {}))
+    result.valid = not result.reasons
     line = LineString(np.column_stack([track.lon, track.lat])) if len(track) >= 2 else None
     flags = [PatrolFlag(code=f.code, detail=f.detail, evidence=f.evidence) for f in result.flags]
+    if config is not None and config.on_fail == "flag" and result.reasons and result.fixes:
+        # this county reviews rather than refuses: valid pending a supervisor, who sees why
+        flags.append(PatrolFlag(code="below_rule", evidence={"reasons": [r.code for r in result.reasons]},
+                                detail="未达有效巡河标准，待审核 / Below the validity rule, for review: "
+                                       + "；".join(str(r) for r in result.reasons)))
+        result.valid = True
     replays = _replays(track, line, uuid)
     if replays:
         flags.append(PatrolFlag(code="replay", evidence={"matches": replays[:5]},
@@ -139,7 +183,31 @@ def intake(user: User, data: dict, track: Track, source: str, digest: str) -> tu
             lifecycle_events=[{"at": e["at"].isoformat(), "event": e["event"]} for e in events],
             segments=list(segments), flags=flags)
 
-    return create_once(Patrol, uuid, digest, build)
+    patrol, created = create_once(Patrol, uuid, digest, build)
+    if created:
+        from ..assessment.service import propose
+
+        # into a month already locked: the paid month stays as it is; an admin decides on the change
+        propose(patrol, "late_patrol", "锁定后同步的巡河记录 / a patrol synced after the month was locked")
+    return patrol, created
+
+
+def review(user: User, uuid: str, decision: str, note: str) -> Patrol:
+    """A supervisor's decision: clear a flagged patrol (it counts) or reject a patrol (it never counts)."""
+    patrol = get(user, uuid)
+    if decision == "clear" and not patrol.flagged:
+        raise ApiError("review.invalid", 409, errors={"decision": "该巡河没有待审核的标记 / nothing flagged to clear"})
+    if decision == "reject" and not note.strip():
+        raise ApiError("review.invalid", 422, errors={"note": "驳回须写明理由 / a rejection needs a reason"})
+    if patrol.review_status == ("cleared" if decision == "clear" else "rejected"):
+        return patrol  # the same decision again changes nothing
+    patrol.review_status = "cleared" if decision == "clear" else "rejected"
+    patrol.reviewed_by_id, patrol.reviewed_at, patrol.review_note = user.id, utcnow(), note
+    db.session.commit()
+    from ..assessment.service import propose
+
+    propose(patrol, "review", f"审核{'通过' if decision == 'clear' else '驳回'}：{note}".rstrip("："))
+    return patrol
 
 
 def upload(user: User, data: dict) -> tuple[Patrol, bool]:

@@ -6,16 +6,15 @@ import datetime as dt
 from sqlalchemy import func, or_, select
 
 from shared_models.periods import LOCAL_TZ, local_today
-from shared_models.windows import KIND_LABELS, window_of
+from shared_models.windows import KIND_LABELS
 
 from ..auth.models import User
 from ..cards.models import ResponsibilityCard
-from ..errors import ApiError
+from ..errors import ApiError, NotFound
 from ..extensions import db
-from ..grids.models import OrgUnit
-from ..patrols.models import Patrol
-from ..security import scope_path
-from .models import FrequencyRule
+from ..grids.models import OrgUnit, RiverSegment
+from ..security import scope_path, under
+from .models import Exemption, FrequencyRule, Plan, RiverWarning
 
 WINDOW_NOW = {"day": "今天", "week": "本周", "xun": "本旬", "half_month": "本半月", "month": "本月",
               "quarter": "本季度", "half_year": "本半年", "year": "今年"}
@@ -33,81 +32,160 @@ def rule_for(grid: OrgUnit, role: str, day: dt.date) -> FrequencyRule | None:
 
 
 def compliance(card: ResponsibilityCard, today: dt.date | None = None, now: dt.datetime | None = None) -> dict | None:
-    """Required, counted and remaining patrols in the current window, and when the next is due."""
+    """Required, counted and remaining patrols in the current window, and when the next is due.
+
+    The assessment engine's own numbers for one card (so the phone and the payroll agree)."""
+    from ..assessment.engine import card_compliance, last_counted_end
+
     today = today or local_today(now)
-    rule = rule_for(card.grid, card.inspector.role, today)
-    if rule is None:
+    done = card_compliance(card, today)
+    if done is None:
         return None
-    window = window_of(rule.window, today, rule.rolling_days or 7)
+    rule, window = done["rule"], done["window"]
     label = WINDOW_NOW.get(rule.window, f"近{rule.rolling_days}{KIND_LABELS['rolling']}")
-    active = rule.active_months is None or today.month in rule.active_months
-    start, end = window.utc_range()
-    # valid and unflagged (flagged ones count once a supervisor clears them: issue 5/7 review),
-    # under any version of this card, by this inspector
-    patrols = db.session.scalars(
-        select(Patrol).join(ResponsibilityCard, ResponsibilityCard.id == Patrol.card_id)
-        .where(ResponsibilityCard.card_no == card.card_no, Patrol.inspector_id == card.inspector_id,
-               Patrol.valid.is_(True), Patrol.flagged.is_(False), Patrol.started_at < end,
-               Patrol.started_at >= start - dt.timedelta(hours=rule.min_gap_hours or 0))
-        .order_by(Patrol.started_at)).all()
-    counted, last_end = [], None
-    for p in patrols:  # a handful per window: the gap rule is sequential by nature
-        if rule.min_gap_hours and last_end and p.started_at < last_end + dt.timedelta(hours=rule.min_gap_hours):
-            continue
-        last_end = p.ended_at
-        if p.started_at >= start:
-            counted.append(p)
-    if rule.count_mode == "days":
-        count = len({p.started_at.astimezone(LOCAL_TZ).date() for p in counted})
-    else:
-        count = len(counted)
-    required = rule.min_count if active else 0
-    remaining = max(0, required - count)
+    required, count, remaining = done["required"], done["counted"], done["remaining"]
     next_counted_at = None
-    if rule.min_gap_hours and last_end:
-        next_counted_at = last_end + dt.timedelta(hours=rule.min_gap_hours)
+    if rule.min_gap_hours:
+        last_end = last_counted_end(card, dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), LOCAL_TZ))
+        if last_end is not None:
+            next_counted_at = last_end + dt.timedelta(hours=rule.min_gap_hours)
     last_day = window.end - dt.timedelta(days=1)
+    text = f"{label} 已巡 {count}/{required} 次" if done["active"] else f"{label} 无巡河要求"
+    if done["warning"]:
+        text += f"（{done['warning']}）"
     return {  # JSON-ready: the phone caches it as it is
         "rule": rule.name, "window": rule.window, "label": label, "window_start": window.start.isoformat(),
         "window_end": last_day.isoformat(), "required": required, "counted": count,
-        "remaining": remaining, "active": active, "next_due": last_day.isoformat() if remaining else None,
+        "remaining": remaining, "active": done["active"], "next_due": last_day.isoformat() if remaining else None,
         "next_counted_after": next_counted_at.isoformat() if next_counted_at else None,
-        "text": f"{label} 已巡 {count}/{required} 次" if active else f"{label} 无巡河要求",
+        "warning": done["warning"], "per": done["per"], "text": text,
     }
 
 
-def rules_in_scope(user: User):
-    path = scope_path(user)
-    return (select(FrequencyRule).join(OrgUnit, OrgUnit.id == FrequencyRule.org_unit_id)
-            .where(OrgUnit.path.startswith(path or "\0", autoescape=True)).order_by(FrequencyRule.id))
+def rules_in_scope(user: User, model=FrequencyRule, *, inherited: bool = False):
+    """Rules set at or below the user's org unit; ``inherited`` adds those set above it (read-only to them)."""
+    path = scope_path(user) or "\0"
+    where = OrgUnit.path.startswith(path, autoescape=True)
+    if inherited:
+        where = or_(where, OrgUnit.code.in_([c for c in path.strip("/").split("/") if c]))
+    return select(model).join(OrgUnit, OrgUnit.id == model.org_unit_id).where(where).order_by(model.id)
 
 
-def create_rule(actor: User | None, data: dict, *, commit: bool = True) -> FrequencyRule:
-    unit = db.session.get(OrgUnit, data["org_unit_id"])
-    errors = {}
+def _unit_in_scope(actor: User | None, unit_id: int) -> OrgUnit | None:
+    unit = db.session.get(OrgUnit, unit_id)
     if unit is None or (actor is not None and not unit.path.startswith(actor.org_unit.path)):
+        return None
+    return unit
+
+
+def create_rule(actor: User | None, data: dict, *, model=FrequencyRule, commit: bool = True):
+    """Any effective-dated rule or plan: in the actor's scope, dates in order, no overlap at one scope."""
+    unit = _unit_in_scope(actor, data["org_unit_id"])
+    errors = {}
+    if unit is None:
         errors["org_unit_id"] = "网格不存在或不在您的管辖范围 / org unit not found in your scope"
     if data.get("valid_to") and data["valid_to"] < data["valid_from"]:
         errors["valid_to"] = "结束日期早于开始日期 / valid_to is before valid_from"
-    if data["window"] == "rolling" and not data.get("rolling_days"):
+    if data.get("window") == "rolling" and not data.get("rolling_days"):
         errors["rolling_days"] = "滚动窗口需要天数 / a rolling window needs rolling_days"
+    if model is Plan:
+        from marshmallow import ValidationError
+
+        from ..assessment.scoring import DEFINITIONS
+
+        try:
+            data = {**data, "definition": DEFINITIONS[data["kind"]]().load(data["definition"])}
+        except ValidationError as exc:
+            errors["definition"] = exc.messages
     if unit is not None and not errors:
         far = dt.date.max
-        overlap = db.session.scalar(select(FrequencyRule.id).where(
-            FrequencyRule.org_unit_id == unit.id, FrequencyRule.role == data["role"],
-            FrequencyRule.grid_level.is_(None) if data.get("grid_level") is None
-            else FrequencyRule.grid_level == data["grid_level"],
-            FrequencyRule.valid_from <= (data.get("valid_to") or far),
-            or_(FrequencyRule.valid_to.is_(None), FrequencyRule.valid_to >= data["valid_from"])))
+        same = [model.org_unit_id == unit.id, model.role == data.get("role", "inspector"),
+                model.grid_level.is_(None) if data.get("grid_level") is None
+                else model.grid_level == data["grid_level"],
+                model.valid_from <= (data.get("valid_to") or far),
+                or_(model.valid_to.is_(None), model.valid_to >= data["valid_from"])]
+        if model is Plan:
+            same.append(Plan.kind == data["kind"])
+        overlap = db.session.scalar(select(model.id).where(*same))
         if overlap:
             errors["valid_from"] = (f"与本级已有规则（#{overlap}）的有效期重叠 / overlaps the dates of rule #{overlap} "
                                     "at this scope")
     if errors:
         raise ApiError("rule.invalid", 422, errors=errors)
-    rule = FrequencyRule(**data)
+    rule = model(**data)
     db.session.add(rule)
     if commit:
         db.session.commit()
     else:
         db.session.flush()
     return rule
+
+
+def change_rule(actor: User, model, rule_id: int, data: dict, today: dt.date | None = None):
+    """Rename, or end a rule from a date on; what a rule asks is never rewritten (add a new one instead)."""
+    rule = db.session.scalar(rules_in_scope(actor, model).where(model.id == rule_id))
+    if rule is None:
+        raise NotFound()
+    today = today or local_today()
+    if "valid_to" in data:
+        end = data["valid_to"]
+        if end is not None and (end < rule.valid_from or end < today - dt.timedelta(days=1)):
+            raise ApiError("rule.invalid", 422, errors={
+                "valid_to": "结束日期不能早于开始日期或昨天（已过去的考核不改写） / valid_to cannot precede valid_from "
+                            "or yesterday"})
+        rule.valid_to = end
+    if data.get("name"):
+        rule.name = data["name"]
+    db.session.commit()
+    return rule
+
+
+def warnings_in_scope(user: User):
+    return rules_in_scope(user, RiverWarning, inherited=True)
+
+
+def create_warning(actor: User, data: dict) -> RiverWarning:
+    unit = _unit_in_scope(actor, data["org_unit_id"])
+    errors = {}
+    if unit is None:
+        errors["org_unit_id"] = "网格不存在或不在您的管辖范围 / org unit not found in your scope"
+    if data["valid_to"] < data["valid_from"]:
+        errors["valid_to"] = "结束日期早于开始日期 / valid_to is before valid_from"
+    if not data.get("river_ids") and not data.get("segment_ids"):
+        errors["river_ids"] = "请指定河流或河段 / name rivers or segments"
+    if unit is not None:
+        wanted = set(data.get("segment_ids") or [])
+        found = db.session.scalar(select(func.count()).select_from(RiverSegment).where(
+            RiverSegment.id.in_(wanted), RiverSegment.grid_id.in_(under(unit.path))))
+        if found != len(wanted):
+            errors["segment_ids"] = "河段不存在或不在该范围内 / segments not found in this scope"
+        rivers = set(db.session.scalars(select(RiverSegment.river_id).where(
+            RiverSegment.grid_id.in_(under(unit.path)))))
+        if not set(data.get("river_ids") or []) <= rivers:
+            errors["river_ids"] = "河流不存在或不在该范围内 / rivers not found in this scope"
+    if errors:
+        raise ApiError("rule.invalid", 422, errors=errors)
+    warning = RiverWarning(**data, created_by_id=actor.id)
+    db.session.add(warning)
+    db.session.commit()
+    return warning
+
+
+def exemptions_in_scope(user: User):
+    path = scope_path(user)
+    q = select(Exemption).join(User, User.id == Exemption.user_id)
+    if path is None:
+        return q.where(Exemption.user_id == user.id).order_by(Exemption.id)
+    return q.where(User.org_unit_id.in_(under(path))).order_by(Exemption.id)
+
+
+def create_exemption(actor: User, data: dict) -> Exemption:
+    person = db.session.get(User, data["user_id"])
+    if person is None or not person.org_unit.path.startswith(actor.org_unit.path):
+        raise NotFound()
+    if data["date_to"] < data["date_from"]:
+        raise ApiError("rule.invalid", 422, errors={"date_to": "结束日期早于开始日期 / date_to is before date_from"})
+    exemption = Exemption(**data, created_by_id=actor.id)
+    db.session.add(exemption)
+    db.session.commit()
+    return exemption

@@ -1,0 +1,416 @@
+"""The assessment engine: compliance per window, monthly scores and pay for a whole scope at once.
+
+A handful of set-based queries per period (holdings, their segments, the counted patrols,
+review and problem tallies, leave, warnings), then numpy arrays over (unit x day): no query
+and no rule lookup per inspector. The same code answers the phone's "本周 已巡 0/1 次" (one
+inspector, the current window) and a province's month (every inspector, every window).
+
+Decisions (README "Assessment"):
+- a patrol counts in the window of the Asia/Shanghai day it *started*;
+- a window is assessed in the month its last day falls in, under the rules in force on the
+  last day of the period being assessed; rolling-N rules tile the month from its first day;
+- a card handed over mid-month, leave and exemptions all work the same way: a window's
+  requirement is scaled by the share of its days the person held the card and was not on
+  leave, rounded up (ceil(min_count x available / days)); none available, nothing required;
+- pay is scaled by the share of the month's days held and not on leave;
+- warnings raise a window's requirement when they cover any of its days; the strictest
+  override that applies wins.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy import and_, func, or_, select
+
+from shared_models.periods import LOCAL_TZ
+from shared_models.windows import KIND_LABELS, Window, window_of
+
+from ..auth.models import User
+from ..cards.models import ResponsibilityCard, card_segments
+from ..extensions import db
+from ..grids.models import OrgUnit, River, RiverSegment
+from ..patrols.models import Patrol, patrol_segments
+from ..problems.models import Problem
+from ..rules.models import Exemption, FrequencyRule, Plan, RiverWarning
+
+LEVEL_RANK = {"yellow": 1, "orange": 2, "red": 3}
+LEVEL_LABELS = {"yellow": "黄色", "orange": "橙色", "red": "红色"}
+WARNING_TYPES = {"notice": "通报预警", "water_quality": "水质预警", "problem": "问题预警"}
+
+# counted: valid, and either never flagged and never reviewed, or cleared by a supervisor; rejected: never
+COUNTED = and_(Patrol.valid.is_(True), or_(Patrol.review_status == "cleared",
+                                           and_(Patrol.flagged.is_(False), Patrol.review_status.is_(None))))
+METRICS = {
+    "required": "应巡次数", "counted": "有效巡河次数", "missed_windows": "未达标周期数", "missed_patrols": "缺巡次数",
+    "completion_rate": "频次完成率", "patrol_days": "巡河天数", "distance_km": "巡河里程(公里)",
+    "problems_reported": "上报问题数", "rejected_patrols": "被驳回(虚假)巡河数", "pending_review": "待审核巡河数",
+    "held_days": "在岗天数",
+}
+
+
+def month_range(period: str) -> tuple[dt.date, dt.date]:
+    """'2026-11' -> (1 Nov, 30 Nov), both inclusive."""
+    first = dt.date.fromisoformat(period + "-01")
+    nxt = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return first, nxt - dt.timedelta(days=1)
+
+
+def local_day_sql(column):
+    """The Asia/Shanghai date of a UTC instant, in SQL (no DST in China since 1991: +8 on SQLite)."""
+    if db.engine.dialect.name == "postgresql":
+        return func.date(func.timezone("Asia/Shanghai", column))
+    return func.date(column, "+8 hours")
+
+
+def local_instant(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), LOCAL_TZ).astimezone(dt.UTC)
+
+
+# ---------------------------------------------------------------- rules, resolved in Python
+class RuleBook:
+    """Every frequency rule and plan, loaded once; the nearest scope in force on a day wins."""
+
+    def __init__(self) -> None:
+        code = {u.id: u.code for u in db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(
+            select(FrequencyRule.org_unit_id).union(select(Plan.org_unit_id)))))}
+        self.frequency = [(code[r.org_unit_id], r) for r in db.session.scalars(select(FrequencyRule))]
+        self.plans = [(code[p.org_unit_id], p) for p in db.session.scalars(select(Plan))]
+        self._cache: dict = {}
+
+    @staticmethod
+    def _pick(candidates, path: str, level: str, role: str, day: dt.date):
+        codes = [c for c in path.strip("/").split("/") if c]
+        best, best_key = None, None
+        for unit_code, rule in candidates:
+            if unit_code not in codes or rule.role != role or rule.grid_level not in (None, level):
+                continue
+            if rule.valid_from > day or (rule.valid_to is not None and rule.valid_to < day):
+                continue
+            key = (codes.index(unit_code), rule.grid_level is not None)
+            if best_key is None or key > best_key:
+                best, best_key = rule, key
+        return best
+
+    def rule(self, path: str, level: str, role: str, day: dt.date) -> FrequencyRule | None:
+        key = ("f", path, level, role, day)
+        if key not in self._cache:
+            self._cache[key] = self._pick(self.frequency, path, level, role, day)
+        return self._cache[key]
+
+    def plan(self, kind: str, path: str, level: str, role: str, day: dt.date) -> Plan | None:
+        key = (kind, path, level, role, day)
+        if key not in self._cache:
+            self._cache[key] = self._pick([(c, p) for c, p in self.plans if p.kind == kind], path, level, role, day)
+        return self._cache[key]
+
+
+def windows_in(rule: FrequencyRule, first: dt.date, last: dt.date) -> list[Window]:
+    """The rule's windows whose last day falls within [first, last]."""
+    if rule.window == "rolling":
+        n, out, start = rule.rolling_days or 7, [], first
+        while start <= last:
+            out.append(Window(start, min(start + dt.timedelta(days=n), last + dt.timedelta(days=1))))
+            start += dt.timedelta(days=n)
+        return out
+    out, day = [], first
+    while day <= last:
+        w = window_of(rule.window, day)
+        if w.end - dt.timedelta(days=1) <= last:
+            out.append(w)
+        day = w.end
+    return out
+
+
+def window_label(kind: str, w: Window) -> str:
+    last = w.end - dt.timedelta(days=1)
+    if w.days == 1:
+        return f"{w.start:%m-%d}"
+    return f"{w.start:%m-%d}~{last:%m-%d}" + (f"({KIND_LABELS[kind]})" if kind in KIND_LABELS else "")
+
+
+# ---------------------------------------------------------------- the frame
+@dataclass
+class Unit:
+    """What one requirement is counted on: a holding (person x card), or one river/segment of it."""
+    holding: int
+    target: int | None  # river or segment id for per-river / per-segment rules
+    target_name: str | None
+
+
+@dataclass
+class Frame:
+    first: dt.date
+    last: dt.date
+    holdings: list[dict] = field(default_factory=list)
+    units: list[Unit] = field(default_factory=list)
+    windows: list[dict] = field(default_factory=list)  # per (unit, window): required, counted...
+    inspectors: dict[int, dict] = field(default_factory=dict)
+
+
+def evaluate(scope_path: str, first: dt.date, last: dt.date, *, inspector_id: int | None = None,
+             window_pick=None, as_of: dt.date | None = None, book: RuleBook | None = None) -> Frame:
+    """Requirements and counts per unit and window for everyone in scope holding a card in [first, last].
+
+    ``window_pick(rule)`` gives the windows to judge (default: those ending in [first, last]).
+    """
+    as_of = as_of or last
+    book = book or RuleBook()
+    pick = window_pick or (lambda rule: windows_in(rule, first, last))
+    frame = Frame(first, last)
+
+    # Q1: who held which card, where (every version overlapping the period and its look-back)
+    held = (select(ResponsibilityCard.id, ResponsibilityCard.card_no, ResponsibilityCard.inspector_id,
+                   ResponsibilityCard.valid_from, ResponsibilityCard.valid_to, ResponsibilityCard.grid_id,
+                   OrgUnit.path, OrgUnit.level, OrgUnit.name, User.role, User.name, User.phone)
+            .join(OrgUnit, OrgUnit.id == ResponsibilityCard.grid_id)
+            .join(User, User.id == ResponsibilityCard.inspector_id)
+            .where(OrgUnit.path.startswith(scope_path, autoescape=True), ResponsibilityCard.valid_from <= last,
+                   or_(ResponsibilityCard.valid_to.is_(None), ResponsibilityCard.valid_to >= first - dt.timedelta(366)))
+            .order_by(ResponsibilityCard.inspector_id, ResponsibilityCard.card_no, ResponsibilityCard.version))
+    if inspector_id is not None:
+        held = held.where(ResponsibilityCard.inspector_id == inspector_id)
+    versions = db.session.execute(held).all()
+    if not versions:
+        return frame
+
+    rules: dict[tuple, FrequencyRule | None] = {}
+    key_index: dict[tuple[int, str], int] = {}
+    for v in versions:  # the latest version of each (person, card) describes the holding
+        key = (v.inspector_id, v.card_no)
+        rule = rules.setdefault((v.path, v.level, v.role), book.rule(v.path, v.level, v.role, as_of))
+        if key not in key_index:
+            key_index[key] = len(frame.holdings)
+            frame.holdings.append({"inspector_id": v.inspector_id, "card_no": v.card_no, "versions": []})
+        frame.holdings[key_index[key]].update(
+            card_id=v.id, grid_id=v.grid_id, path=v.path, level=v.level, grid_name=v.name, role=v.role,
+            name=v[10], phone=v.phone, rule=rule)
+        frame.holdings[key_index[key]]["versions"].append((v.valid_from, v.valid_to))
+
+    # each rule's windows fix the look-back; the day axis runs from the earliest window start to ``last``
+    rule_windows = {id(r): pick(r) for r in {id(h["rule"]): h["rule"] for h in frame.holdings
+                                             if h["rule"] is not None}.values()}
+    by_id = {id(h["rule"]): h["rule"] for h in frame.holdings if h["rule"] is not None}
+    start = min([first] + [w.start for ws in rule_windows.values() for w in ws])
+    end = max([last + dt.timedelta(days=1)] + [w.end for ws in rule_windows.values() for w in ws])
+    max_gap = max([r.min_gap_hours or 0 for r in by_id.values()] + [0])
+    n_days = (end - start).days
+    h_count = len(frame.holdings)
+
+    # availability: held and not on leave, per holding and day (difference arrays, no per-day loop)
+    diff = np.zeros((h_count, n_days + 1), np.int32)
+    vh, vf, vt = [], [], []
+    for h, holding in enumerate(frame.holdings):
+        for f, t in holding["versions"]:
+            vh.append(h)
+            vf.append(min(max((f - start).days, 0), n_days))
+            vt.append(min(max(((t or end) - start).days + (1 if t else 0), 0), n_days))
+    np.add.at(diff, (np.array(vh), np.array(vf)), 1)
+    np.add.at(diff, (np.array(vh), np.array(vt)), -1)
+    avail = np.cumsum(diff[:, :n_days], axis=1) > 0
+    person_rows: dict[int, list[int]] = {}
+    for h, holding in enumerate(frame.holdings):
+        person_rows.setdefault(holding["inspector_id"], []).append(h)
+    leave_q = select(Exemption).where(Exemption.date_from < end, Exemption.date_to >= start,
+                                      Exemption.user_id.in_(list(person_rows)) if inspector_id is not None
+                                      else Exemption.user_id.in_(select(ResponsibilityCard.inspector_id)))
+    leaves = [e for e in db.session.scalars(leave_q) if e.user_id in person_rows]
+    on_leave = np.zeros_like(avail)
+    for e in leaves:  # leave entries are few (a county's handful a month)
+        a, b = max((e.date_from - start).days, 0), min((e.date_to - start).days + 1, n_days)
+        on_leave[person_rows[e.user_id], a:b] = True
+    avail &= ~on_leave
+
+    # Q2: segments and rivers on each holding's card
+    seg_rows = db.session.execute(
+        select(card_segments.c.card_id, RiverSegment.id, RiverSegment.name, RiverSegment.river_id, River.name,
+               RiverSegment.length_m)
+        .join(RiverSegment, RiverSegment.id == card_segments.c.segment_id)
+        .join(River, River.id == RiverSegment.river_id)
+        .where(card_segments.c.card_id.in_([h["card_id"] for h in frame.holdings]) if inspector_id is not None
+               else card_segments.c.card_id.in_(held.with_only_columns(ResponsibilityCard.id).order_by(None)))).all()
+    by_card: dict[int, list] = {}
+    for row in seg_rows:
+        by_card.setdefault(row[0], []).append(row)
+    for holding in frame.holdings:
+        segs = by_card.get(holding["card_id"], [])
+        holding["segments"] = {s[1]: s[2] for s in segs}
+        holding["rivers"] = {s[3]: s[4] for s in segs}
+        holding["length_m"] = float(sum(s[5] for s in segs))
+
+    # units: per person, or per river / segment on the card
+    unit_index: dict[tuple, int] = {}
+    for h, holding in enumerate(frame.holdings):
+        per = holding["rule"].count_per if holding["rule"] is not None else "person"
+        targets = (holding["rivers"] if per == "river" else holding["segments"] if per == "segment" else {None: None})
+        for target, name in targets.items():
+            unit_index[(h, target)] = len(frame.units)
+            frame.units.append(Unit(h, target, name))
+    u_count = len(frame.units)
+    unit_holding = np.array([u.holding for u in frame.units], np.int64)
+
+    # Q3: every counted patrol of these holdings in the range (with its river/segment where needed)
+    lo = local_instant(start) - dt.timedelta(hours=max_gap)
+    pq = (select(Patrol.id, Patrol.inspector_id, ResponsibilityCard.card_no, local_day_sql(Patrol.started_at),
+                 Patrol.started_at, Patrol.ended_at, Patrol.distance_m)
+          .join(ResponsibilityCard, ResponsibilityCard.id == Patrol.card_id)
+          .join(OrgUnit, OrgUnit.id == Patrol.grid_id)
+          .where(COUNTED, Patrol.started_at >= lo, Patrol.started_at < local_instant(end),
+                 OrgUnit.path.startswith(scope_path, autoescape=True)))
+    if inspector_id is not None:
+        pq = pq.where(Patrol.inspector_id == inspector_id)
+    patrols = db.session.execute(pq.order_by(Patrol.inspector_id, Patrol.started_at)).all()
+    needs_targets = any(h["rule"] is not None and h["rule"].count_per != "person" for h in frame.holdings)
+    targets_of: dict[int, list[tuple[int, int]]] = {}
+    if needs_targets and patrols:
+        tq = (select(patrol_segments.c.patrol_id, RiverSegment.id, RiverSegment.river_id)
+              .join(RiverSegment, RiverSegment.id == patrol_segments.c.segment_id)
+              .where(patrol_segments.c.patrol_id.in_(pq.with_only_columns(Patrol.id).order_by(None))))
+        for pid, seg, river in db.session.execute(tq):
+            targets_of.setdefault(pid, []).append((seg, river))
+
+    counts = np.zeros((u_count, n_days), np.int32)
+    dist = np.zeros(h_count)
+    patrol_day = np.zeros((h_count, n_days), bool)
+    last_end: dict[int, dt.datetime] = {}
+    first_ix = (first - start).days
+    for pid, insp, card_no, day, started, ended, distance in patrols:
+        h = key_index.get((insp, card_no))
+        if h is None:
+            continue
+        d = ((day if isinstance(day, dt.date) else dt.date.fromisoformat(day)) - start).days
+        holding = frame.holdings[h]
+        rule = holding["rule"]
+        per = rule.count_per if rule is not None else "person"
+        if per == "person":
+            units = [unit_index[(h, None)]]
+        else:
+            ts = {seg if per == "segment" else river for seg, river in targets_of.get(pid, [])}
+            units = [unit_index[(h, t)] for t in ts if (h, t) in unit_index]
+        for u in units:
+            if rule is not None and rule.min_gap_hours:
+                if u in last_end and started < last_end[u] + dt.timedelta(hours=rule.min_gap_hours):
+                    continue  # too soon after the last counted patrol (e.g. Akqi's 96 h)
+                last_end[u] = ended
+            if 0 <= d < n_days:
+                counts[u, d] += 1
+        if first_ix <= d < n_days:
+            dist[h] += distance
+            patrol_day[h, d] = True
+
+    # warnings over the range: which units each covers (warnings are few; units vectorised)
+    warns = db.session.scalars(select(RiverWarning).where(RiverWarning.valid_from < end,
+                                                          RiverWarning.valid_to >= start)).all()
+    unit_rivers = [frame.holdings[u.holding]["rivers"] for u in frame.units]
+    unit_segs = [frame.holdings[u.holding]["segments"] for u in frame.units]
+    warn_masks = []
+    for w in warns:
+        rivers, segs = set(w.river_ids or []), set(w.segment_ids or [])
+        mask = np.array([
+            (u.target in rivers or u.target in segs) if u.target is not None and
+            frame.holdings[u.holding]["rule"].count_per != "person"
+            else bool(rivers & unit_rivers[i].keys() or segs & unit_segs[i].keys())
+            for i, u in enumerate(frame.units)], bool)
+        warn_masks.append((w, mask))
+
+    # per rule and window, for all its units at once
+    unit_rule = [frame.holdings[u.holding]["rule"] for u in frame.units]
+    for rid, windows in rule_windows.items():
+        rule = by_id[rid]
+        rows = np.array([i for i, r in enumerate(unit_rule) if r is rule], np.int64)
+        if not len(rows):
+            continue
+        overrides = rule.overrides or []
+        for w in windows:
+            s, e = (w.start - start).days, (w.end - start).days
+            c = counts[rows, s:e]
+            counted = (c > 0).sum(1) if rule.count_mode == "days" else c.sum(1)
+            available = avail[unit_holding[rows], s:e].sum(1)
+            active = rule.active_months is None or (w.end - dt.timedelta(days=1)).month in rule.active_months
+            need = np.full(len(rows), rule.min_count if active else 0)
+            why = np.full(len(rows), None, object)
+            for warning, mask in warn_masks:
+                if not (warning.valid_from < w.end and warning.valid_to >= w.start) or not active:
+                    continue
+                raised = max([o["min_count"] for o in overrides if o["level"] == warning.level and
+                              o.get("warning_type") in (None, warning.warning_type)], default=0)
+                hit = mask[rows] & (raised > need)
+                need = np.where(hit, raised, need)
+                why[hit] = f"{WARNING_TYPES.get(warning.warning_type, warning.warning_type)}" \
+                           f"{LEVEL_LABELS.get(warning.level, warning.level)}"
+            required = np.ceil(need * available / w.days - 1e-9).astype(int)
+            for k, u in enumerate(rows):
+                frame.windows.append({
+                    "unit": int(u), "rule": rule, "window": w, "required": int(required[k]),
+                    "counted": int(counted[k]), "available_days": int(available[k]), "days": w.days,
+                    "base_required": int(rule.min_count if active else 0), "warning": why[k], "active": active})
+
+    # per inspector: totals over windows, patrol days and distance in [first, last]
+    month = slice(first_ix, first_ix + (last - first).days + 1)
+    held_days = avail[:, month]
+    for h, holding in enumerate(frame.holdings):
+        p = frame.inspectors.setdefault(holding["inspector_id"], {
+            "inspector_id": holding["inspector_id"], "name": holding["name"], "phone": holding["phone"],
+            "holdings": [], "held": np.zeros(held_days.shape[1], bool), "days": np.zeros(held_days.shape[1], bool),
+            "distance_m": 0.0, "windows": []})
+        p["holdings"].append(h)
+        p["held"] |= held_days[h]
+        p["days"] |= patrol_day[h, month]
+        p["distance_m"] += dist[h]
+    for row in frame.windows:
+        frame.inspectors[frame.holdings[frame.units[row["unit"]].holding]["inspector_id"]]["windows"].append(row)
+    return frame
+
+
+# ---------------------------------------------------------------- the phone's view of one card
+def card_compliance(card: ResponsibilityCard, today: dt.date) -> dict | None:
+    """The window holding ``today`` for this card's holder: required, counted, remaining, next due."""
+    book = RuleBook()
+    rule = book.rule(card.grid.path, card.grid.level, card.inspector.role, today)
+    if rule is None:
+        return None
+    window = window_of(rule.window, today, rule.rolling_days or 7)
+    frame = evaluate(card.grid.path, window.start, window.end - dt.timedelta(days=1), inspector_id=card.inspector_id,
+                     window_pick=lambda r: [window], as_of=today, book=book)
+    rows = [r for r in frame.windows if frame.holdings[frame.units[r["unit"]].holding]["card_no"] == card.card_no]
+    required = sum(r["required"] for r in rows)
+    counted = sum(r["counted"] for r in rows)
+    remaining = sum(max(0, r["required"] - r["counted"]) for r in rows)
+    return {"rule": rule, "window": window, "required": required, "counted": counted, "remaining": remaining,
+            "active": rows[0]["active"] if rows else True, "warning": next((r["warning"] for r in rows if r["warning"]),
+                                                                          None),
+            "per": [{"target": frame.units[r["unit"]].target_name, "required": r["required"],
+                     "counted": r["counted"]} for r in rows if frame.units[r["unit"]].target is not None]}
+
+
+def last_counted_end(card: ResponsibilityCard, before: dt.datetime) -> dt.datetime | None:
+    return db.session.scalar(select(func.max(Patrol.ended_at)).join(
+        ResponsibilityCard, ResponsibilityCard.id == Patrol.card_id).where(
+        COUNTED, ResponsibilityCard.card_no == card.card_no, Patrol.inspector_id == card.inspector_id,
+        Patrol.started_at < before))
+
+
+def tallies(scope_path: str, first: dt.date, last: dt.date, inspector_id: int | None = None) -> dict[int, dict]:
+    """Q4/Q5: rejected and pending patrols, problems reported, per person in the month."""
+    lo, hi = local_instant(first), local_instant(last + dt.timedelta(days=1))
+    in_scope = OrgUnit.path.startswith(scope_path, autoescape=True)
+    out: dict[int, dict] = {}
+    q = (select(Patrol.inspector_id,
+                func.sum(func.cast(Patrol.review_status == "rejected", db.Integer)),
+                func.sum(func.cast(and_(Patrol.flagged.is_(True), Patrol.review_status.is_(None)), db.Integer)))
+         .join(OrgUnit, OrgUnit.id == Patrol.grid_id)
+         .where(in_scope, Patrol.started_at >= lo, Patrol.started_at < hi).group_by(Patrol.inspector_id))
+    if inspector_id is not None:
+        q = q.where(Patrol.inspector_id == inspector_id)
+    for who, rejected, pending in db.session.execute(q):
+        out.setdefault(who, {})
+        out[who].update(rejected_patrols=int(rejected or 0), pending_review=int(pending or 0))
+    q = (select(Problem.reporter_id, func.count()).join(OrgUnit, OrgUnit.id == Problem.grid_id)
+         .where(in_scope, Problem.reported_at >= lo, Problem.reported_at < hi).group_by(Problem.reporter_id))
+    if inspector_id is not None:
+        q = q.where(Problem.reporter_id == inspector_id)
+    for who, n in db.session.execute(q):
+        out.setdefault(who, {})["problems_reported"] = int(n)
+    return out
+

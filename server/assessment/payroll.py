@@ -1,0 +1,76 @@
+"""Payroll (补贴发放表): one row per inspector with Chinese headers, totals per township; CSV and XLSX."""
+from __future__ import annotations
+
+import csv
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+HEADERS = ["乡镇(街道)", "网格", "巡查员", "手机号", "责任卡", "在岗天数", "应巡次数", "有效巡河次数", "考核得分",
+           "考核等次", "应发金额(元)", "建议解聘", "更正", "计算说明"]
+TOTAL_HEADERS = ["乡镇(街道)", "人数", "应发合计(元)", "建议解聘人数"]
+
+
+def _yuan(fen: int) -> str:
+    return f"{fen / 100:.2f}"
+
+
+def rows(lines: list[dict]) -> list[list]:
+    out = []
+    for x in lines:
+        m = x.get("metrics") or {}
+        why = "；".join([i["why"] for i in x.get("items", [])] + [p["why"] for p in x.get("pay_lines", [])])
+        score = "" if x.get("score") is None else f"{x['score']:g}"
+        out.append([x.get("township") or "", x.get("grid", ""), x.get("name", ""), x.get("phone", ""),
+                    "、".join(x.get("cards", [])), m.get("held_days", ""), m.get("required", ""), m.get("counted", ""),
+                    score, x.get("tier_label") or x.get("tier") or "", _yuan(x["amount_fen"]),
+                    "是" if x.get("dismissal") else "", f"#{x['corrected_by']}" if x.get("corrected_by") else "", why])
+    return out
+
+
+def total_rows(totals: dict) -> list[list]:
+    out = [[t["township"] or "(未归属乡镇)", t["inspectors"], _yuan(t["amount_fen"]), t["dismissal"]]
+           for t in totals["townships"]]
+    out.append(["合计", totals["inspectors"], _yuan(totals["amount_fen"]),
+                sum(t["dismissal"] for t in totals["townships"])])
+    return out
+
+
+def to_csv(title: str, lines: list[dict], totals: dict) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow([title])
+    w.writerow(HEADERS)
+    w.writerows(rows(lines))
+    w.writerow([])
+    w.writerow(TOTAL_HEADERS)
+    w.writerows(total_rows(totals))
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: Excel on Chinese Windows opens it as UTF-8
+
+
+def to_xlsx(title: str, lines: list[dict], totals: dict) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "补贴明细"
+    ws.append([title])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append(HEADERS)
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+    for row in rows(lines):
+        row[10] = float(row[10])  # money as a number, so the sheet can sum it
+        ws.append(row)
+    ws.freeze_panes = "A3"
+    ts = wb.create_sheet("乡镇合计")
+    ts.append(TOTAL_HEADERS)
+    for cell in ts[1]:
+        cell.font = Font(bold=True)
+    for row in total_rows(totals):
+        row[2] = float(row[2])
+        ts.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
