@@ -27,6 +27,7 @@ mobile:
 bench:
 	bash scripts/bootstrap.sh test
 	$(VENV)/python bench/tracks.py
+	$(VENV)/python bench/assessment.py
 
 lint:
 	$(VENV)/ruff check server shared_models tests

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
+from types import SimpleNamespace
 
 import numpy as np
 from sqlalchemy import and_, func, or_, select
@@ -69,41 +71,56 @@ def local_instant(day: dt.date) -> dt.datetime:
 
 
 # ---------------------------------------------------------------- rules, resolved in Python
+class Rule(SimpleNamespace):
+    """A rule or plan as plain values (read once; no ORM attribute access in the hot loops)."""
+
+    def as_dict(self) -> dict:
+        return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in vars(self).items()
+                if k not in ("unit_code", "created_at")}
+
+
+def _plain(row, unit_code: str) -> Rule:
+    return Rule(unit_code=unit_code, **{c.key: getattr(row, c.key) for c in row.__table__.columns})
+
+
 class RuleBook:
     """Every frequency rule and plan, loaded once; the nearest scope in force on a day wins."""
 
     def __init__(self) -> None:
-        code = {u.id: u.code for u in db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(
-            select(FrequencyRule.org_unit_id).union(select(Plan.org_unit_id)))))}
-        self.frequency = [(code[r.org_unit_id], r) for r in db.session.scalars(select(FrequencyRule))]
-        self.plans = [(code[p.org_unit_id], p) for p in db.session.scalars(select(Plan))]
+        code = dict(db.session.execute(select(OrgUnit.id, OrgUnit.code).where(OrgUnit.id.in_(
+            select(FrequencyRule.org_unit_id).union(select(Plan.org_unit_id))))).all())
+        self._by_code: dict[tuple[str, str], list[Rule]] = {}
+        for row in db.session.scalars(select(FrequencyRule).order_by(FrequencyRule.id)):
+            unit_code = code[row.org_unit_id]
+            self._by_code.setdefault(("frequency", unit_code), []).append(_plain(row, unit_code))
+        for row in db.session.scalars(select(Plan).order_by(Plan.id)):
+            self._by_code.setdefault((row.kind, code[row.org_unit_id]), []).append(_plain(row, code[row.org_unit_id]))
         self._cache: dict = {}
 
-    @staticmethod
-    def _pick(candidates, path: str, level: str, role: str, day: dt.date):
-        codes = [c for c in path.strip("/").split("/") if c]
-        best, best_key = None, None
-        for unit_code, rule in candidates:
-            if unit_code not in codes or rule.role != role or rule.grid_level not in (None, level):
-                continue
-            if rule.valid_from > day or (rule.valid_to is not None and rule.valid_to < day):
-                continue
-            key = (codes.index(unit_code), rule.grid_level is not None)
-            if best_key is None or key > best_key:
-                best, best_key = rule, key
+    def _pick(self, kind: str, path: str, level: str, role: str, day: dt.date) -> Rule | None:
+        """Nearest scope first; at one scope a rule for the grid's level before one for any level.
+
+        Memoised per path prefix, so a province's 25,000 villages cost one lookup each."""
+        key = (kind, path, level, role, day)
+        if key in self._cache:
+            return self._cache[key]
+        code = path.rstrip("/").rsplit("/", 1)[-1]
+        found = [r for r in self._by_code.get((kind, code), ()) if r.role == role
+                 and r.grid_level in (None, level) and r.valid_from <= day
+                 and (r.valid_to is None or r.valid_to >= day)]
+        if found:
+            best = min(found, key=lambda r: r.grid_level is None)
+        else:
+            parent = path.rstrip("/").rsplit("/", 1)[0] + "/"
+            best = self._pick(kind, parent, level, role, day) if parent.strip("/") else None
+        self._cache[key] = best
         return best
 
-    def rule(self, path: str, level: str, role: str, day: dt.date) -> FrequencyRule | None:
-        key = ("f", path, level, role, day)
-        if key not in self._cache:
-            self._cache[key] = self._pick(self.frequency, path, level, role, day)
-        return self._cache[key]
+    def rule(self, path: str, level: str, role: str, day: dt.date) -> Rule | None:
+        return self.plan("frequency", path, level, role, day)
 
-    def plan(self, kind: str, path: str, level: str, role: str, day: dt.date) -> Plan | None:
-        key = (kind, path, level, role, day)
-        if key not in self._cache:
-            self._cache[key] = self._pick([(c, p) for c, p in self.plans if p.kind == kind], path, level, role, day)
-        return self._cache[key]
+    def plan(self, kind: str, path: str, level: str, role: str, day: dt.date) -> Rule | None:
+        return self._pick(kind, path, level, role, day)
 
 
 def windows_in(rule: FrequencyRule, first: dt.date, last: dt.date) -> list[Window]:
@@ -123,6 +140,7 @@ def windows_in(rule: FrequencyRule, first: dt.date, last: dt.date) -> list[Windo
     return out
 
 
+@lru_cache(maxsize=4096)
 def window_label(kind: str, w: Window) -> str:
     last = w.end - dt.timedelta(days=1)
     if w.days == 1:
@@ -145,7 +163,8 @@ class Frame:
     last: dt.date
     holdings: list[dict] = field(default_factory=list)
     units: list[Unit] = field(default_factory=list)
-    windows: list[dict] = field(default_factory=list)  # per (unit, window): required, counted...
+    windows: list[dict] = field(default_factory=list)  # per (unit, window): required, counted, why
+    rules_used: dict = field(default_factory=dict)
     inspectors: dict[int, dict] = field(default_factory=dict)
 
 
@@ -171,7 +190,7 @@ def evaluate(scope_path: str, first: dt.date, last: dt.date, *, inspector_id: in
             .order_by(ResponsibilityCard.inspector_id, ResponsibilityCard.card_no, ResponsibilityCard.version))
     if inspector_id is not None:
         held = held.where(ResponsibilityCard.inspector_id == inspector_id)
-    versions = db.session.execute(held).all()
+    versions = db.session.connection().execute(held).all()
     if not versions:
         return frame
 
@@ -223,7 +242,7 @@ def evaluate(scope_path: str, first: dt.date, last: dt.date, *, inspector_id: in
     avail &= ~on_leave
 
     # Q2: segments and rivers on each holding's card
-    seg_rows = db.session.execute(
+    seg_rows = db.session.connection().execute(
         select(card_segments.c.card_id, RiverSegment.id, RiverSegment.name, RiverSegment.river_id, River.name,
                RiverSegment.length_m)
         .join(RiverSegment, RiverSegment.id == card_segments.c.segment_id)
@@ -250,54 +269,44 @@ def evaluate(scope_path: str, first: dt.date, last: dt.date, *, inspector_id: in
     u_count = len(frame.units)
     unit_holding = np.array([u.holding for u in frame.units], np.int64)
 
-    # Q3: every counted patrol of these holdings in the range (with its river/segment where needed)
+    # Q3: every counted patrol of these holdings in the range, as columns
     lo = local_instant(start) - dt.timedelta(hours=max_gap)
-    pq = (select(Patrol.id, Patrol.inspector_id, ResponsibilityCard.card_no, local_day_sql(Patrol.started_at),
-                 Patrol.started_at, Patrol.ended_at, Patrol.distance_m)
-          .join(ResponsibilityCard, ResponsibilityCard.id == Patrol.card_id)
+    in_range = [COUNTED, Patrol.started_at >= lo, Patrol.started_at < local_instant(end)]
+    pq = (select(Patrol.id, Patrol.card_id, local_day_sql(Patrol.started_at), Patrol.distance_m)
           .join(OrgUnit, OrgUnit.id == Patrol.grid_id)
-          .where(COUNTED, Patrol.started_at >= lo, Patrol.started_at < local_instant(end),
-                 OrgUnit.path.startswith(scope_path, autoescape=True)))
+          .where(*in_range, OrgUnit.path.startswith(scope_path, autoescape=True)))
     if inspector_id is not None:
         pq = pq.where(Patrol.inspector_id == inspector_id)
-    patrols = db.session.execute(pq.order_by(Patrol.inspector_id, Patrol.started_at)).all()
-    needs_targets = any(h["rule"] is not None and h["rule"].count_per != "person" for h in frame.holdings)
-    targets_of: dict[int, list[tuple[int, int]]] = {}
-    if needs_targets and patrols:
-        tq = (select(patrol_segments.c.patrol_id, RiverSegment.id, RiverSegment.river_id)
-              .join(RiverSegment, RiverSegment.id == patrol_segments.c.segment_id)
-              .where(patrol_segments.c.patrol_id.in_(pq.with_only_columns(Patrol.id).order_by(None))))
-        for pid, seg, river in db.session.execute(tq):
-            targets_of.setdefault(pid, []).append((seg, river))
-
+    rows = db.session.connection().execute(pq).all()
     counts = np.zeros((u_count, n_days), np.int32)
     dist = np.zeros(h_count)
     patrol_day = np.zeros((h_count, n_days), bool)
-    last_end: dict[int, dt.datetime] = {}
     first_ix = (first - start).days
-    for pid, insp, card_no, day, started, ended, distance in patrols:
-        h = key_index.get((insp, card_no))
-        if h is None:
-            continue
-        d = ((day if isinstance(day, dt.date) else dt.date.fromisoformat(day)) - start).days
-        holding = frame.holdings[h]
+    # the card version a patrol was judged under belongs to exactly one holding
+    card_to_h = {v.id: key_index[(v.inspector_id, v.card_no)] for v in versions}
+    card_ids = np.array(sorted(card_to_h), np.int64)
+    h_of_card = np.array([card_to_h[c] for c in card_ids.tolist()], np.int64)
+    simple_unit = np.full(h_count, -1, np.int64)  # per person, no gap rule: counted in bulk
+    for h, holding in enumerate(frame.holdings):
         rule = holding["rule"]
-        per = rule.count_per if rule is not None else "person"
-        if per == "person":
-            units = [unit_index[(h, None)]]
-        else:
-            ts = {seg if per == "segment" else river for seg, river in targets_of.get(pid, [])}
-            units = [unit_index[(h, t)] for t in ts if (h, t) in unit_index]
-        for u in units:
-            if rule is not None and rule.min_gap_hours:
-                if u in last_end and started < last_end[u] + dt.timedelta(hours=rule.min_gap_hours):
-                    continue  # too soon after the last counted patrol (e.g. Akqi's 96 h)
-                last_end[u] = ended
-            if 0 <= d < n_days:
-                counts[u, d] += 1
-        if first_ix <= d < n_days:
-            dist[h] += distance
-            patrol_day[h, d] = True
+        if rule is None or (rule.count_per == "person" and not rule.min_gap_hours):
+            simple_unit[h] = unit_index[(h, None)]
+    if rows:
+        pid, cid, day, distance = zip(*rows, strict=True)
+        pid, cid, distance = np.array(pid, np.int64), np.array(cid, np.int64), np.array(distance, float)
+        d = (np.array(day, dtype="datetime64[D]") - np.datetime64(start, "D")).astype(np.int64)
+        pos = np.clip(np.searchsorted(card_ids, cid), 0, len(card_ids) - 1)
+        known = card_ids[pos] == cid
+        h = np.where(known, h_of_card[pos], -1)
+        keep = known & (d >= 0) & (d < n_days)
+        bulk = keep & (simple_unit[np.maximum(h, 0)] >= 0)
+        np.add.at(counts, (simple_unit[h[bulk]], d[bulk]), 1)
+        month_rows = keep & (d >= first_ix)
+        np.add.at(dist, h[month_rows], distance[month_rows])
+        patrol_day[h[month_rows], d[month_rows]] = True
+        rest = known & ~bulk & (d < n_days)
+        if rest.any():
+            _count_special(frame, unit_index, counts, pid[rest], h[rest], d[rest])
 
     # warnings over the range: which units each covers (warnings are few; units vectorised)
     warns = db.session.scalars(select(RiverWarning).where(RiverWarning.valid_from < end,
@@ -329,7 +338,7 @@ def evaluate(scope_path: str, first: dt.date, last: dt.date, *, inspector_id: in
             available = avail[unit_holding[rows], s:e].sum(1)
             active = rule.active_months is None or (w.end - dt.timedelta(days=1)).month in rule.active_months
             need = np.full(len(rows), rule.min_count if active else 0)
-            why = np.full(len(rows), None, object)
+            why_warn = np.full(len(rows), None, object)
             for warning, mask in warn_masks:
                 if not (warning.valid_from < w.end and warning.valid_to >= w.start) or not active:
                     continue
@@ -337,14 +346,28 @@ def evaluate(scope_path: str, first: dt.date, last: dt.date, *, inspector_id: in
                               o.get("warning_type") in (None, warning.warning_type)], default=0)
                 hit = mask[rows] & (raised > need)
                 need = np.where(hit, raised, need)
-                why[hit] = f"{WARNING_TYPES.get(warning.warning_type, warning.warning_type)}" \
+                why_warn[hit] = f"{WARNING_TYPES.get(warning.warning_type, warning.warning_type)}" \
                            f"{LEVEL_LABELS.get(warning.level, warning.level)}"
-            required = np.ceil(need * available / w.days - 1e-9).astype(int)
-            for k, u in enumerate(rows):
+            required = np.ceil(need * available / w.days - 1e-9).astype(int).tolist()
+            counted, available = counted.tolist(), available.tolist()
+            label, w_start, w_end = window_label(rule.window, w), w.start.isoformat(), \
+                (w.end - dt.timedelta(days=1)).isoformat()
+            frame.rules_used[rule.id] = rule
+            for k, u in enumerate(rows.tolist()):
+                unit = frame.units[u]
+                why = []
+                if why_warn[k]:
+                    why.append(f"{why_warn[k]}：要求提高到 {required[k]} 次")
+                if available[k] < w.days:
+                    why.append(f"在岗 {available[k]}/{w.days} 天，按比例要求 {required[k]} 次")
+                if not active:
+                    why.append("非巡河月份，无要求")
                 frame.windows.append({
-                    "unit": int(u), "rule": rule, "window": w, "required": int(required[k]),
-                    "counted": int(counted[k]), "available_days": int(available[k]), "days": w.days,
-                    "base_required": int(rule.min_count if active else 0), "warning": why[k], "active": active})
+                    "card_no": frame.holdings[unit.holding]["card_no"], "rule": rule.name, "window": label,
+                    "start": w_start, "end": w_end, "target": unit.target_name, "required": required[k],
+                    "counted": counted[k], "met": counted[k] >= required[k], "active": active,
+                    "warning": why_warn[k], "why": "；".join(why), "_holding": unit.holding,
+                    "_target": unit.target})
 
     # per inspector: totals over windows, patrol days and distance in [first, last]
     month = slice(first_ix, first_ix + (last - first).days + 1)
@@ -359,8 +382,47 @@ def evaluate(scope_path: str, first: dt.date, last: dt.date, *, inspector_id: in
         p["days"] |= patrol_day[h, month]
         p["distance_m"] += dist[h]
     for row in frame.windows:
-        frame.inspectors[frame.holdings[frame.units[row["unit"]].holding]["inspector_id"]]["windows"].append(row)
+        frame.inspectors[frame.holdings[row.pop("_holding")]["inspector_id"]]["windows"].append(row)
     return frame
+
+
+def _chunks(values: list, size: int = 5000):
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
+def _count_special(frame: Frame, unit_index: dict, counts: np.ndarray, pids: np.ndarray, hs: np.ndarray,
+                   ds: np.ndarray) -> None:
+    """Patrols of holdings counted per river/segment, or under a minimum gap: one pass in time order."""
+    ids = pids.tolist()
+    times, targets = {}, {}
+    for part in _chunks(ids):
+        for p, started, ended in db.session.connection().execute(
+                select(Patrol.id, Patrol.started_at, Patrol.ended_at).where(Patrol.id.in_(part))):
+            times[p] = (started, ended)
+        for p, seg, river in db.session.connection().execute(
+                select(patrol_segments.c.patrol_id, RiverSegment.id, RiverSegment.river_id)
+                .join(RiverSegment, RiverSegment.id == patrol_segments.c.segment_id)
+                .where(patrol_segments.c.patrol_id.in_(part))):
+            targets.setdefault(p, []).append((seg, river))
+    last_end: dict[int, dt.datetime] = {}
+    order = sorted(range(len(ids)), key=lambda i: times[ids[i]][0])
+    for i in order:  # the minimum gap is sequential by nature
+        p, h, d = ids[i], int(hs[i]), int(ds[i])
+        rule = frame.holdings[h]["rule"]
+        if rule.count_per == "person":
+            units = [unit_index[(h, None)]]
+        else:
+            ts = {seg if rule.count_per == "segment" else river for seg, river in targets.get(p, [])}
+            units = [unit_index[(h, t)] for t in ts if (h, t) in unit_index]
+        started, ended = times[p]
+        for u in units:
+            if rule.min_gap_hours:
+                if u in last_end and started < last_end[u] + dt.timedelta(hours=rule.min_gap_hours):
+                    continue  # too soon after the last counted patrol (e.g. Akqi's 96 h)
+                last_end[u] = ended
+            if d >= 0:
+                counts[u, d] += 1
 
 
 # ---------------------------------------------------------------- the phone's view of one card
@@ -373,15 +435,15 @@ def card_compliance(card: ResponsibilityCard, today: dt.date) -> dict | None:
     window = window_of(rule.window, today, rule.rolling_days or 7)
     frame = evaluate(card.grid.path, window.start, window.end - dt.timedelta(days=1), inspector_id=card.inspector_id,
                      window_pick=lambda r: [window], as_of=today, book=book)
-    rows = [r for r in frame.windows if frame.holdings[frame.units[r["unit"]].holding]["card_no"] == card.card_no]
+    rows = [r for r in frame.windows if r["card_no"] == card.card_no]
     required = sum(r["required"] for r in rows)
     counted = sum(r["counted"] for r in rows)
     remaining = sum(max(0, r["required"] - r["counted"]) for r in rows)
     return {"rule": rule, "window": window, "required": required, "counted": counted, "remaining": remaining,
-            "active": rows[0]["active"] if rows else True, "warning": next((r["warning"] for r in rows if r["warning"]),
-                                                                          None),
-            "per": [{"target": frame.units[r["unit"]].target_name, "required": r["required"],
-                     "counted": r["counted"]} for r in rows if frame.units[r["unit"]].target is not None]}
+            "active": rows[0]["active"] if rows else True,
+            "warning": next((r["warning"] for r in rows if r["warning"]), None),
+            "per": [{"target": r["target"], "required": r["required"], "counted": r["counted"]}
+                    for r in rows if r["_target"] is not None]}
 
 
 def last_counted_end(card: ResponsibilityCard, before: dt.datetime) -> dt.datetime | None:

@@ -14,7 +14,7 @@ from ..errors import ApiError, NotFound
 from ..extensions import db
 from ..grids.models import OrgUnit
 from ..patrols.models import Patrol
-from .engine import METRICS, RuleBook, evaluate, month_range, tallies, window_label
+from .engine import METRICS, RuleBook, evaluate, month_range, tallies
 from .models import AssessmentCorrection, AssessmentLine, AssessmentLock
 from .scoring import pay, score
 
@@ -27,12 +27,6 @@ def check_period(period: str) -> tuple[dt.date, dt.date]:
     return month_range(period)
 
 
-def _rule_dict(rule) -> dict:
-    cols = [c.key for c in rule.__table__.columns if c.key not in ("created_at",)]
-    values = {c: getattr(rule, c) for c in cols}
-    return {c: (v.isoformat() if isinstance(v, dt.date) else v) for c, v in values.items()}
-
-
 def assess(unit: OrgUnit, period: str, inspector_id: int | None = None) -> dict:
     """Every inspector holding a card under ``unit`` in the month: windows, metrics, score, pay, why."""
     first, last = check_period(period)
@@ -43,27 +37,17 @@ def assess(unit: OrgUnit, period: str, inspector_id: int | None = None) -> dict:
     units = {u.code: u for u in db.session.scalars(select(OrgUnit).where(OrgUnit.level == "township", or_(
         OrgUnit.path.startswith(unit.path, autoescape=True), OrgUnit.code.in_(above))))}
     month_days = (last - first).days + 1
-    lines, used = [], {"frequency": {}, "scoring": {}, "pay": {}}
+    township_of: dict[str, OrgUnit | None] = {}
+    lines, used = [], {"frequency": frame.rules_used, "scoring": {}, "pay": {}}
     for person in frame.inspectors.values():
         main = frame.holdings[person["holdings"][0]]
-        codes = [c for c in main["path"].strip("/").split("/") if c]
-        township = next((units[c] for c in codes if c in units and units[c].level == "township"), None)
-        windows = []
-        for row in person["windows"]:
-            rule, u = row["rule"], frame.units[row["unit"]]
-            used["frequency"][rule.id] = rule
-            why = []
-            if row["warning"]:
-                why.append(f"{row['warning']}：要求提高到 {row['required']} 次")
-            if row["available_days"] < row["days"]:
-                why.append(f"在岗 {row['available_days']}/{row['days']} 天，按比例要求 {row['required']} 次")
-            if not row["active"]:
-                why.append("非巡河月份，无要求")
-            windows.append({"rule": rule.name, "window": window_label(rule.window, row["window"]),
-                            "start": row["window"].start.isoformat(),
-                            "end": (row["window"].end - dt.timedelta(days=1)).isoformat(), "target": u.target_name,
-                            "required": row["required"], "counted": row["counted"],
-                            "met": row["counted"] >= row["required"], "why": "；".join(why)})
+        if main["path"] not in township_of:
+            codes = [c for c in main["path"].strip("/").split("/") if c]
+            township_of[main["path"]] = next((units[c] for c in codes if c in units), None)
+        township = township_of[main["path"]]
+        windows = person["windows"]
+        for w in windows:
+            del w["_target"]
         required = sum(w["required"] for w in windows)
         counted = sum(min(w["counted"], w["required"]) for w in windows)
         held = int(person["held"].sum())
@@ -97,7 +81,7 @@ def assess(unit: OrgUnit, period: str, inspector_id: int | None = None) -> dict:
             "dismissal_why": paid["dismissal_why"] if paid else None,
         })
     lines.sort(key=lambda x: (x["township"] or "", x["grid"], x["name"]))
-    rules = {kind: [_rule_dict(r) for r in sorted(v.values(), key=lambda r: r.id)] for kind, v in used.items()}
+    rules = {kind: [r.as_dict() for r in sorted(v.values(), key=lambda r: r.id)] for kind, v in used.items()}
     return {"period": period, "org_unit_id": unit.id, "lines": lines, "totals": totals(lines), "rules": rules}
 
 
