@@ -114,6 +114,15 @@ class LoginScreen(Screen):
         App.get_running_app().goto("home")
 
 
+def _gap_hint(next_counted_after: str | None, now: dt.datetime | None = None) -> str:
+    """Akqi's 96 hours: how long until a new patrol counts again (from the last sync's figure)."""
+    if not next_counted_after:
+        return ""
+    left = dt.datetime.fromisoformat(next_counted_after) - (now or dt.datetime.now(dt.UTC))
+    hours = math.ceil(left.total_seconds() / 3600)
+    return f"\n距下次巡河可计入还有 {hours} 小时" if hours > 0 else ""
+
+
 class HomeScreen(Screen):
     def on_pre_enter(self, *_args) -> None:
         app = App.get_running_app()
@@ -125,7 +134,7 @@ class HomeScreen(Screen):
             done = card.get("compliance")
             if done:  # the server's count, as of the last sync
                 due = f"，{done['next_due'][5:]} 前完成" if done.get("next_due") else ""
-                progress = f"{done['text']}{due}"
+                progress = f"{done['text']}{due}{_gap_hint(done.get('next_counted_after'))}"
             else:
                 progress = f"本周 已巡 {c.week_count(card)} 次 · {card['frequency_summary']}"
             text = (f"[b]{' / '.join(card['grid_path_names'])}[/b]\n"

@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import uuid as uuidlib
+from dataclasses import fields
 from pathlib import Path
 
 from PIL import Image, ImageOps
@@ -24,6 +25,13 @@ from .store import LocalStore
 from .sync import SyncEngine
 
 PHOTO_LONG_EDGE = 1600
+
+
+def rule_of(card: dict | None) -> ValidityRule:
+    """The card's validity rule as the server last sent it (the county's: e.g. Akqi 30 min / 2 km)."""
+    known = {f.name for f in fields(ValidityRule)}
+    given = {k: v for k, v in ((card or {}).get("validity") or {}).items() if k in known}
+    return ValidityRule(**given) if given else ValidityRule()
 
 
 class Controller:
@@ -103,7 +111,7 @@ class Controller:
         card = self.card_of_patrol(self.recorder.patrol_uuid)
         segments = [shape(s["geometry"]) for s in card["segments"]] if card else None
         grid = shape(card["grid"]["boundary"]) if card and card["grid"].get("boundary") else None
-        return self.recorder.preview(segments or None, grid, ValidityRule())
+        return self.recorder.preview(segments or None, grid, rule_of(card))
 
     def finish_patrol(self, checklist: dict, notes: str) -> str:
         return self.recorder.finish(checklist, notes)

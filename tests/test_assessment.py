@@ -19,6 +19,7 @@ from server.cards.models import ResponsibilityCard
 from server.extensions import db
 from server.grids.models import OrgUnit, RiverSegment
 from server.rules.models import FrequencyRule, Plan
+from shared_models.periods import local_today
 from shared_models.track import Track
 
 from .patrol_data import card_of, patrol_body
@@ -216,7 +217,7 @@ def test_guangzhou_warnings_raise_the_xun_requirement_strictest_wins(engine_name
     river_a = a.segments[0].river_id
     other = db.session.scalar(select(RiverSegment.river_id).where(
         RiverSegment.river_id.not_in([s.river_id for s in a.segments + b.segments])))
-    today = dt.date.today()
+    today = local_today()
     post(api, "/api/v1/warnings", org_unit_id=county, warning_type="notice", level="yellow", river_ids=[river_a],
          valid_from=today.isoformat(), valid_to=(today + dt.timedelta(days=30)).isoformat())
     post(api, "/api/v1/warnings", org_unit_id=county, warning_type="problem", level="red",
@@ -279,6 +280,24 @@ def test_leave_and_a_patrol_crossing_midnight_into_the_next_week(engine_name, ap
     assert api.get("/api/v1/exemptions", token=api.token(INSP_B)).json() == []
 
 
+def test_akqi_validity_refuses_short_patrols(engine_name, api):
+    """Akqi: at least 30 minutes and 2 km; below either the patrol does not count (its reasons are shown)."""
+    only_rules(api, WEEKLY)
+    rule = post(api, "/api/v1/rules/validity", org_unit_id=_county().id, name="阿合奇县有效巡河",
+                min_duration_min=30, min_distance_m=2000, valid_from="2026-01-01")
+    a = card_of(INSP_A)
+    short = patrol(api, INSP_A, a, OCT_WEEKS[0], minutes=20)
+    assert not short["valid"] and not short["counts"] and short["rules_version"] == f"validity-{rule['id']}"
+    assert any("不足 30 分钟" in r for r in short["analysis"]["reasons"])
+    full = patrol(api, INSP_A, a, OCT_WEEKS[1])  # 2.4 km there and back: over an hour, over 2 km
+    assert full["valid"] and full["distance_m"] >= 2000 and full["duration_s"] >= 1800
+    c = card_of(INSP_C)  # a 520 m segment: there and back is not 2 km
+    near = patrol(api, INSP_C, c, OCT_WEEKS[1])
+    assert not near["valid"] and any("不足 2000 米" in r for r in near["analysis"]["reasons"])
+    weeks = {w["window"]: w["counted"] for w in line_of(month(api), INSP_A)["windows"]}
+    assert (weeks["09-28~10-04(周)"], weeks["10-05~10-11(周)"]) == (0, 1)
+
+
 def test_flagged_patrols_count_once_cleared_rejected_never(engine_name, api):
     """Akqi's minimum (>= 30 min, >= 2 km) set to flag rather than refuse: a short patrol waits for
     a supervisor. Cleared, it counts; a rejected patrol never counts and vetoes the month."""
@@ -322,7 +341,8 @@ def test_lock_snapshot_late_patrol_becomes_a_proposed_correction(engine_name, ap
     a = card_of(INSP_A)
     for when in OCT_WEEKS[:3]:
         patrol(api, INSP_A, a, when)
-    assert api.post("/api/v1/assessments/2026-11/lock", token=api.token(ADMIN), json={}).json()["code"] == \
+    this_month = f"{local_today():%Y-%m}"
+    assert api.post(f"/api/v1/assessments/{this_month}/lock", token=api.token(ADMIN), json={}).json()["code"] == \
         "assessment.period_open"
     locked = post(api, f"/api/v1/assessments/{OCT}/lock")
     assert locked["status"] == "locked" and line_of(locked, INSP_A)["amount_fen"] == 70000
@@ -409,16 +429,17 @@ def test_rules_api_refuses_bad_plans_and_rewriting_the_past(engine_name, api):
     assert r.status_code == 422 and "mood" not in r.json()["message"] and r.json()["errors"]
     # the demo's pay plan runs from 2026-01-01 without end: another at the same scope overlaps
     r = api.post("/api/v1/rules/plans", token=api.token(ADMIN), json={
-        "org_unit_id": county, "kind": "pay", "name": "新补贴", "valid_from": "2026-12-01",
+        "org_unit_id": county, "kind": "pay", "name": "新补贴", "valid_from": "2027-12-01",
         "definition": {"base": 700}})
     assert r.status_code == 422 and r.json()["code"] == "rule.invalid" and "valid_from" in r.json()["errors"]
     plan = next(p for p in api.get("/api/v1/rules/plans", token=api.token(ADMIN)).json() if p["kind"] == "pay")
     r = api.patch(f"/api/v1/rules/plans/{plan['id']}", token=api.token(ADMIN), json={"valid_to": "2026-03-31"})
     assert r.status_code == 422 and "valid_to" in r.json()["errors"]  # past months stay as they were judged
-    ended = api.patch(f"/api/v1/rules/plans/{plan['id']}", token=api.token(ADMIN), json={"valid_to": "2026-11-30"})
-    assert ended.status_code == 200 and ended.json()["valid_to"] == "2026-11-30"
-    post(api, "/api/v1/rules/plans", org_unit_id=county, kind="pay", name="新补贴", valid_from="2026-12-01",
-         definition={"base": 700})
+    end = local_today() + dt.timedelta(days=7)
+    ended = api.patch(f"/api/v1/rules/plans/{plan['id']}", token=api.token(ADMIN), json={"valid_to": end.isoformat()})
+    assert ended.status_code == 200 and ended.json()["valid_to"] == end.isoformat()
+    post(api, "/api/v1/rules/plans", org_unit_id=county, kind="pay", name="新补贴",
+         valid_from=(end + dt.timedelta(days=1)).isoformat(), definition={"base": 700})
     # a supervisor sees the county's plans that govern their township, but may not change them
     names = {p["name"] for p in api.get("/api/v1/rules/plans", token=api.token(SUPERVISOR)).json()}
     assert {"新补贴", "村级巡查员月度考核"} <= names

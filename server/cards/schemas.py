@@ -32,6 +32,9 @@ class CardSchema(Schema):
     duties = fields.List(fields.String())
     frequency_summary = fields.String()
     change_reason = fields.String()
+    validity = fields.Dict(dump_only=True, allow_none=True, metadata={
+        "description": "the validity rule in force (有效巡河): min_duration_s, min_distance_m, min_coverage, "
+                       "tolerance_m, distance_on_segment, version; the phone judges its preview by it"})
     compliance = fields.Dict(dump_only=True, allow_none=True,
                              metadata={"description": "this window: required, counted, remaining, next due (phone)"})
 

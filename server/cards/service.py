@@ -40,12 +40,16 @@ def in_force_or_upcoming(q, day: dt.date):
 
 def cards_for_phone(user: User) -> list[ResponsibilityCard]:
     """Cards in force or upcoming, those in force today with how far the inspector is."""
+    from dataclasses import asdict
+
+    from ..patrols.service import validity_for
     from ..rules.service import compliance  # rules read cards and patrols: imported late
 
     today = local_today()
     cards = list(db.session.scalars(in_force_or_upcoming(cards_in_scope(user), today)))
     for card in cards:
         card.compliance = compliance(card, today) if card.valid_from <= today else None
+        card.validity = asdict(validity_for(card, max(today, card.valid_from))[0])
     return cards
 
 
