@@ -462,3 +462,26 @@ def test_supervisor_sees_their_township_only(engine_name, api):
     assert r.status_code == 404
     r = api.get("/api/v1/assessments/2026-13", token=api.token(ADMIN))
     assert r.status_code == 422 and r.json()["code"] == "assessment.bad_period"
+
+
+def test_jing_county_by_segment_length_and_xunyang_yearly(engine_name, api):
+    """Jing County, Anhui: CNY 300-600 a month by segment length (here 150 a km, at least 300, at most
+    600). Xunyang, Shaanxi: CNY 5,000 a person a year, accrued monthly."""
+    only_rules(api, WEEKLY, pay={"per_km": 150, "min_amount": 300, "max_amount": 600})
+    result = month(api)
+    lengths = {}
+    for phone in (INSP_A, "13900000105"):
+        card = card_of(phone)
+        lengths[phone] = sum(s.length_m for s in card.segments)
+    a, short = line_of(result, INSP_A), line_of(result, "13900000105")
+    assert lengths[INSP_A] > 2000 and a["amount_fen"] == round(lengths[INSP_A] / 1000 * 150 * 100)
+    assert a["pay_lines"][0]["why"].endswith("× 150 元/公里")
+    assert lengths["13900000105"] < 2000 and short["amount_fen"] == 30000  # the floor
+    assert short["pay_lines"][-1]["why"] == "保底 300 元/月"
+    db.session.execute(delete(Plan))
+    db.session.commit()
+    post(api, "/api/v1/rules/plans", org_unit_id=_county().id, kind="pay", name="旬阳县", valid_from="2026-01-01",
+         definition={"base": 5000, "period": "year"})
+    line = line_of(month(api), INSP_A)
+    assert line["amount_fen"] == 41667 and [p["why"] for p in line["pay_lines"]] == [
+        "5000 元/年", "每年 5000.00 元，本月计提 1/12"]

@@ -14,7 +14,7 @@ A scoring plan::
 that is met sets the score (and so the tier). A pay plan::
 
     {"base": 600, "tier_bonus": {"excellent": 200, "pass": 100}, "per_point": 0, "per_km": 0,
-     "dismissal_below": null}
+     "dismissal_below": null, "min_amount": null, "max_amount": null, "period": "month"}
 
 Money is in yuan in the definitions, in fen (integers) in results.
 """
@@ -25,6 +25,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from .engine import METRICS
 
 METRIC_NAMES = list(METRICS)
+PERIOD_MONTHS = {"month": 1, "quarter": 3, "half_year": 6, "year": 12}
+PERIOD_LABELS = {"month": "月", "quarter": "季度", "half_year": "半年", "year": "年"}
 
 
 class ItemSchema(Schema):
@@ -80,6 +82,9 @@ class PayDefinition(Schema):
     per_point = fields.Float(load_default=0)
     per_km = fields.Float(load_default=0)
     dismissal_below = fields.Float(load_default=None, allow_none=True)
+    min_amount = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    max_amount = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    period = fields.String(load_default="month", validate=validate.OneOf(list(PERIOD_MONTHS)))
     prorate = fields.Boolean(load_default=True)  # by days held and not on leave
 
 
@@ -138,8 +143,9 @@ def score(plan: dict, metrics: dict) -> dict:
 def pay(plan: dict, scored: dict | None, length_m: float, share: float) -> dict:
     """One person's amount in fen, with its lines; ``share`` is the part of the month held."""
     lines, total = [], 0.0
+    unit = PERIOD_LABELS[plan.get("period", "month")]
     if plan["base"]:
-        lines.append({"label": "基本补贴", "yuan": plan["base"], "why": f"{_fmt(plan['base'])} 元/月"})
+        lines.append({"label": "基本补贴", "yuan": plan["base"], "why": f"{_fmt(plan['base'])} 元/{unit}"})
         total += plan["base"]
     if scored is not None and scored["tier"] is not None and plan["tier_bonus"]:
         bonus = plan["tier_bonus"].get(scored["tier"], 0)
@@ -155,6 +161,16 @@ def pay(plan: dict, scored: dict | None, length_m: float, share: float) -> dict:
         lines.append({"label": "按河长计发", "yuan": round(amount, 2),
                       "why": f"{length_m / 1000:.2f} 公里 × {_fmt(plan['per_km'])} 元/公里"})
         total += amount
+    for bound, label, sign in (("min_amount", "保底", 1), ("max_amount", "封顶", -1)):
+        if plan.get(bound) is not None and sign * (plan[bound] - total) > 0:
+            lines.append({"label": f"{label}金额", "yuan": round(plan[bound] - total, 2),
+                          "why": f"{label} {_fmt(plan[bound])} 元/{unit}"})
+            total = plan[bound]
+    months = PERIOD_MONTHS[plan.get("period", "month")]
+    if months > 1:
+        lines.append({"label": "按月计提", "yuan": round(total / months - total, 2),
+                      "why": f"每{unit} {total:.2f} 元，本月计提 1/{months}"})
+        total /= months
     if plan.get("prorate", True) and share < 1:
         lines.append({"label": "按在岗天数折算", "yuan": round(total * share - total, 2),
                       "why": f"在岗比例 {share:.4f}"})
