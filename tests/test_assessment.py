@@ -485,3 +485,20 @@ def test_jing_county_by_segment_length_and_xunyang_yearly(engine_name, api):
     line = line_of(month(api), INSP_A)
     assert line["amount_fen"] == 41667 and [p["why"] for p in line["pay_lines"]] == [
         "5000 元/年", "每年 5000.00 元，本月计提 1/12"]
+
+
+def test_leave_and_a_card_change_dated_into_a_locked_month_are_proposed_not_applied(engine_name, api):
+    only_rules(api, WEEKLY, scoring=BY_COMPLETION, pay=HANBIN_PAY)
+    a = card_of(INSP_A)
+    post(api, f"/api/v1/assessments/{OCT}/lock")
+    locked = line_of(month(api), INSP_A)
+    assert locked["amount_fen"] == 60000
+    post(api, "/api/v1/exemptions", SUPERVISOR, user_id=_user(INSP_A).id, date_from="2026-10-01",
+         date_to="2026-10-31", reason="住院")
+    post(api, f"/api/v1/cards/{a.id}/end", expect=200, valid_to="2026-10-20", reason="调离")
+    proposals = api.get(f"/api/v1/assessments/{OCT}/corrections", token=api.token(ADMIN)).json()
+    assert [(p["source"], p["status"]) for p in proposals] == [("exemption", "proposed"), ("card", "proposed")]
+    leave = proposals[0]
+    assert (leave["before"]["amount_fen"], leave["after"]["amount_fen"]) == (60000, 0)
+    assert "住院" in leave["reason"] and "调离" in proposals[1]["reason"]
+    assert line_of(month(api), INSP_A)["amount_fen"] == 60000  # until an admin decides

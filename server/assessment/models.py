@@ -57,7 +57,7 @@ class AssessmentCorrection(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     lock_id: Mapped[int] = mapped_column(ForeignKey("assessment_locks.id"), index=True)
     inspector_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    source: Mapped[str] = mapped_column(String(20))  # late_patrol | review | manual
+    source: Mapped[str] = mapped_column(String(20))  # late_patrol | review | exemption | card | manual
     status: Mapped[str] = mapped_column(String(10), default="proposed")  # proposed | applied | dismissed
     patrol_id: Mapped[int | None] = mapped_column(ForeignKey("patrols.id"))
     reason: Mapped[str] = mapped_column(Text, default="")

@@ -156,19 +156,32 @@ def effective_lines(snapshot: AssessmentLock) -> list[dict]:
 def propose(patrol: Patrol, source: str, reason: str) -> AssessmentCorrection | None:
     """A late patrol or a review that touches a locked month: recompute that person, propose the change."""
     day = patrol.started_at.astimezone(LOCAL_TZ).date()
-    period = f"{day:%Y-%m}"
-    grid = db.session.get(OrgUnit, patrol.grid_id)
+    return propose_for(patrol.inspector_id, db.session.get(OrgUnit, patrol.grid_id), f"{day:%Y-%m}", source, reason,
+                       patrol_id=patrol.id)
+
+
+def propose_for(inspector_id: int, grid: OrgUnit, period: str, source: str, reason: str,
+                patrol_id: int | None = None) -> AssessmentCorrection | None:
+    """Recompute one person's locked month as it would be now and propose the difference (never apply it)."""
     snapshot = lock_over(grid, period)
     if snapshot is None:
         return None
-    current = next((x for x in effective_lines(snapshot) if x.get("inspector_id") == patrol.inspector_id), None)
-    fresh = next((x for x in assess(snapshot.org_unit, period, inspector_id=patrol.inspector_id)["lines"]), None)
+    current = next((x for x in effective_lines(snapshot) if x.get("inspector_id") == inspector_id), None)
+    fresh = next((x for x in assess(snapshot.org_unit, period, inspector_id=inspector_id)["lines"]), None)
     correction = AssessmentCorrection(
-        lock_id=snapshot.id, inspector_id=patrol.inspector_id, source=source, status="proposed", patrol_id=patrol.id,
+        lock_id=snapshot.id, inspector_id=inspector_id, source=source, status="proposed", patrol_id=patrol_id,
         reason=reason, before=_summary(current), after={**_summary(fresh), "line": fresh})
     db.session.add(correction)
     db.session.commit()
     return correction
+
+
+def months_between(first: dt.date, last: dt.date) -> list[str]:
+    out, day = [], first.replace(day=1)
+    while day <= last:
+        out.append(f"{day:%Y-%m}")
+        day = (day + dt.timedelta(days=32)).replace(day=1)
+    return out
 
 
 def decide(actor: User, correction: AssessmentCorrection, decision: str, note: str) -> AssessmentCorrection:

@@ -180,7 +180,17 @@ def revise_card(actor: User, card_id: int, data: dict) -> ResponsibilityCard:
     card.valid_to = start - dt.timedelta(days=1)
     db.session.add(new)
     db.session.commit()
+    _locked_months_touched(card, start, [card.inspector_id, new.inspector_id], f"责任卡变更：{new.change_reason}")
     return new
+
+
+def _locked_months_touched(card: ResponsibilityCard, start: dt.date, people: list[int], reason: str) -> None:
+    """A change dated into a locked month: each person's month is proposed for correction, never rewritten."""
+    from ..assessment.service import months_between, propose_for
+
+    for period in months_between(start, local_today()):
+        for person in dict.fromkeys(people):
+            propose_for(person, card.grid, period, "card", reason)
 
 
 def end_card(actor: User, card_id: int, valid_to: dt.date, reason: str) -> ResponsibilityCard:
@@ -191,4 +201,5 @@ def end_card(actor: User, card_id: int, valid_to: dt.date, reason: str) -> Respo
     card.valid_to = valid_to
     card.change_reason = reason or card.change_reason
     db.session.commit()
+    _locked_months_touched(card, valid_to + dt.timedelta(days=1), [card.inspector_id], f"责任卡终止：{reason}")
     return card

@@ -188,4 +188,9 @@ def create_exemption(actor: User, data: dict) -> Exemption:
     exemption = Exemption(**data, created_by_id=actor.id)
     db.session.add(exemption)
     db.session.commit()
+    from ..assessment.service import months_between, propose_for
+
+    for period in months_between(exemption.date_from, exemption.date_to):  # leave entered after a lock
+        propose_for(person.id, person.org_unit, period, "exemption",
+                    f"锁定后登记的请假/免巡：{exemption.reason} / leave entered after the lock")
     return exemption
