@@ -42,6 +42,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .assessment.routes import blp as assessment_blp
     from .auth.routes import blp as auth_blp
     from .cards.routes import blp as cards_blp
+    from .cases.routes import blp as cases_blp
     from .grids.routes import blp as grids_blp
     from .health.routes import blp as health_blp
     from .patrols.routes import blp as patrols_blp
@@ -50,7 +51,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .rules.routes import blp as rules_blp
 
     for blp in (health_blp, auth_blp, grids_blp, cards_blp, photos_blp, problems_blp, patrols_blp, rules_blp,
-                assessment_blp):
+                assessment_blp, cases_blp):
         api.register_blueprint(blp)
     errors.init_app(app)  # after flask-smorest, so our JSON handler wins for HTTP errors
     return app

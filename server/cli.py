@@ -241,6 +241,46 @@ def assess_payroll(period: str, unit_code: str, fmt: str, output: str) -> None:
     click.echo(f"{output}: {len(result['lines'])} 人 inspectors, {result['totals']['amount_fen'] / 100:.2f} 元")
 
 
+@main.group("cases")
+def cases_group() -> None:
+    """Problem cases: the daily overdue run (督办) and the ledger (问题台账)."""
+
+
+@cases_group.command("escalate")
+@click.option("--unit", "unit_code", help="Only this org unit (default: every county).")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="As of this Asia/Shanghai day (default today).")
+@with_appcontext
+def cases_escalate(unit_code: str | None, day) -> None:
+    """Move overdue cases up their county's escalation steps; run it daily (cron)."""
+    from .cases.workflow import escalate_overdue
+
+    path = _unit_by_code(unit_code).path if unit_code else "/"
+    events = escalate_overdue(today=day.date() if day else None, scope_path=path)
+    for event in events:
+        click.echo(json.dumps({"case_no": event.case.case_no, "level": event.evidence["level"], "step": event.note,
+                               "overdue_working_days": event.evidence["overdue_working_days"]}, ensure_ascii=False))
+    click.echo(f"{len(events)} 件督办 escalated", err=True)
+
+
+@cases_group.command("ledger")
+@click.option("--unit", "unit_code", required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
+@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]))
+@with_appcontext
+def cases_ledger(unit_code: str, output: str, first, last) -> None:
+    """Write the ledger (问题台账) of the unit's cases, with every step, as XLSX."""
+    from pathlib import Path
+
+    from .cases import service
+
+    unit = _unit_by_code(unit_code)
+    rows = service.ledger_rows(unit, first.date() if first else None, last.date() if last else None)
+    Path(output).write_bytes(service.ledger_xlsx(f"{unit.name} 问题台账", rows,
+                                                 service.ledger_events([r[0] for r in rows])))
+    click.echo(f"{output}: {len(rows)} 件 cases")
+
+
 from .track_cli import track as _track  # noqa: E402  (no app, no database: importable on its own)
 
 main.add_command(_track, "track")

@@ -2,6 +2,7 @@
 from .assessment.models import AssessmentCorrection, AssessmentLine, AssessmentLock  # noqa: F401
 from .auth.models import DeviceSession, LoginAttempt, User  # noqa: F401
 from .cards.models import ResponsibilityCard, card_segments  # noqa: F401
+from .cases.models import CalendarDay, Case, CaseEvent, ProblemCategory  # noqa: F401
 from .grids.models import OrgUnit, River, RiverSegment  # noqa: F401
 from .patrols.models import Patrol, PatrolFlag, patrol_segments  # noqa: F401
 from .photos.models import Photo  # noqa: F401

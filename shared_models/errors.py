@@ -30,6 +30,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "assessment.period_open": ("该月尚未结束，不能锁定", "The month has not ended yet; it cannot be locked"),
     "assessment.locked": ("该月考核已锁定", "The month is already locked"),
     "assessment.not_locked": ("该月考核尚未锁定", "The month is not locked"),
+    "case.invalid": ("案件操作数据有误", "The case step is invalid"),
+    "case.bad_transition": ("案件当前状态不允许此操作", "This step is not allowed in the case's current state"),
+    "case.forbidden_transition": ("您无权对该案件执行此操作", "You may not take this step on this case"),
     "assessment.correction_decided": ("该更正已处理", "The correction has already been decided"),
     "idempotency.conflict": (
         "该编号已用于内容不同的记录", "This id was already used for a record with different content"),

@@ -11,23 +11,20 @@ import io
 import uuid
 
 import pytest
-from flask import current_app
 from sqlalchemy import func, select
 
 from server.assessment.models import AssessmentCorrection
 from server.assessment.service import lock
 from server.auth.models import User
-from server.auth.users import create_user
 from server.cards.models import ResponsibilityCard
 from server.demo import DEMO_PASSWORD
 from server.extensions import db
-from server.grids.importer import import_grids
 from server.grids.models import OrgUnit
 from server.patrols import export
 from server.rules.models import FrequencyRule, Plan, ValidityRuleConfig
 from server.rules.service import create_rule
 
-from .patrol_data import patrol_body, walk_on
+from .patrol_data import patrol_body, second_county, walk_on
 from .photos import jpeg_with_exif, start, upload
 
 ANON, INSP_A, INSP_B, SUP_OWN, SUP_OTHER, ADMIN, ADMIN_OTHER = (
@@ -43,20 +40,9 @@ def _box(x, y, d=0.002):
     return {"type": "Polygon", "coordinates": [[[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]]}
 
 
-def _second_county() -> None:
-    """Another county (雁塔区) with its own admin: nothing of 未央区 is theirs."""
-    import_grids({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": _box(108.9, 34.2, 0.05),
-         "properties": {"code": "610113", "name": "雁塔区", "level": "county"}},
-    ]}, actor=None, levels=current_app.config["ORG_LEVELS"])
-    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "610113"))
-    create_user(None, phone=PHONES[ADMIN_OTHER], name="外县管理员", role="admin", org_unit_id=unit.id,
-                password=DEMO_PASSWORD)
-
-
 @pytest.fixture
 def world(api):
-    _second_county()
+    second_county()
     user_a = db.session.scalar(select(User).where(User.phone == PHONES[INSP_A]))
     user_b = db.session.scalar(select(User).where(User.phone == PHONES[INSP_B]))
     card_a = db.session.scalar(select(ResponsibilityCard).where(ResponsibilityCard.inspector_id == user_a.id))
@@ -69,9 +55,10 @@ def world(api):
     inside = db.session.scalar(select(func.ST_AsText(func.ST_PointOnSurface(OrgUnit.boundary)))
                                .where(OrgUnit.id == card_a.grid_id))
     lon, lat = (float(v) for v in inside.removeprefix("POINT(").rstrip(")").split())
-    problem_a = api.post("/api/v1/problems", token=api.token(PHONES[INSP_A]), json={
+    reported = api.post("/api/v1/problems", token=api.token(PHONES[INSP_A]), json={
         "uuid": str(uuid.uuid4()), "category": "garbage", "lon": lon, "lat": lat,
-        "reported_at": "2026-11-20T09:30:00+08:00"}).json()["uuid"]
+        "reported_at": "2026-11-20T09:30:00+08:00"}).json()
+    problem_a, case_a = reported["uuid"], reported["case_no"]
     township = card_a.grid.parent
     walked = walk_on(card_a)
 
@@ -100,7 +87,7 @@ def world(api):
         "seg_a": card_a.segments[0].id, "session_a": session_a,
         "photo_a": photo_a, "problem_a": problem_a, "photo_partial": photo_partial, "photo_bytes": photo_bytes,
         "township_code": township.code, "grid_a_code": card_a.grid.code, "validity": validity.id,
-        "frequency": frequency, "scoring": scoring, "correction": proposed.id,
+        "frequency": frequency, "scoring": scoring, "correction": proposed.id, "case_a": case_a,
     }
 
 
@@ -243,6 +230,24 @@ MATRIX = [
     ("POST", "/api/v1/assessments/corrections/<int:correction_id>/decision",
      lambda w: f"/api/v1/assessments/corrections/{w['correction']}/decision",
      J(lambda w: {"decision": "dismiss", "note": "已核实"}), admin_only(200)),
+    ("GET", "/api/v1/cases", lambda w: "/api/v1/cases", None, everyone()),
+    ("GET", "/api/v1/cases/<string:case_no>", lambda w: f"/api/v1/cases/{w['case_a']}", None, scoped()),
+    # the reporter sees the case but may not accept it; the admin comes second: already accepted
+    ("POST", "/api/v1/cases/<string:case_no>/transitions", lambda w: f"/api/v1/cases/{w['case_a']}/transitions",
+     J(lambda w: {"action": "accept"}),
+     {ANON: 401, INSP_A: 403, INSP_B: 404, SUP_OWN: 201, SUP_OTHER: 404, ADMIN: 409, ADMIN_OTHER: 404}),
+    ("POST", "/api/v1/cases/<string:case_no>/reviewed", lambda w: f"/api/v1/cases/{w['case_a']}/reviewed", None,
+     managers()),
+    ("POST", "/api/v1/cases/escalate", lambda w: "/api/v1/cases/escalate", None, admin_only(200, other=200)),
+    ("GET", "/api/v1/cases/ledger", lambda w: "/api/v1/cases/ledger", None, managers(other=200)),
+    ("GET", "/api/v1/calendar", lambda w: "/api/v1/calendar", None, everyone()),
+    ("POST", "/api/v1/calendar", lambda w: "/api/v1/calendar",
+     J(lambda w: {"org_unit_id": w["grid_a"], "day": "2026-12-24", "kind": "holiday", "name": "村庙会"}),
+     admin_only(201, other=422)),
+    ("GET", "/api/v1/problem-categories", lambda w: "/api/v1/problem-categories", None, everyone()),
+    ("POST", "/api/v1/problem-categories", lambda w: "/api/v1/problem-categories",
+     J(lambda w: {"org_unit_id": w["grid_a"], "code": "illegal_fishing", "name": "非法捕捞"}),
+     admin_only(201, other=422)),
     ("GET", "/api/v1/photos/<uuid:photo_uuid>/thumbnail", lambda w: f"/api/v1/photos/{w['photo_a']}/thumbnail",
      None, scoped()),
 ]

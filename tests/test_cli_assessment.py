@@ -55,3 +55,42 @@ def test_rules_from_json_and_a_month_to_xlsx(engine_name, fresh_db, tmp_path):
     sheet = load_workbook(out)["乡镇合计"]
     assert list(sheet.iter_rows(values_only=True))[-1] == ("合计", 23, 13800.0, 0)
     assert run("assess", "preview", "2026-13", "--unit", "610112").returncode == 1
+
+
+def test_cases_escalate_and_ledger_from_the_shell(engine_name, fresh_db, tmp_path):
+    """The daily run as cron calls it, and the ledger an auditor asks for."""
+    import datetime as dt
+
+    url = fresh_db(demo=True)
+    run = _cli(url, tmp_path)
+    from sqlalchemy import select
+
+    from server import create_app
+    from server.auth.models import User
+    from server.cases.models import Case
+    from server.extensions import db
+    from server.problems.service import report
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x" * 40, "PHOTO_DIR": str(tmp_path)})
+    with app.app_context():  # a case, assigned, whose deadline is long past (as if weeks had gone by)
+        who = db.session.scalar(select(User).where(User.phone == "13900000101"))
+        problem, _ = report(who, {"uuid": "aaaaaaaa-0000-4000-8000-000000000001", "category": "garbage",
+                                  "severity": "general", "description": "漂浮物", "lon": 108.9, "lat": 34.3,
+                                  "reported_at": dt.datetime(2026, 10, 8, 10, tzinfo=dt.UTC)})
+        case = db.session.scalar(select(Case).where(Case.problem_id == problem.id))
+        case.status, case.deadline = "assigned", dt.date(2026, 10, 20)
+        db.session.commit()
+        db.engine.dispose()
+    done = run("cases", "escalate", "--date", "2026-10-21")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"case_no": "W20261008-AAAAAAAA", "level": 1, "step": "乡镇督办",
+                                       "overdue_working_days": 1}
+    assert run("cases", "escalate", "--date", "2026-10-21").stdout == ""  # once a level
+    second = json.loads(run("cases", "escalate", "--date", "2026-10-27").stdout)
+    assert (second["level"], second["step"], second["overdue_working_days"]) == (2, "县级督办", 5)
+    out = tmp_path / "ledger.xlsx"
+    assert run("cases", "ledger", "--unit", "610112", "-o", out).returncode == 0
+    book = load_workbook(out)
+    row = list(book["问题台账"].iter_rows(values_only=True))[2]
+    assert (row[0], row[14], row[15]) == ("W20261008-AAAAAAAA", "是", 2)
+    assert [r[2] for r in list(book["流转记录"].iter_rows(values_only=True))[1:]] == ["上报", "督办", "督办"]

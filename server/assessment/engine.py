@@ -48,7 +48,7 @@ METRICS = {
     "required": "应巡次数", "counted": "有效巡河次数", "missed_windows": "未达标周期数", "missed_patrols": "缺巡次数",
     "completion_rate": "频次完成率", "patrol_days": "巡河天数", "distance_km": "巡河里程(公里)",
     "problems_reported": "上报问题数", "rejected_patrols": "被驳回(虚假)巡河数", "pending_review": "待审核巡河数",
-    "held_days": "在岗天数",
+    "held_days": "在岗天数", "problems_closed": "发现问题已销号数", "cases_overdue": "负责案件超期数",
 }
 
 
@@ -474,5 +474,23 @@ def tallies(scope_path: str, first: dt.date, last: dt.date, inspector_id: int | 
         q = q.where(Problem.reporter_id == inspector_id)
     for who, n in db.session.execute(q):
         out.setdefault(who, {})["problems_reported"] = int(n)
+    # the case workflow's events: problems found and closed (销号), cases one had to fix that went overdue (督办)
+    from ..cases.models import Case, CaseEvent
+
+    q = (select(Problem.reporter_id, func.count()).join(Case, Case.problem_id == Problem.id)
+         .join(OrgUnit, OrgUnit.id == Case.grid_id)
+         .where(in_scope, Case.closed_at >= lo, Case.closed_at < hi).group_by(Problem.reporter_id))
+    if inspector_id is not None:
+        q = q.where(Problem.reporter_id == inspector_id)
+    for who, n in db.session.execute(q):
+        out.setdefault(who, {})["problems_closed"] = int(n)
+    q = (select(Case.assignee_id, func.count(func.distinct(Case.id))).join(CaseEvent, CaseEvent.case_id == Case.id)
+         .join(OrgUnit, OrgUnit.id == Case.grid_id)
+         .where(in_scope, CaseEvent.action == "escalate", CaseEvent.at >= lo, CaseEvent.at < hi,
+                Case.assignee_id.is_not(None)).group_by(Case.assignee_id))
+    if inspector_id is not None:
+        q = q.where(Case.assignee_id == inspector_id)
+    for who, n in db.session.execute(q):
+        out.setdefault(who, {})["cases_overdue"] = int(n)
     return out
 

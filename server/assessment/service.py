@@ -57,6 +57,7 @@ def assess(unit: OrgUnit, period: str, inspector_id: int | None = None) -> dict:
                    "completion_rate": round(counted / required, 4) if required else 1.0,
                    "patrol_days": int(person["days"].sum()), "distance_km": round(person["distance_m"] / 1000, 2),
                    "problems_reported": 0, "rejected_patrols": 0, "pending_review": 0, "held_days": held,
+                   "problems_closed": 0, "cases_overdue": 0,
                    **extra.get(person["inspector_id"], {})}
         args = (main["path"], main["level"], main["role"], last)
         scoring_plan, pay_plan = book.plan("scoring", *args), book.plan("pay", *args)

@@ -45,8 +45,25 @@ def visible_photo(user: User, uuid: str) -> Photo:
     owners = users_in_scope(user).with_only_columns(User.id)
     photo = db.session.scalar(select(Photo).where(Photo.uuid == uuid, Photo.owner_id.in_(owners)))
     if photo is None:
+        photo = _case_evidence(user, uuid)
+    if photo is None:
         raise NotFound()
     return photo
+
+
+def _case_evidence(user: User, uuid: str) -> Photo | None:
+    """A photo of a problem whose case the caller may see: the re-checker sees the before- and
+    after-photos, the assignee the before-photos, whoever took them."""
+    from ..cases.service import cases_in_scope
+    from ..problems.models import Problem
+
+    photo = db.session.scalar(select(Photo).where(Photo.uuid == uuid, Photo.problem_uuid.is_not(None)))
+    if photo is None:
+        return None
+    from ..cases.models import Case
+
+    seen = db.session.scalar(cases_in_scope(user).with_only_columns(Case.id).where(Problem.uuid == photo.problem_uuid))
+    return photo if seen else None
 
 
 def _own_photo(user: User, uuid: str, lock: bool = False) -> Photo:

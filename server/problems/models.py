@@ -34,3 +34,4 @@ class Problem(db.Model):
 
     reporter: Mapped[User] = relationship()
     grid: Mapped[OrgUnit | None] = relationship()
+    case = relationship("Case", uselist=False, back_populates="problem", viewonly=True)

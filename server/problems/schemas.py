@@ -9,7 +9,8 @@ from ..grids.schemas import OrgUnitSchema
 
 class ProblemCreateSchema(Schema):
     uuid = fields.UUID(required=True)
-    category = fields.String(required=True, validate=validate.OneOf(list(PROBLEM_CATEGORIES)))
+    category = fields.String(required=True, validate=validate.Length(min=1, max=40), metadata={
+        "description": "a code of GET /problem-categories (built-in or the county's own)"})
     severity = fields.String(load_default="general", validate=validate.OneOf(list(SEVERITIES)))
     description = fields.String(load_default="", validate=validate.Length(max=2000))
     lon = fields.Float(required=True, validate=validate.Range(-180, 180))
@@ -18,6 +19,8 @@ class ProblemCreateSchema(Schema):
     reported_at = fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with offset"})
     photo_uuids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=20))
     patrol_uuid = fields.UUID(allow_none=True)
+    quantity = fields.Float(allow_none=True, validate=validate.Range(min=0), metadata={
+        "description": "measured size (area m2, volume m3...): where the county set thresholds it decides severity"})
 
 
 class PhotoRefSchema(Schema):
@@ -28,7 +31,7 @@ class PhotoRefSchema(Schema):
 class ProblemSchema(Schema):
     uuid = fields.String()
     category = fields.String()
-    category_name = fields.Function(lambda p: PROBLEM_CATEGORIES[p.category][0])
+    category_name = fields.Function(lambda p: PROBLEM_CATEGORIES.get(p.category, (p.category,))[0])
     severity = fields.String()
     severity_name = fields.Function(lambda p: SEVERITIES[p.severity][0])
     description = fields.String()
@@ -41,6 +44,8 @@ class ProblemSchema(Schema):
     reporter = fields.Nested(PersonSchema)
     grid = fields.Nested(OrgUnitSchema, allow_none=True)
     photos = fields.List(fields.Nested(PhotoRefSchema), dump_only=True)
+    case_no = fields.Function(lambda p: p.case.case_no if p.case else None,
+                              metadata={"description": "the case (问题处置) this report opened"})
 
 
 class ProblemListArgs(Schema):

@@ -30,13 +30,19 @@ def locate_grid(lon: float, lat: float) -> OrgUnit | None:
 
 
 def report(user: User, data: dict) -> tuple[Problem, bool]:
+    from ..cases.service import categories_for, open_case, severity_for
+
     if data["reported_at"] > utcnow() + FUTURE_TOLERANCE:
         raise ApiError("validation_error", 422, errors={"reported_at": ["时间晚于当前时间 / in the future"]})
     digest = body_hash(data)
+    category = next((c for c in categories_for(user) if c["code"] == data["category"] and c["active"]), None)
+    if category is None:
+        raise ApiError("validation_error", 422, errors={"category": ["未知的问题类别 / unknown category"]})
+    data = {**data, "severity": severity_for(category, data.get("quantity"), data["severity"])}
 
     def build() -> Problem:
         grid = locate_grid(data["lon"], data["lat"]) or user.org_unit
-        return Problem(
+        problem = Problem(
             uuid=str(data["uuid"]), body_hash=digest, reporter_id=user.id, grid_id=grid.id,
             patrol_uuid=str(data["patrol_uuid"]) if data.get("patrol_uuid") else None,
             category=data["category"], severity=data["severity"], description=data.get("description", ""),
@@ -44,6 +50,9 @@ def report(user: User, data: dict) -> tuple[Problem, bool]:
             photo_uuids=[str(u) for u in data.get("photo_uuids", [])],
             reported_at=data["reported_at"].astimezone(dt.UTC),
         )
+        problem.grid = grid
+        open_case(problem)  # in the same transaction: no report without its case
+        return problem
 
     problem, created = create_once(Problem, str(data["uuid"]), digest, build)
     if problem.reporter_id != user.id:

@@ -1,0 +1,287 @@
+from flask import Response
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from shared_models.enums import PROBLEM_CATEGORIES, SEVERITIES, Role
+
+from ..errors import ApiError, NotFound
+from ..extensions import db
+from ..grids.models import OrgUnit
+from ..security import BEARER, current_user, login_required, scope_path
+from . import service, workflow
+from .models import CalendarDay, Case, ProblemCategory
+
+blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="问题处置 Problem cases")
+
+
+class EventSchema(Schema):
+    action = fields.String()
+    action_label = fields.Function(lambda e: workflow.ACTION_LABELS.get(e.action, e.action))
+    outcome = fields.String(metadata={"description": "applied | stale (an offline step overtaken; kept for review)"})
+    from_status = fields.String()
+    to_status = fields.String()
+    base_version = fields.Integer(allow_none=True)
+    actor = fields.Function(lambda e: e.actor.name if e.actor else "系统")
+    at = fields.DateTime()
+    client_at = fields.DateTime(allow_none=True)
+    lon = fields.Float(allow_none=True)
+    lat = fields.Float(allow_none=True)
+    note = fields.String()
+    evidence = fields.Raw()
+
+
+def _problem(case: Case) -> dict:
+    from geoalchemy2.shape import to_shape
+
+    from ..problems.service import photos_of
+
+    p, where = case.problem, to_shape(case.problem.location)
+    return {"uuid": p.uuid, "description": p.description, "lon": where.x, "lat": where.y,
+            "reported_at": p.reported_at.isoformat(), "reporter": p.reporter.name,
+            "photo_uuids": [ph.uuid for ph in photos_of(p)]}
+
+
+class CaseSchema(Schema):
+    case_no = fields.String()
+    status = fields.String()
+    status_label = fields.Function(lambda c: workflow.STATUS_LABELS[c.status])
+    version = fields.Integer()
+    category = fields.String()
+    category_label = fields.Function(lambda c: PROBLEM_CATEGORIES.get(c.category, (c.category,))[0])
+    severity = fields.String()
+    severity_label = fields.Function(lambda c: SEVERITIES.get(c.severity, (c.severity,))[0])
+    grid_id = fields.Integer()
+    grid_name = fields.Function(lambda c: c.grid.name)
+    problem = fields.Function(_problem)
+    assignee_id = fields.Integer(allow_none=True)
+    assignee_unit_id = fields.Integer(allow_none=True)
+    rechecker_id = fields.Integer(allow_none=True)
+    assigned_on = fields.Date(allow_none=True)
+    deadline = fields.Date(allow_none=True, metadata={"description": "last Asia/Shanghai day, inclusive"})
+    overdue = fields.Boolean()
+    escalation_level = fields.Integer()
+    possible_duplicate_of = fields.Function(lambda c: c.possible_duplicate_of.case_no if c.possible_duplicate_of
+                                            else None)
+    needs_review = fields.Boolean()
+    closed_at = fields.DateTime(allow_none=True)
+    allowed_actions = fields.Function(lambda c: c.allowed_actions,
+                                      metadata={"description": "what the caller may do now"})
+
+
+class CaseDetailSchema(CaseSchema):
+    events = fields.List(fields.Nested(EventSchema))
+
+
+class CaseListArgs(Schema):
+    status = fields.String(validate=validate.OneOf(list(workflow.STATUS_LABELS)))
+    overdue = fields.Boolean()
+    needs_review = fields.Boolean()
+    mine = fields.Boolean(metadata={"description": "cases the caller must fix or re-check"})
+    limit = fields.Integer(load_default=200, validate=validate.Range(1, 1000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0))
+
+
+class TransitionSchema(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(list(workflow.STEPS)))
+    client_uuid = fields.UUID(metadata={"description": "the phone's id of this step: repeats answer once"})
+    base_version = fields.Integer(metadata={"description": "the case version the step was based on"})
+    at = fields.AwareDateTime(metadata={"description": "when it was done (an offline phone's clock)"})
+    lon = fields.Float(validate=validate.Range(-180, 180))
+    lat = fields.Float(validate=validate.Range(-90, 90))
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    photo_uuids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=20))
+    refusal = fields.String(validate=validate.OneOf(["duplicate", "invalid"]))
+    assignee_id = fields.Integer()
+    assignee_unit_id = fields.Integer()
+    rechecker_id = fields.Integer()
+
+
+class TransitionResultSchema(Schema):
+    applied = fields.Boolean()
+    event = fields.Nested(EventSchema)
+    case = fields.Nested(CaseSchema)
+
+
+class LedgerArgs(Schema):
+    date_from = fields.Date()
+    date_to = fields.Date()
+
+
+class CalendarDaySchema(Schema):
+    id = fields.Integer(dump_only=True)
+    org_unit_id = fields.Integer(required=True)
+    day = fields.Date(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["holiday", "workday"]))
+    name = fields.String(load_default="", validate=validate.Length(max=50))
+
+
+class CategorySchema(Schema):
+    id = fields.Integer(dump_only=True)
+    org_unit_id = fields.Integer(required=True, load_only=True)
+    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{1,39}$"))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    name_en = fields.String(load_default="", validate=validate.Length(max=100))
+    thresholds = fields.Dict(allow_none=True, load_default=None, metadata={
+        "description": '{"quantity": "area_m2" | "volume_m3", "serious": 1000, "major": 5000}'})
+    active = fields.Boolean(load_default=True)
+    builtin = fields.Boolean(dump_only=True)
+
+
+def _with_actions(case: Case) -> Case:
+    user = current_user()
+    roles = workflow.roles_of(user, case)
+    case.allowed_actions = [a for a, s in workflow.STEPS.items() if case.status in s.sources and roles & set(s.who)]
+    return case
+
+
+@blp.get("/cases")
+@blp.arguments(CaseListArgs, location="query")
+@blp.response(200, CaseSchema(many=True))
+@blp.doc(security=BEARER)
+@login_required()
+def list_cases(args):
+    """问题案件 Cases in the caller's grids, or that they reported, must fix or re-check"""
+    return [_with_actions(c) for c in service.search(current_user(), args)]
+
+
+@blp.get("/cases/<string:case_no>")
+@blp.response(200, CaseDetailSchema)
+@blp.doc(security=BEARER)
+@login_required()
+def get_case(case_no):
+    """案件详情 A case with every step of its history"""
+    return _with_actions(service.get_case(current_user(), case_no))
+
+
+@blp.post("/cases/<string:case_no>/transitions")
+@blp.arguments(TransitionSchema)
+@blp.response(201, TransitionResultSchema)
+@blp.doc(security=BEARER)
+@login_required()
+def transition(data, case_no):
+    """案件流转 One step (accept, refuse, assign, start, rectify, recheck_pass/fail, reopen); offline steps
+    carry base_version: still allowed, applied; overtaken, kept as stale and the case marked for review"""
+    user = current_user()
+    case = service.get_case(user, case_no)
+    event, created = workflow.transition(user, case, data)
+    _attach_photos(case, event)
+    return ({"applied": event.outcome == "applied", "event": event, "case": _with_actions(case)},
+            201 if created else 200, {"Idempotent-Replayed": "false" if created else "true"})
+
+
+def _attach_photos(case: Case, event) -> None:
+    """Evidence photos become the problem's, so everyone who may see the case may see them."""
+    from ..photos.models import Photo
+
+    uuids = (event.evidence or {}).get("photo_uuids") or []
+    if uuids:
+        for photo in db.session.scalars(select(Photo).where(Photo.uuid.in_(uuids), Photo.problem_uuid.is_(None))):
+            photo.problem_uuid = case.problem.uuid
+        db.session.commit()
+
+
+@blp.post("/cases/<string:case_no>/reviewed")
+@blp.response(200, CaseSchema)
+@blp.doc(security=BEARER)
+@login_required(Role.SUPERVISOR, Role.ADMIN)
+def mark_reviewed(case_no):
+    """已审阅过期操作 A supervisor has looked at the stale offline steps of a case"""
+    user = current_user()
+    case = service.get_case(user, case_no)
+    if workflow.MANAGER not in workflow.roles_of(user, case):
+        raise NotFound()
+    case.needs_review = False
+    db.session.commit()
+    return _with_actions(case)
+
+
+@blp.post("/cases/escalate")
+@blp.response(200, EventSchema(many=True))
+@blp.doc(security=BEARER)
+@login_required(Role.ADMIN)
+def escalate():
+    """督办 Run the overdue check for the caller's county now (cron runs `riverpatrol cases escalate` daily)"""
+    return workflow.escalate_overdue(scope_path=scope_path(current_user()))
+
+
+@blp.get("/cases/ledger")
+@blp.arguments(LedgerArgs, location="query")
+@blp.doc(security=BEARER, responses={"200": {"content": {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
+@login_required(Role.SUPERVISOR, Role.ADMIN)
+def ledger(args):
+    """问题台账 Every case of the caller's org unit, with its history, as XLSX"""
+    user = current_user()
+    rows = service.ledger_rows(user.org_unit, args.get("date_from"), args.get("date_to"))
+    body = service.ledger_xlsx(f"{user.org_unit.name} 问题台账", rows, service.ledger_events([r[0] for r in rows]))
+    return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="ledger-{user.org_unit.code}.xlsx"'})
+
+
+@blp.get("/calendar")
+@blp.response(200, CalendarDaySchema(many=True))
+@blp.doc(security=BEARER)
+@login_required()
+def list_calendar():
+    """工作日历 Holidays and make-up working days over the caller's org unit"""
+    codes = [c for c in current_user().org_unit.path.strip("/").split("/") if c]
+    return db.session.scalars(select(CalendarDay).join(OrgUnit, OrgUnit.id == CalendarDay.org_unit_id)
+                              .where(OrgUnit.code.in_(codes)).order_by(CalendarDay.day)).all()
+
+
+@blp.post("/calendar")
+@blp.arguments(CalendarDaySchema)
+@blp.response(201, CalendarDaySchema)
+@blp.doc(security=BEARER)
+@login_required(Role.ADMIN)
+def add_calendar_day(data):
+    """设置节假日/调休 A holiday or make-up working day for the caller's org unit or below"""
+    unit = db.session.get(OrgUnit, data["org_unit_id"])
+    if unit is None or not unit.path.startswith(scope_path(current_user())):
+        raise ApiError("case.invalid", 422, errors={"org_unit_id": "网格不存在或不在您的管辖范围 / not in your scope"})
+    if db.session.scalar(select(CalendarDay.id).where(CalendarDay.org_unit_id == unit.id,
+                                                      CalendarDay.day == data["day"])):
+        raise ApiError("case.invalid", 422, errors={"day": "该日期已设置 / this day is already set"})
+    day = CalendarDay(**data)
+    db.session.add(day)
+    db.session.commit()
+    return day
+
+
+@blp.get("/problem-categories")
+@blp.response(200, CategorySchema(many=True))
+@blp.doc(security=BEARER)
+@login_required()
+def list_categories():
+    """问题类别 The taxonomy in force for the caller: built-in, with the county's own over it"""
+    return service.categories_for(current_user())
+
+
+@blp.post("/problem-categories")
+@blp.arguments(CategorySchema)
+@blp.response(201, CategorySchema)
+@blp.doc(security=BEARER)
+@login_required(Role.ADMIN)
+def add_category(data):
+    """新增/调整问题类别 A county's own category, or its severity thresholds for a built-in one"""
+    unit = db.session.get(OrgUnit, data["org_unit_id"])
+    errors = {}
+    if unit is None or not unit.path.startswith(scope_path(current_user())):
+        errors["org_unit_id"] = "网格不存在或不在您的管辖范围 / not in your scope"
+    elif db.session.scalar(select(ProblemCategory.id).where(ProblemCategory.org_unit_id == unit.id,
+                                                           ProblemCategory.code == data["code"])):
+        errors["code"] = "该类别已设置 / this category is already set here"
+    t = data.get("thresholds")
+    if t is not None and (t.get("quantity") not in ("area_m2", "volume_m3", "length_m", "count")
+                          or not all(isinstance(t.get(k), (int, float)) for k in ("serious", "major"))
+                          or t["serious"] >= t["major"]):
+        errors["thresholds"] = ("须给出计量(quantity)与较严重(serious)<重大(major)阈值 / give quantity and "
+                                "serious < major")
+    if errors:
+        raise ApiError("case.invalid", 422, errors=errors)
+    row = ProblemCategory(**data)
+    db.session.add(row)
+    db.session.commit()
+    row.builtin = row.code in PROBLEM_CATEGORIES
+    return row

@@ -1,0 +1,204 @@
+"""Cases: opened with each problem report, found by scope, listed for the ledger (问题台账)."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+
+from geoalchemy2.shape import to_shape
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from sqlalchemy import and_, or_, select
+
+from shared_models.enums import PROBLEM_CATEGORIES, SEVERITIES, Role
+from shared_models.periods import LOCAL_TZ, local_today
+
+from ..auth.models import User
+from ..errors import NotFound
+from ..extensions import db
+from ..grids.models import OrgUnit
+from ..problems.models import Problem
+from .models import Case, CaseEvent, ProblemCategory
+from .workflow import GEOD, OPEN, STATUS_LABELS, policy_for
+
+
+def open_case(problem: Problem) -> Case:
+    """The case of a new report (in the report's own transaction), linked to a possible duplicate."""
+    grid = problem.grid or db.session.get(OrgUnit, problem.grid_id)
+    day = problem.reported_at.astimezone(LOCAL_TZ)
+    case = Case(case_no=f"W{day:%Y%m%d}-{problem.uuid[:8].upper()}", problem=problem, grid=grid, status="reported",
+                category=problem.category, severity=problem.severity)
+    case.possible_duplicate_of = possible_duplicate(problem, grid)
+    case.events.append(CaseEvent(action="report", from_status="reported", to_status="reported",
+                                 actor_id=problem.reporter_id, client_at=problem.reported_at,
+                                 lon=to_shape(problem.location).x if problem.location is not None else None,
+                                 lat=to_shape(problem.location).y if problem.location is not None else None,
+                                 note=problem.description, evidence={"photo_uuids": problem.photo_uuids or []},
+                                 base_version=None))
+    db.session.add(case)
+    return case
+
+
+def possible_duplicate(problem: Problem, grid: OrgUnit) -> Case | None:
+    """An open case of the same category within the county's distance and days of this report."""
+    policy = policy_for(grid, local_today())
+    radius, days = policy["duplicate_radius_m"], policy["duplicate_days"]
+    point = to_shape(problem.location)
+    dlat = radius / 111_000
+    dlon = radius / (111_000 * max(math.cos(math.radians(point.y)), 0.01))
+    since = problem.reported_at - dt.timedelta(days=days)
+    candidates = db.session.execute(
+        select(Case, Problem.location).join(Problem, Problem.id == Case.problem_id).where(
+            Case.status.in_(OPEN), Case.category == problem.category, Problem.reported_at >= since,
+            Problem.reported_at <= problem.reported_at + dt.timedelta(days=days),
+            Problem.location.ST_Intersects(_box(point.x - dlon, point.y - dlat, point.x + dlon, point.y + dlat)))
+        .order_by(Problem.reported_at)).all()
+    for case, location in candidates:
+        other = to_shape(location)
+        if GEOD.inv(point.x, point.y, other.x, other.y)[2] <= radius:
+            return case
+    return None
+
+
+def _box(minx, miny, maxx, maxy):
+    from sqlalchemy import func
+
+    return func.ST_GeomFromText(f"POLYGON(({minx} {miny},{maxx} {miny},{maxx} {maxy},{minx} {maxy},{minx} {miny}))",
+                                4326)
+
+
+def cases_in_scope(user: User):
+    """Managers: cases in their org unit's grids. Everyone: cases they reported, must fix or re-check."""
+    mine = or_(Case.assignee_id == user.id, Case.rechecker_id == user.id, Problem.reporter_id == user.id)
+    q = select(Case).join(Problem, Problem.id == Case.problem_id).join(OrgUnit, OrgUnit.id == Case.grid_id)
+    if user.role in (Role.ADMIN, Role.SUPERVISOR):
+        return q.where(or_(OrgUnit.path.startswith(user.org_unit.path, autoescape=True), mine))
+    return q.where(mine)
+
+
+def get_case(user: User, case_no: str) -> Case:
+    case = db.session.scalar(cases_in_scope(user).where(Case.case_no == case_no))
+    if case is None:
+        raise NotFound()
+    return case
+
+
+def search(user: User, args: dict) -> list[Case]:
+    q = cases_in_scope(user)
+    if args.get("status"):
+        q = q.where(Case.status == args["status"])
+    if args.get("overdue") is not None:
+        q = q.where(Case.overdue.is_(args["overdue"]))
+    if args.get("needs_review") is not None:
+        q = q.where(Case.needs_review.is_(args["needs_review"]))
+    if args.get("mine"):
+        q = q.where(or_(Case.assignee_id == user.id, Case.rechecker_id == user.id))
+    return list(db.session.scalars(q.order_by(Case.id.desc()).limit(args.get("limit", 200))
+                                   .offset(args.get("offset", 0))))
+
+
+def recheck_tasks(user: User) -> list[Case]:
+    """What the phone must re-check on site (it syncs them and works on them offline)."""
+    return list(db.session.scalars(select(Case).where(Case.rechecker_id == user.id, Case.status == "rectified")
+                                   .order_by(Case.id)))
+
+
+def categories_for(user: User) -> list[dict]:
+    """The built-in taxonomy, with the caller's county's own categories and thresholds over it."""
+    codes = [c for c in user.org_unit.path.strip("/").split("/") if c]
+    out = {code: {"code": code, "name": zh, "name_en": en, "thresholds": None, "builtin": True, "active": True}
+           for code, (zh, en) in PROBLEM_CATEGORIES.items()}
+    rows = db.session.scalars(select(ProblemCategory).join(OrgUnit, OrgUnit.id == ProblemCategory.org_unit_id)
+                              .where(OrgUnit.code.in_(codes)).order_by(OrgUnit.path)).all()
+    for row in rows:  # nearer scopes last: they win
+        out[row.code] = {"code": row.code, "name": row.name, "name_en": row.name_en, "thresholds": row.thresholds,
+                         "builtin": row.code in PROBLEM_CATEGORIES, "active": row.active, "id": row.id}
+    return list(out.values())
+
+
+def severity_for(category: dict, quantity: float | None, given: str) -> str:
+    """A measured quantity decides the tier where the category has thresholds (e.g. 1,000 / 5,000 m2)."""
+    t = category.get("thresholds")
+    if not t or quantity is None:
+        return given
+    if t.get("major") is not None and quantity >= t["major"]:
+        return "major"
+    if t.get("serious") is not None and quantity >= t["serious"]:
+        return "serious"
+    return "general"
+
+
+# ---------------------------------------------------------------- the ledger (问题台账)
+LEDGER_HEADERS = ["案件编号", "上报时间", "问题类别", "严重程度", "所在网格", "经度", "纬度", "上报人",
+                  "问题描述", "状态", "责任单位", "责任人", "交办日期", "整改期限", "是否超期", "督办级别",
+                  "销号时间", "可能重复", "流转记录数"]
+
+
+def ledger_rows(unit: OrgUnit, first: dt.date | None, last: dt.date | None) -> list[list]:
+    """Every case in the unit's grids, by report time."""
+    q = (select(Case).join(Problem, Problem.id == Case.problem_id).join(OrgUnit, OrgUnit.id == Case.grid_id)
+         .where(OrgUnit.path.startswith(unit.path, autoescape=True)))
+    if first:
+        q = q.where(Problem.reported_at >= dt.datetime.combine(first, dt.time(), LOCAL_TZ))
+    if last:
+        q = q.where(Problem.reported_at < dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), LOCAL_TZ))
+    rows = []
+    for case in db.session.scalars(q.order_by(Problem.reported_at, Case.id)):
+        p, where = case.problem, to_shape(case.problem.location)
+        category = PROBLEM_CATEGORIES.get(case.category, (case.category,))[0]
+        rows.append([
+            case.case_no, p.reported_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M"), category,
+            SEVERITIES.get(case.severity, (case.severity,))[0], case.grid.name, round(where.x, 6), round(where.y, 6),
+            p.reporter.name, p.description, STATUS_LABELS[case.status],
+            case.assignee_unit.name if case.assignee_unit else "", case.assignee.name if case.assignee else "",
+            case.assigned_on.isoformat() if case.assigned_on else "",
+            case.deadline.isoformat() if case.deadline else "",
+            "是" if case.overdue else "否", case.escalation_level or "",
+            case.closed_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if case.closed_at else "",
+            case.possible_duplicate_of.case_no if case.possible_duplicate_of else "", len(case.events)])
+    return rows
+
+
+def ledger_xlsx(title: str, rows: list[list], events: list[list]) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "问题台账"
+    ws.append([title])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append(LEDGER_HEADERS)
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        ws.append(row)
+    ws.freeze_panes = "A3"
+    log = wb.create_sheet("流转记录")
+    log.append(["案件编号", "时间", "操作", "原状态", "新状态", "结果", "操作人", "经度", "纬度", "说明"])
+    for cell in log[1]:
+        cell.font = Font(bold=True)
+    for row in events:
+        log.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def ledger_events(case_nos: list[str]) -> list[list]:
+    from .workflow import ACTION_LABELS
+
+    out = []
+    q = (select(CaseEvent, Case.case_no).join(Case, Case.id == CaseEvent.case_id)
+         .where(Case.case_no.in_(case_nos)).order_by(Case.case_no, CaseEvent.id))
+    for event, case_no in db.session.execute(q):
+        out.append([case_no, event.at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
+                    ACTION_LABELS.get(event.action, event.action), STATUS_LABELS.get(event.from_status, ""),
+                    STATUS_LABELS.get(event.to_status, ""), "已生效" if event.outcome == "applied" else "过期待审",
+                    event.actor.name if event.actor else "系统", event.lon, event.lat, event.note])
+    return out
+
+
+def reporter_cases_closed(scope_path: str, lo: dt.datetime, hi: dt.datetime) -> select:
+    """For the scoring engine: problems a person found that were closed in the period."""
+    return (select(Problem.reporter_id, Case.id).join(Case, Case.problem_id == Problem.id)
+            .join(OrgUnit, OrgUnit.id == Case.grid_id)
+            .where(and_(Case.closed_at >= lo, Case.closed_at < hi, OrgUnit.path.startswith(scope_path,
+                                                                                            autoescape=True))))
