@@ -39,3 +39,31 @@ def test_downgrade_to_base_and_upgrade_again(engine_name, app):
     db.engine.dispose()
     assert ours <= set(inspect(db.engine).get_table_names())
     assert _diff() == []
+
+
+def test_problems_reported_before_cases_get_their_case(engine_name, demo_app):
+    """0008 opens a case (as reported, with its report step) for every problem already stored."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from server.auth.models import User
+    from server.cases.models import Case, CaseEvent
+    from server.problems.service import report
+
+    who = db.session.scalar(select(User).where(User.phone == "13900000101"))
+    problem, _ = report(who, {"uuid": "bbbbbbbb-0000-4000-8000-000000000002", "category": "sewage_outfall",
+                              "severity": "serious", "description": "排污口", "lon": 108.9, "lat": 34.33,
+                              "reported_at": dt.datetime(2026, 11, 1, 1, tzinfo=dt.UTC)})
+    db.session.commit()
+    problem_id, who_id = problem.id, who.id
+    db.session.remove()
+    flask_migrate.downgrade(revision="0007")  # as it was: the problem, no cases
+    db.engine.dispose()
+    assert "cases" not in inspect(db.engine).get_table_names()
+    flask_migrate.upgrade()
+    db.engine.dispose()
+    case = db.session.scalar(select(Case))
+    assert (case.case_no, case.status, case.severity, case.problem_id) == (
+        "W20261101-BBBBBBBB", "reported", "serious", problem_id)
+    assert [(e.action, e.actor_id) for e in db.session.scalars(select(CaseEvent))] == [("report", who_id)]
