@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import threading
 import time
@@ -18,6 +19,7 @@ from kivy.uix.checkbox import CheckBox
 from kivy.uix.label import Label
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 from kivy.uix.widget import Widget
+from pyproj import Geod
 
 from shared_models.enums import PROBLEM_CATEGORIES, SEVERITIES
 from shared_models.periods import LOCAL_TZ
@@ -29,7 +31,7 @@ from .platform.network import network_available
 
 KV = Path(__file__).parent / "kv"
 STATES = {"finalized": "待发送", "sending": "发送中", "synced": "已上传", "failed": "失败"}
-KINDS = {"patrol": "巡河", "photo": "照片", "problem": "问题"}
+KINDS = {"patrol": "巡河", "photo": "照片", "problem": "问题", "case_step": "复核"}
 
 
 class MapView(Widget):
@@ -128,6 +130,8 @@ class HomeScreen(Screen):
         app = App.get_running_app()
         c = app.controller
         self.ids.title.text = f"{c.account['name']} 的责任卡"
+        waiting = len(c.tasks())
+        self.ids.tasks_btn.text = f"复核任务（{waiting}）" if waiting else "复核任务"
         box = self.ids.cards_box
         box.clear_widgets()
         for card in c.cards():
@@ -321,6 +325,83 @@ class HistoryScreen(Screen):
         self.ids.item_list.text = "\n".join(lines) or "还没有巡河记录"
 
 
+class TasksScreen(Screen):
+    """Re-checks (复核) the server gave this inspector, kept for offline; steps already taken listed below."""
+
+    def on_pre_enter(self, *_args) -> None:
+        c = App.get_running_app().controller
+        box = self.ids.tasks_box
+        box.clear_widgets()
+        for task in c.tasks():
+            deadline = f" · 期限 {task['deadline'][5:]}" if task.get("deadline") else ""
+            text = (f"[b]{task['category_label']}[/b] {task['case_no']}{deadline}\n{task['description']}\n"
+                    f"整改说明：{task.get('rectify_note') or '—'}")
+            row = BoxLayout(orientation="vertical", size_hint_y=None, height=200, spacing=4)
+            row.add_widget(_wrapping(Label(text=text, markup=True, halign="left")))
+            go = Button(text="去现场复核", size_hint_y=None, height=56)
+            go.bind(on_release=lambda _b, t=task: App.get_running_app().open_recheck(t))
+            row.add_widget(go)
+            box.add_widget(row)
+        if not box.children:
+            box.add_widget(Label(text="没有待复核的任务", size_hint_y=None, height=60))
+        lines = []
+        for step in c.store.case_steps(c.account["user_id"])[:10]:
+            result = json.loads(step["result"]) if step["result"] else None
+            verdict = "待上传" if result is None else (
+                f"已生效：{result['status_label']}" if result["applied"] else "已被他人处理，待网格长审阅")
+            action = "复核通过" if step["action"] == "recheck_pass" else "复核不通过"
+            lines.append(f"{step['case_no']} {action} · {verdict}")
+        self.ids.done.text = "\n".join(lines)
+
+
+class RecheckScreen(Screen):
+    """On site: the before-photo beside the new one, the phone's position, pass or fail."""
+
+    def show(self, task: dict) -> None:
+        self.task, self.photos = task, []
+        c = App.get_running_app().controller
+        self.ids.title.text = f"现场复核 {task['case_no']}"
+        self.ids.info.text = (f"{task['category_label']}：{task['description']}\n"
+                              f"整改说明：{task.get('rectify_note') or '—'}")
+        before = next((c.task_photo(u) for u in task.get("before_photo_uuids", []) if c.task_photo(u)), None)
+        after = next((c.task_photo(u) for u in task.get("after_photo_uuids", []) if c.task_photo(u)), None)
+        self.ids.before.source = before or ""
+        self.ids.now.source = after or ""  # the assignee's after-photo until one is taken here
+        self.ids.note.text = self.ids.message.text = ""
+        self._tick = Clock.schedule_interval(self.where, 1.0)
+        self.where()
+
+    def where(self, *_args) -> None:
+        fix = App.get_running_app().controller.last_fix
+        if not fix:
+            self.ids.position.text = "正在定位…"
+            return
+        distance = Geod(ellps="WGS84").inv(self.task["lon"], self.task["lat"], fix["lon"], fix["lat"])[2]
+        self.ids.position.text = f"距问题位置 {distance:.0f} 米" + ("" if distance <= 200 else "（请到现场）")
+
+    def choose_photo(self) -> None:
+        take_photo(mainthread(lambda path: self.add_photo(path) if path else None))
+
+    def add_photo(self, path: str) -> None:
+        photo = App.get_running_app().controller.prepare_photo(path)
+        self.photos.append(photo)
+        self.ids.now.source = photo["path"]
+
+    def submit(self, passed: bool) -> None:
+        app = App.get_running_app()
+        try:
+            app.controller.recheck(self.task, passed, self.ids.note.text, self.photos)
+        except ValueError as exc:
+            self.ids.message.text = str(exc)
+            return
+        app.sync_in_background()
+        self.leave()
+
+    def leave(self) -> None:
+        self._tick.cancel()
+        App.get_running_app().close_recheck()
+
+
 class RiverPatrolApp(App):
     title = "河巡"
 
@@ -332,11 +413,11 @@ class RiverPatrolApp(App):
         self.gps = None
 
     def build(self):
-        for name in ("common", "login", "home", "card", "patrol", "problem", "lists"):
+        for name in ("common", "login", "home", "card", "patrol", "problem", "lists", "tasks"):
             Builder.load_file(str(KV / f"{name}.kv"))
         self.sm = ScreenManager(transition=NoTransition())
         for cls in (LoginScreen, HomeScreen, CardScreen, PatrolScreen, FinishScreen, ProblemScreen, OutboxScreen,
-                    HistoryScreen):
+                    HistoryScreen, TasksScreen, RecheckScreen):
             self.sm.add_widget(cls())
         Clock.schedule_once(self._first_screen, 0)
         Clock.schedule_interval(lambda _dt: self.sync_in_background(quiet=True), 60)
@@ -371,6 +452,22 @@ class RiverPatrolApp(App):
     def finish_patrol(self, card: dict | None) -> None:
         self.sm.get_screen("finish").prepare(card, self.controller.preview())
         self.goto("finish")
+
+    def open_recheck(self, task: dict) -> None:
+        """A re-check needs the phone's position: the GPS runs while the screen is open (unless a patrol
+        is being recorded, whose GPS already runs)."""
+        if self.gps is None:
+            self.gps = gps_service(self.controller.on_fix, lambda _status: None, self.gpx, self.speed, 0)
+            self.gps.start()
+            self._gps_for_recheck = True
+        self.sm.get_screen("recheck").show(task)
+        self.goto("recheck")
+
+    def close_recheck(self) -> None:
+        if getattr(self, "_gps_for_recheck", False):
+            self.stop_gps()
+            self._gps_for_recheck = False
+        self.goto("tasks")
 
     def start_gps(self) -> None:
         if on_android():  # a foreground service records, so the screen may go off

@@ -161,6 +161,27 @@ class Controller:
         return {"t": float(track.t[-1]), "lon": float(track.lon[-1]), "lat": float(track.lat[-1]),
                 "accuracy": None if track.accuracy[-1] != track.accuracy[-1] else float(track.accuracy[-1])}
 
+    # --- re-check tasks (复核) -------------------------------------------------------------
+
+    def tasks(self) -> list[dict]:
+        return self.store.tasks(self.account["user_id"]) if self.account else []
+
+    def task_photo(self, photo_uuid: str) -> str | None:
+        """The cached copy of a task's before- or after-photo (fetched at the last sync)."""
+        return self.store.cached_photo(photo_uuid)
+
+    def recheck(self, task: dict, passed: bool, note: str, photos: list[dict]) -> str:
+        """Re-check on site, offline if need be: the phone's position and time, queued for the server."""
+        fix = self.last_fix or self._latest_stored_fix() or {}
+        if "lon" not in fix:
+            raise ValueError("还没有定位，请到现场后稍候 / no position yet")
+        if not passed and not note.strip():
+            raise ValueError("复核不通过请写明原因 / say why it fails")
+        return self.store.add_case_step(self.account["user_id"], {
+            "case_no": task["case_no"], "action": "recheck_pass" if passed else "recheck_fail",
+            "base_version": task["version"], "at": fix.get("t") or dt.datetime.now(dt.UTC).timestamp(),
+            "lon": fix["lon"], "lat": fix["lat"], "note": note}, photos)
+
     # --- outbox -------------------------------------------------------------------------
 
     def outbox(self) -> list[dict]:

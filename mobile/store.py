@@ -22,7 +22,7 @@ import numpy as np
 
 from shared_models.track import Track
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each step takes the store from version n-1 to n. Never edit a released step: add one.
 STEPS: dict[int, str] = {
@@ -59,10 +59,20 @@ STEPS: dict[int, str] = {
     ALTER TABLE outbox ADD COLUMN bytes_total INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE outbox ADD COLUMN bytes_sent INTEGER NOT NULL DEFAULT 0;
     """,
+    3: """
+    CREATE TABLE tasks (
+        case_no TEXT NOT NULL, user_id INTEGER NOT NULL, payload TEXT NOT NULL, fetched_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, case_no));
+    CREATE TABLE case_steps (
+        uuid TEXT PRIMARY KEY, user_id INTEGER NOT NULL, case_no TEXT NOT NULL, action TEXT NOT NULL,
+        base_version INTEGER, at REAL NOT NULL, lon REAL, lat REAL, note TEXT NOT NULL, result TEXT);
+    CREATE TABLE photo_cache (uuid TEXT PRIMARY KEY, path TEXT NOT NULL, fetched_at REAL NOT NULL);
+    ALTER TABLE photos ADD COLUMN case_step_uuid TEXT;
+    """,
 }
 
 # outbox order: what a patrol refers to goes first, then the patrol, then its problems
-KIND_ORDER = {"photo": 0, "patrol": 1, "problem": 2}
+KIND_ORDER = {"photo": 0, "patrol": 1, "problem": 2, "case_step": 3}
 
 
 class LocalStore:
@@ -268,6 +278,64 @@ class LocalStore:
 
     def photo(self, photo_uuid: str) -> dict | None:
         return self._one("SELECT * FROM photos WHERE uuid = ?", photo_uuid)
+
+    # --- re-check tasks (复核) -------------------------------------------------------------
+
+    def save_tasks(self, user_id: int, tasks: list[dict]) -> None:
+        """The server's whole list replaces the phone's (a task done elsewhere disappears)."""
+        with self._tx() as db:
+            db.execute("DELETE FROM tasks WHERE user_id = ?", (user_id,))
+            for task in tasks:
+                db.execute("INSERT INTO tasks (case_no, user_id, payload, fetched_at) VALUES (?, ?, ?, ?)",
+                           (task["case_no"], user_id, json.dumps(task, ensure_ascii=False), _now_iso()))
+
+    def tasks(self, user_id: int) -> list[dict]:
+        """Tasks still to do: those with a step already taken on this phone for this version are done."""
+        done = {(r["case_no"], r["base_version"]) for r in self._rows(
+            "SELECT case_no, base_version FROM case_steps WHERE user_id = ?", user_id)}
+        out = [json.loads(r["payload"]) for r in self._rows(
+            "SELECT payload FROM tasks WHERE user_id = ? ORDER BY case_no", user_id)]
+        return [t for t in out if (t["case_no"], t["version"]) not in done]
+
+    def add_case_step(self, user_id: int, step: dict, photos: list[dict]) -> str:
+        """A step on a case taken offline (e.g. a re-check), with its photos, queued in one transaction."""
+        step_uuid = str(uuidlib.uuid4())
+        with self._tx(durable=True) as db:
+            for ph in photos:
+                db.execute("INSERT INTO photos (uuid, user_id, path, size, sha256, case_step_uuid, created_at)"
+                           " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           (ph["uuid"], user_id, ph["path"], ph["size"], ph["sha256"], step_uuid, time.time()))
+                self._enqueue(db, user_id, "photo", ph["uuid"], ph["size"])
+            db.execute("INSERT INTO case_steps (uuid, user_id, case_no, action, base_version, at, lon, lat, note)"
+                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (step_uuid, user_id, step["case_no"], step["action"], step["base_version"], step["at"],
+                        step.get("lon"), step.get("lat"), step.get("note", "")))
+            self._enqueue(db, user_id, "case_step", step_uuid)
+        return step_uuid
+
+    def case_step(self, step_uuid: str) -> dict | None:
+        row = self._one("SELECT * FROM case_steps WHERE uuid = ?", step_uuid)
+        if row:
+            row["photo_uuids"] = [p["uuid"] for p in self._rows(
+                "SELECT uuid FROM photos WHERE case_step_uuid = ? ORDER BY created_at", step_uuid)]
+        return row
+
+    def case_steps(self, user_id: int) -> list[dict]:
+        return self._rows("SELECT * FROM case_steps WHERE user_id = ? ORDER BY at DESC", user_id)
+
+    def set_step_result(self, step_uuid: str, result: dict) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE case_steps SET result = ? WHERE uuid = ?",
+                       (json.dumps(result, ensure_ascii=False), step_uuid))
+
+    def cached_photo(self, photo_uuid: str) -> str | None:
+        row = self._one("SELECT path FROM photo_cache WHERE uuid = ?", photo_uuid)
+        return row["path"] if row and Path(row["path"]).exists() else None
+
+    def cache_photo(self, photo_uuid: str, path: str) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO photo_cache (uuid, path, fetched_at) VALUES (?, ?, ?)",
+                       (photo_uuid, path, time.time()))
 
     # --- outbox -------------------------------------------------------------------------
 

@@ -84,7 +84,23 @@ class SyncEngine:
             for verdict in changes["patrols"]:
                 if self.store.patrol(verdict["uuid"]):
                     self.store.set_verdict(verdict["uuid"], verdict)
+            tasks = changes.get("tasks", [])
+            self.store.save_tasks(self.user_id, tasks)
             self.store.set_meta(f"cursor:{self.user_id}", changes["cursor"])
+            self._cache_photos(tasks)
+
+    def _cache_photos(self, tasks: list[dict]) -> None:
+        """Before- and after-photos of re-check tasks, small, kept for offline (shown beside the camera)."""
+        folder = Path(self.store.path).parent / "photo-cache"
+        folder.mkdir(exist_ok=True)
+        for task in tasks:
+            for uuid in task.get("before_photo_uuids", []) + task.get("after_photo_uuids", []):
+                if self.store.cached_photo(uuid):
+                    continue
+                r = self.client.call("GET", f"/api/v1/photos/{uuid}/thumbnail")
+                path = folder / f"{uuid}.jpg"
+                path.write_bytes(r.content)
+                self.store.cache_photo(uuid, str(path))
 
     # --- one item each ------------------------------------------------------------------
 
@@ -124,6 +140,18 @@ class SyncEngine:
         self.store.set_verdict(patrol["uuid"], {k: verdict[k] for k in (
             "valid", "flagged", "flags", "distance_m", "duration_s", "coverage") if k in verdict} | {
             "reasons": verdict.get("analysis", {}).get("reasons", [])})
+
+    def _send_case_step(self, item: dict) -> None:
+        """A step on a case done offline, with the version it was based on; the server's verdict is kept
+        (applied, or stale: overtaken by someone else and left for the supervisor)."""
+        step = self.store.case_step(item["ref"])
+        result = self.client.json("POST", f"/api/v1/cases/{step['case_no']}/transitions", json={
+            "action": step["action"], "client_uuid": step["uuid"], "base_version": step["base_version"],
+            "at": _iso(step["at"]), "lon": step["lon"], "lat": step["lat"], "note": step["note"],
+            "photo_uuids": step["photo_uuids"]})
+        self.store.set_step_result(step["uuid"], {"applied": result["applied"], "outcome": result["event"]["outcome"],
+                                                  "status": result["case"]["status"],
+                                                  "status_label": result["case"]["status_label"]})
 
     def _send_problem(self, item: dict) -> None:
         p = self.store.problem(item["ref"])

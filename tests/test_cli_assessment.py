@@ -83,7 +83,7 @@ def test_cases_escalate_and_ledger_from_the_shell(engine_name, fresh_db, tmp_pat
         db.engine.dispose()
     done = run("cases", "escalate", "--date", "2026-10-21")
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {"case_no": "W20261008-AAAAAAAA", "level": 1, "step": "乡镇督办",
+    assert json.loads(done.stdout) == {"case_no": "W20261008-AAAAAAAA0000", "level": 1, "step": "乡镇督办",
                                        "overdue_working_days": 1}
     assert run("cases", "escalate", "--date", "2026-10-21").stdout == ""  # once a level
     second = json.loads(run("cases", "escalate", "--date", "2026-10-27").stdout)
@@ -92,5 +92,5 @@ def test_cases_escalate_and_ledger_from_the_shell(engine_name, fresh_db, tmp_pat
     assert run("cases", "ledger", "--unit", "610112", "-o", out).returncode == 0
     book = load_workbook(out)
     row = list(book["问题台账"].iter_rows(values_only=True))[2]
-    assert (row[0], row[14], row[15]) == ("W20261008-AAAAAAAA", "是", 2)
+    assert (row[0], row[14], row[15]) == ("W20261008-AAAAAAAA0000", "是", 2)
     assert [r[2] for r in list(book["流转记录"].iter_rows(values_only=True))[1:]] == ["上报", "督办", "督办"]

@@ -65,5 +65,5 @@ def test_problems_reported_before_cases_get_their_case(engine_name, demo_app):
     db.engine.dispose()
     case = db.session.scalar(select(Case))
     assert (case.case_no, case.status, case.severity, case.problem_id) == (
-        "W20261101-BBBBBBBB", "reported", "serious", problem_id)
+        "W20261101-BBBBBBBB0000", "reported", "serious", problem_id)
     assert [(e.action, e.actor_id) for e in db.session.scalars(select(CaseEvent))] == [("report", who_id)]

@@ -144,7 +144,7 @@ def backfill_cases():
         reported = row.reported_at if row.reported_at.tzinfo else row.reported_at.replace(tzinfo=dt.UTC)
         stamp = now.replace(tzinfo=None) if bind.dialect.name == "sqlite" else now
         case_id = bind.execute(sa.insert(cases).values(
-            case_no=f"W{reported.astimezone(local):%Y%m%d}-{row.uuid[:8].upper()}", problem_id=row.id,
+            case_no=f"W{reported.astimezone(local):%Y%m%d}-{row.uuid.replace('-', '')[:12].upper()}", problem_id=row.id,
             grid_id=row.grid_id or row.org_unit_id, status="reported", version=1, category=row.category,
             severity=row.severity, escalation_level=0, overdue=False, needs_review=False, created_at=stamp,
             updated_at=stamp).returning(cases.c.id)).scalar_one()

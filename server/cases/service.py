@@ -26,7 +26,9 @@ def open_case(problem: Problem) -> Case:
     """The case of a new report (in the report's own transaction), linked to a possible duplicate."""
     grid = problem.grid or db.session.get(OrgUnit, problem.grid_id)
     day = problem.reported_at.astimezone(LOCAL_TZ)
-    case = Case(case_no=f"W{day:%Y%m%d}-{problem.uuid[:8].upper()}", problem=problem, grid=grid, status="reported",
+    # W + the report's day + 48 bits of the phone's random UUID: readable, and unique in practice
+    case = Case(case_no=f"W{day:%Y%m%d}-{problem.uuid.replace('-', '')[:12].upper()}", problem=problem, grid=grid,
+                status="reported",
                 category=problem.category, severity=problem.severity)
     case.possible_duplicate_of = possible_duplicate(problem, grid)
     case.events.append(CaseEvent(action="report", from_status="reported", to_status="reported",

@@ -96,6 +96,9 @@ class ChangesSchema(Schema):
     cursor = fields.String(metadata={"description": "send back as `since` next time"})
     cards = fields.List(fields.Nested(CardSchema))
     patrols = fields.List(fields.Nested(PatrolVerdictSchema))
+    tasks = fields.List(fields.Dict(), metadata={
+        "description": "re-checks (复核) waiting for me, whole: case_no, version, place, before/after photo uuids"})
+    # review decisions reach the phone with the verdicts (updated_at moves)
 
 
 @blp.get("/me/changes")
@@ -104,7 +107,7 @@ class ChangesSchema(Schema):
 @blp.doc(security=BEARER)
 @login_required()
 def my_changes(args):
-    """变更同步 What changed since the cursor: cards and the verdicts on my patrols"""
+    """变更同步 What changed since the cursor: cards, the verdicts on my patrols, my re-check tasks"""
     out = changes.changes_since(current_user(), args.get("since"))
     out["cards"] = [with_names(c) for c in out["cards"]]
     return out

@@ -58,11 +58,11 @@ def _script(photo: Path) -> list[dict]:
     ]
 
 
-def _app(display, api, data, script, shots=None, speed=600, server=None, **kw):
+def _app(display, api, data, script, shots=None, speed=600, server=None, gpx=None, **kw):
     env = {**os.environ, "DISPLAY": display, "RIVERPATROL_UI_SCRIPT": str(script),
            "RIVERPATROL_SCREENSHOTS": str(shots or data)}
     return subprocess.Popen([sys.executable, "-m", "mobile", "--server", server or api.base, "--gpx",
-                             str(TRACKS / WALK),
+                             str(gpx or TRACKS / WALK),
                              "--speed", str(speed), "--data", str(data)], cwd=ROOT, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kw)
 
