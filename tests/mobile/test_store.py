@@ -26,7 +26,7 @@ def test_upgrade_from_the_first_schema_keeps_everything(tmp_path):
     path = tmp_path / "phone.sqlite"
     _v1_store(path)
     store = LocalStore(path)
-    assert store.version() == SCHEMA_VERSION == 2
+    assert store.version() == SCHEMA_VERSION == 3
     assert store.current_account()["name"] == "刘德明"
     assert store.recording(7)["uuid"] == "p1"  # the patrol in progress survives the upgrade
     track = store.track("p1")
@@ -35,21 +35,24 @@ def test_upgrade_from_the_first_schema_keeps_everything(tmp_path):
     assert item["state"] == "finalized" and item["permanent"] == 0 and item["last_error"] is None
     store.add_event("p1", "restarted", 200)  # a table the first version did not have
     assert store.events("p1") == [{"at": 200.0, "event": "restarted"}]
+    store.save_tasks(7, [{"case_no": "W1", "version": 4}])  # version 3: re-check tasks
+    assert [t["case_no"] for t in store.tasks(7)] == ["W1"]
     store.close()
-    assert LocalStore(path).version() == 2  # opening again changes nothing
+    assert LocalStore(path).version() == 3  # opening again changes nothing
 
 
 def test_wal_mode_and_a_failed_step_leaves_the_old_version(tmp_path):
     path = tmp_path / "phone.sqlite"
     _v1_store(path)
     store = LocalStore(path)
-    STEPS[3] = "CREATE TABLE half_done (x); CREATE TABLE half_done (x)"  # a step that fails midway
+    nxt = SCHEMA_VERSION + 1
+    STEPS[nxt] = "CREATE TABLE half_done (x); CREATE TABLE half_done (x)"  # a step that fails midway
     try:
         with pytest.raises(sqlite3.OperationalError):
-            store.upgrade(target=3)
+            store.upgrade(target=nxt)
     finally:
-        del STEPS[3]
-    assert store.version() == 2
+        del STEPS[nxt]
+    assert store.version() == SCHEMA_VERSION
     tables = {r[0] for r in store._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert "half_done" not in tables  # the step rolled back whole
     assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
