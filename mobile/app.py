@@ -242,6 +242,7 @@ class ProblemScreen(Screen):
     severity_names = ListProperty([v[0] for v in SEVERITIES.values()])
 
     def on_pre_enter(self, *_args) -> None:
+        self.category_names = list(App.get_running_app().controller.categories())
         self.photos = []
         self.ids.photos.text = "尚未添加照片"
         self.ids.message.text = ""
@@ -257,7 +258,7 @@ class ProblemScreen(Screen):
 
     def submit(self) -> None:
         app = App.get_running_app()
-        code = {v[0]: k for k, v in PROBLEM_CATEGORIES.items()}[self.ids.category.text]
+        code = app.controller.categories()[self.ids.category.text]
         severity = {v[0]: k for k, v in SEVERITIES.items()}[self.ids.severity.text]
         try:
             app.controller.report_problem(code, severity, self.ids.description.text, self.photos)

@@ -16,6 +16,7 @@ from pathlib import Path
 from PIL import Image, ImageOps
 from shapely.geometry import shape
 
+from shared_models.enums import PROBLEM_CATEGORIES
 from shared_models.periods import LOCAL_TZ
 from shared_models.track.analysis import AnalysisResult, ValidityRule
 
@@ -160,6 +161,13 @@ class Controller:
             return None
         return {"t": float(track.t[-1]), "lon": float(track.lon[-1]), "lat": float(track.lat[-1]),
                 "accuracy": None if track.accuracy[-1] != track.accuracy[-1] else float(track.accuracy[-1])}
+
+    def categories(self) -> dict[str, str]:
+        """Problem categories {name: code}: the county's as last synced, else the built-in ones."""
+        cached = self.store.get_meta(f"categories:{self.account['user_id']}") if self.account else None
+        if cached:
+            return {c["name"]: c["code"] for c in json.loads(cached)}
+        return {zh: code for code, (zh, _en) in PROBLEM_CATEGORIES.items()}
 
     # --- re-check tasks (复核) -------------------------------------------------------------
 

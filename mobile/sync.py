@@ -84,6 +84,8 @@ class SyncEngine:
             for verdict in changes["patrols"]:
                 if self.store.patrol(verdict["uuid"]):
                     self.store.set_verdict(verdict["uuid"], verdict)
+            if changes.get("categories"):
+                self.store.set_meta(f"categories:{self.user_id}", json.dumps(changes["categories"], ensure_ascii=False))
             tasks = changes.get("tasks", [])
             self.store.save_tasks(self.user_id, tasks)
             self.store.set_meta(f"cursor:{self.user_id}", changes["cursor"])

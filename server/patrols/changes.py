@@ -27,7 +27,14 @@ def changes_since(user: User, since: dt.datetime | None) -> dict:
         "reasons": p.analysis.get("reasons", []), "updated_at": p.updated_at,
     } for p in db.session.scalars(q.limit(1000))]
     return {"cursor": (started - OVERLAP).isoformat(), "cards": cards_for_phone(user), "patrols": patrols,
-            "tasks": recheck_tasks(user)}
+            "tasks": recheck_tasks(user), "categories": categories(user)}
+
+
+def categories(user: User) -> list[dict]:
+    """The problem categories in force for this person (built-in, with the county's own)."""
+    from ..cases.service import categories_for
+
+    return [{"code": c["code"], "name": c["name"]} for c in categories_for(user) if c["active"]]
 
 
 def recheck_tasks(user: User) -> list[dict]:

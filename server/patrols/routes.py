@@ -98,7 +98,7 @@ class ChangesSchema(Schema):
     patrols = fields.List(fields.Nested(PatrolVerdictSchema))
     tasks = fields.List(fields.Dict(), metadata={
         "description": "re-checks (复核) waiting for me, whole: case_no, version, place, before/after photo uuids"})
-    # review decisions reach the phone with the verdicts (updated_at moves)
+    categories = fields.List(fields.Dict(), metadata={"description": "problem categories in force: code, name"})
 
 
 @blp.get("/me/changes")

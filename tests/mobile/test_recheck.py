@@ -124,3 +124,14 @@ def test_the_recheck_screen_shows_the_before_photo(engine_name, api, tmp_path, d
     left, right = top[:, : img.shape[1] // 2], top[:, img.shape[1] // 2:]
     for half in (left, right):
         assert len(np.unique(half.reshape(-1, 3), axis=0)) > 200
+
+
+def test_the_countys_own_categories_reach_the_phone(engine_name, api, tmp_path):
+    from server.grids.models import OrgUnit
+
+    county = db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == "610112"))
+    r = api.post("/api/v1/problem-categories", token=api.token("13900000001"), json={
+        "org_unit_id": county, "code": "illegal_fishing", "name": "非法捕捞"})
+    assert r.status_code == 201
+    c = _phone(tmp_path, api)
+    assert c.categories()["非法捕捞"] == "illegal_fishing" and c.categories()["乱堆"] == "luan_dui"
