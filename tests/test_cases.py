@@ -357,3 +357,28 @@ def test_the_month_scores_problems_closed_and_cases_overdue(engine_name, api):
     assert lines[REPORTER]["metrics"]["problems_closed"] == 1 and lines[REPORTER]["score"] == 83
     assert lines[ASSIGNEE]["metrics"]["cases_overdue"] == 1 and lines[ASSIGNEE]["score"] == 75
     assert lines[ASSIGNEE]["items"][2]["why"] == "负责案件超期数 1 × -5 分"
+
+
+def test_a_countys_own_case_policy(engine_name, api):
+    """Deadlines, duplicate distance and escalation steps are the county's to set (a ``case`` plan)."""
+    county = db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == "610112"))
+    bad = api.post("/api/v1/rules/plans", token=api.token(ADMIN), json={
+        "org_unit_id": county, "kind": "case", "name": "坏", "valid_from": "2026-01-01",
+        "definition": {"deadline_days": {"general": 5}}})
+    assert bad.status_code == 422 and "deadline_days" in str(bad.json()["errors"])
+    r = api.post("/api/v1/rules/plans", token=api.token(ADMIN), json={
+        "org_unit_id": county, "kind": "case", "name": "未央区问题处置", "valid_from": "2026-01-01",
+        "definition": {"deadline_days": {"general": 7, "serious": 3, "major": 1}, "duplicate_radius_m": 500,
+                       "escalation": [{"after_working_days": 2, "label": "街道督办"},
+                                      {"after_working_days": 4, "label": "区河长办督办"},
+                                      {"after_working_days": 8, "label": "区级约谈"}]}})
+    assert r.status_code == 201, r.text
+    first = report(api)
+    assert case(api, report(api, offset_m=400))["possible_duplicate_of"] == first  # 500 m here
+    no = bring_to(api, "assigned")
+    deadline = dt.date.fromisoformat(case(api, no)["deadline"])
+    path = db.session.scalar(select(Case).where(Case.case_no == no)).grid.path
+    assert deadline == add_working_days(local_today(), 7, path)
+    assert workflow.escalate_overdue(today=add_working_days(deadline, 1, path)) == []  # not yet: 2 days
+    [event] = workflow.escalate_overdue(today=add_working_days(deadline, 9, path))
+    assert (event.note, event.evidence["level"]) == ("区级约谈", 3)  # straight to the step reached

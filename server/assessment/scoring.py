@@ -88,7 +88,32 @@ class PayDefinition(Schema):
     prorate = fields.Boolean(load_default=True)  # by days held and not on leave
 
 
-DEFINITIONS = {"scoring": ScoringDefinition, "pay": PayDefinition}
+class EscalationStepSchema(Schema):
+    after_working_days = fields.Integer(required=True, validate=validate.Range(min=1, max=100))
+    label = fields.String(required=True, validate=validate.Length(min=1, max=50))
+
+
+class CaseDefinition(Schema):
+    """A county's case policy (问题处置): deadlines by severity, duplicate detection, escalation steps."""
+
+    deadline_days = fields.Dict(keys=fields.String(validate=validate.OneOf(["general", "serious", "major"])),
+                                values=fields.Integer(validate=validate.Range(min=1, max=365)),
+                                load_default=lambda: {"general": 10, "serious": 5, "major": 3})
+    duplicate_radius_m = fields.Float(load_default=50, validate=validate.Range(min=0, max=5000))
+    duplicate_days = fields.Integer(load_default=7, validate=validate.Range(min=0, max=365))
+    escalation = fields.List(fields.Nested(EscalationStepSchema), load_default=lambda: [
+        {"after_working_days": 1, "label": "乡镇督办"}, {"after_working_days": 5, "label": "县级督办"}])
+
+    @validates_schema
+    def complete_and_ascending(self, data, **_):
+        if set(data.get("deadline_days", {})) != {"general", "serious", "major"}:
+            raise ValidationError("须给出一般、较严重、重大三档期限 / give all three severities", "deadline_days")
+        steps = [s["after_working_days"] for s in data.get("escalation", [])]
+        if steps != sorted(set(steps)):
+            raise ValidationError("督办级别须按天数递增 / escalation steps must ascend", "escalation")
+
+
+DEFINITIONS = {"scoring": ScoringDefinition, "pay": PayDefinition, "case": CaseDefinition}
 
 
 def _fmt(x: float) -> str:
