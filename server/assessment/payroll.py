@@ -4,10 +4,7 @@ from __future__ import annotations
 import csv
 import io
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from ..xlsx import workbook
 
 HEADERS = ["乡镇(街道)", "网格", "巡查员", "手机号", "责任卡", "在岗天数", "应巡次数", "有效巡河次数", "考核得分",
            "考核等次", "应发金额(元)", "建议解聘", "更正", "计算说明"]
@@ -52,25 +49,10 @@ def to_csv(title: str, lines: list[dict], totals: dict) -> bytes:
 
 
 def to_xlsx(title: str, lines: list[dict], totals: dict) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "补贴明细"
-    ws.append([title])
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.append(HEADERS)
-    for cell in ws[2]:
-        cell.font = Font(bold=True)
-    for row in rows(lines):
+    detail = rows(lines)
+    for row in detail:
         row[10] = float(row[10])  # money as a number, so the sheet can sum it
-        ws.append(row)
-    ws.freeze_panes = "A3"
-    ts = wb.create_sheet("乡镇合计")
-    ts.append(TOTAL_HEADERS)
-    for cell in ts[1]:
-        cell.font = Font(bold=True)
-    for row in total_rows(totals):
+    town_rows = total_rows(totals)
+    for row in town_rows:
         row[2] = float(row[2])
-        ts.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook([("补贴明细", title, HEADERS, detail), ("乡镇合计", None, TOTAL_HEADERS, town_rows)])

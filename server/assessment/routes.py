@@ -9,6 +9,7 @@ from ..errors import ApiError, NotFound
 from ..extensions import db
 from ..grids.models import OrgUnit
 from ..security import BEARER, current_user, login_required, scope_path
+from ..xlsx import MIME
 from . import payroll, service
 from .models import AssessmentCorrection, AssessmentLock
 
@@ -123,7 +124,7 @@ def lock_assessment(data, period):
 
 @blp.get("/assessments/<string:period>/payroll")
 @blp.arguments(PayrollArgs, location="query")
-@blp.doc(security=BEARER, responses={"200": {"content": {"text/csv": {}, payroll.XLSX: {}}}})
+@blp.doc(security=BEARER, responses={"200": {"content": {"text/csv": {}, MIME: {}}}})
 @login_required(Role.ADMIN)
 def export_payroll(args, period):
     """补贴发放表 Payroll with Chinese headers and township totals, as CSV or XLSX"""
@@ -133,7 +134,7 @@ def export_payroll(args, period):
     title = f"{unit.name} {period} 河湖巡查员补贴发放表（{state}）"
     name = f"payroll-{unit.code}-{period}{'' if result['status'] == 'locked' else '-preview'}.{args['format']}"
     if args["format"] == "xlsx":
-        body, mime = payroll.to_xlsx(title, result["lines"], result["totals"]), payroll.XLSX
+        body, mime = payroll.to_xlsx(title, result["lines"], result["totals"]), MIME
     else:
         body, mime = payroll.to_csv(title, result["lines"], result["totals"]), "text/csv; charset=utf-8"
     return Response(body, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -9,6 +9,7 @@ from ..errors import ApiError, NotFound
 from ..extensions import db
 from ..grids.models import OrgUnit
 from ..security import BEARER, current_user, login_required, scope_path
+from ..xlsx import MIME
 from . import service, workflow
 from .models import CalendarDay, Case, ProblemCategory
 
@@ -207,15 +208,14 @@ def escalate():
 
 @blp.get("/cases/ledger")
 @blp.arguments(LedgerArgs, location="query")
-@blp.doc(security=BEARER, responses={"200": {"content": {
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
+@blp.doc(security=BEARER, responses={"200": {"content": {MIME: {}}}})
 @login_required(Role.SUPERVISOR, Role.ADMIN)
 def ledger(args):
     """问题台账 Every case of the caller's org unit, with its history, as XLSX"""
     user = current_user()
     rows = service.ledger_rows(user.org_unit, args.get("date_from"), args.get("date_to"))
     body = service.ledger_xlsx(f"{user.org_unit.name} 问题台账", rows, service.ledger_events([r[0] for r in rows]))
-    return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return Response(body, mimetype=MIME,
                     headers={"Content-Disposition": f'attachment; filename="ledger-{user.org_unit.code}.xlsx"'})
 
 

@@ -2,12 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import math
 
 from geoalchemy2.shape import to_shape
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy import and_, or_, select
 
 from shared_models.enums import PROBLEM_CATEGORIES, SEVERITIES, Role
@@ -18,6 +15,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..grids.models import OrgUnit
 from ..problems.models import Problem
+from ..xlsx import workbook
 from .models import Case, CaseEvent, ProblemCategory
 from .workflow import GEOD, OPEN, STATUS_LABELS, policy_for
 
@@ -131,6 +129,7 @@ def severity_for(category: dict, quantity: float | None, given: str) -> str:
 
 
 # ---------------------------------------------------------------- the ledger (问题台账)
+EVENT_HEADERS = ["案件编号", "时间", "操作", "原状态", "新状态", "结果", "操作人", "经度", "纬度", "说明"]
 LEDGER_HEADERS = ["案件编号", "上报时间", "问题类别", "严重程度", "所在网格", "经度", "纬度", "上报人",
                   "问题描述", "状态", "责任单位", "责任人", "交办日期", "整改期限", "是否超期", "督办级别",
                   "销号时间", "可能重复", "流转记录数"]
@@ -162,26 +161,7 @@ def ledger_rows(unit: OrgUnit, first: dt.date | None, last: dt.date | None) -> l
 
 
 def ledger_xlsx(title: str, rows: list[list], events: list[list]) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "问题台账"
-    ws.append([title])
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.append(LEDGER_HEADERS)
-    for cell in ws[2]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        ws.append(row)
-    ws.freeze_panes = "A3"
-    log = wb.create_sheet("流转记录")
-    log.append(["案件编号", "时间", "操作", "原状态", "新状态", "结果", "操作人", "经度", "纬度", "说明"])
-    for cell in log[1]:
-        cell.font = Font(bold=True)
-    for row in events:
-        log.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook([("问题台账", title, LEDGER_HEADERS, rows), ("流转记录", None, EVENT_HEADERS, events)])
 
 
 def ledger_events(case_nos: list[str]) -> list[list]:
