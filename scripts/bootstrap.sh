@@ -13,7 +13,8 @@ if [ "$want" = test ] || [ "$want" = mobile ]; then
   extras="server,postgres,dev,mobile"
 fi
 if [ "$want" = test ]; then
-  apt_pkgs+=(postgresql-15-postgis-3 postgresql-15)
+  # PostGIS for the second engine; Debian's Chromium and its driver for the console's browser tests
+  apt_pkgs+=(postgresql-15-postgis-3 postgresql-15 chromium chromium-driver)
 fi
 
 missing=()

@@ -53,5 +53,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     for blp in (health_blp, auth_blp, grids_blp, cards_blp, photos_blp, problems_blp, patrols_blp, rules_blp,
                 assessment_blp, cases_blp):
         api.register_blueprint(blp)
+    from .console.views import init_app as console
+
+    console(app)
     errors.init_app(app)  # after flask-smorest, so our JSON handler wins for HTTP errors
     return app

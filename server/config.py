@@ -18,6 +18,8 @@ class Config:
         self.ENV_MODE = os.environ.get("RIVERPATROL_ENV", "development")
         default_db = "sqlite:///" + str(Path(instance_path) / "riverpatrol.sqlite")
         self.SQLALCHEMY_DATABASE_URI = os.environ.get("RIVERPATROL_DATABASE_URL", default_db)
+        # the console's basemap: a tile URL template (Tianditu, OSM, an intranet server); unset: vectors only
+        self.CONSOLE_TILES = os.environ.get("RIVERPATROL_CONSOLE_TILES") or None
         self.SECRET_KEY = os.environ.get("RIVERPATROL_SECRET_KEY")
         self.PHOTO_DIR = os.environ.get("RIVERPATROL_PHOTO_DIR", str(Path(instance_path) / "photos"))
         self.SPATIALITE_LIBRARY_PATH = os.environ.get("SPATIALITE_LIBRARY_PATH", SPATIALITE_DEFAULT)

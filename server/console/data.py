@@ -1,0 +1,103 @@
+"""What the console's pages show, computed with the same services as the API."""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+from geoalchemy2.shape import to_shape
+from shapely.geometry import mapping
+from sqlalchemy import func, select
+
+from shared_models.track import codec
+from shared_models.windows import window_of
+
+from ..assessment.engine import evaluate
+from ..auth.models import User
+from ..cases.models import Case
+from ..extensions import db
+from ..patrols import service as patrols
+from ..patrols.models import Patrol
+from ..photos.models import Photo
+from ..problems.models import Problem
+from ..security import scope_path
+
+
+def dashboard(user: User, today: dt.date) -> list[dict]:
+    """One row per inspector holding a card in scope today: the current window, last patrol, flags, cases."""
+    path = scope_path(user)
+    frame = evaluate(path, today, today, window_pick=lambda rule: [window_of(rule.window, today,
+                                                                             rule.rolling_days or 7)], as_of=today)
+    ids = list(frame.inspectors)
+    last = dict(db.session.execute(select(Patrol.inspector_id, func.max(Patrol.started_at))
+                                   .where(Patrol.inspector_id.in_(ids)).group_by(Patrol.inspector_id)).all())
+    flags = dict(db.session.execute(select(Patrol.inspector_id, func.count()).where(
+        Patrol.inspector_id.in_(ids), Patrol.flagged.is_(True), Patrol.review_status.is_(None))
+        .group_by(Patrol.inspector_id)).all())
+    overdue = dict(db.session.execute(select(Case.assignee_id, func.count()).where(
+        Case.assignee_id.in_(ids), Case.overdue.is_(True), Case.status.in_(("assigned", "rectifying")))
+        .group_by(Case.assignee_id)).all())
+    rows = []
+    for person in frame.inspectors.values():
+        required = sum(w["required"] for w in person["windows"])
+        counted = sum(min(w["counted"], w["required"]) for w in person["windows"])
+        light = "grey" if not required else "green" if counted >= required else "red" \
+            if person["windows"] and person["windows"][0]["end"] <= today.isoformat() else "amber"
+        grid = frame.holdings[person["holdings"][0]]["grid_name"]
+        rows.append({"id": person["inspector_id"], "name": person["name"], "phone": person["phone"], "grid": grid,
+                     "required": required, "counted": counted, "light": light,
+                     "window": person["windows"][0]["window"] if person["windows"] else "—",
+                     "last_patrol": last.get(person["inspector_id"]),
+                     "open_flags": flags.get(person["inspector_id"], 0),
+                     "overdue_cases": overdue.get(person["inspector_id"], 0)})
+    return sorted(rows, key=lambda r: (r["light"] != "red", r["light"] != "amber", r["grid"], r["name"]))
+
+
+def patrol_map(p: Patrol) -> dict:
+    """GeoJSON for the map: grid, the card's segments, the track coloured by speed, flags at their evidence."""
+    track = codec.decode(p.track)
+    pieces = []
+    if len(track) >= 2:
+        steps = np.hypot(np.diff(track.lon) * 92_000, np.diff(track.lat) * 111_000)  # metres, near enough for colour
+        speed = steps / np.maximum(np.diff(track.t), 0.5) * 3.6
+        step = max(1, len(track) // 800)  # at most ~800 coloured pieces
+        for i in range(0, len(track) - 1, step):
+            j = min(i + step, len(track) - 1)
+            pieces.append({"type": "Feature", "properties": {"kmh": round(float(np.median(speed[i:j])), 1)},
+                           "geometry": {"type": "LineString", "coordinates": [
+                               [float(track.lon[k]), float(track.lat[k])] for k in range(i, j + 1)]}})
+    flags = []
+    for f in p.flags:
+        where = _flag_point(f.evidence, track)
+        if where:
+            flags.append({"code": f.code, "detail": f.detail, "lon": where[0], "lat": where[1]})
+    grid = p.card.grid
+    photos = [{"uuid": ph.uuid, "lon": ph.exif_lon, "lat": ph.exif_lat, "taken_at": ph.taken_at.isoformat()
+               if ph.taken_at else None} for ph in db.session.scalars(
+        select(Photo).where(Photo.patrol_uuid == p.uuid, Photo.owner_id == p.inspector_id))]
+    problems = [{"uuid": pr.uuid, "category": pr.category, "lon": to_shape(pr.location).x,
+                 "lat": to_shape(pr.location).y} for pr in db.session.scalars(
+        select(Problem).where(Problem.patrol_uuid == p.uuid))]
+    return {"grid": mapping(to_shape(grid.boundary)) if grid.boundary is not None else None,
+            "segments": [{"type": "Feature", "properties": {"name": s.name},
+                          "geometry": mapping(to_shape(s.geom))} for s in p.card.segments],
+            "track": {"type": "FeatureCollection", "features": pieces}, "flags": flags, "photos": photos,
+            "problems": problems}
+
+
+def _flag_point(evidence: dict, track) -> tuple[float, float] | None:
+    """Where a flag's evidence points on the track: an index or a time in the evidence, else the start."""
+    for key in ("index", "at_index", "fix", "start_index"):
+        if isinstance(evidence.get(key), int) and 0 <= evidence[key] < len(track):
+            return float(track.lon[evidence[key]]), float(track.lat[evidence[key]])
+    for key in ("t", "at", "start_t"):
+        if isinstance(evidence.get(key), (int, float)) and len(track):
+            k = int(np.clip(np.searchsorted(track.t, evidence[key]), 0, len(track) - 1))
+            return float(track.lon[k]), float(track.lat[k])
+    return (float(track.lon[0]), float(track.lat[0])) if len(track) else None
+
+
+def next_in_queue(user: User, after: Patrol) -> str | None:
+    """The next flagged patrol waiting for a decision (keyboard: n)."""
+    return db.session.scalar(patrols.patrols_in_scope(user).with_only_columns(Patrol.uuid).where(
+        Patrol.flagged.is_(True), Patrol.review_status.is_(None), Patrol.uuid != after.uuid)
+        .order_by(Patrol.started_at).limit(1))

@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+import datetime as dt
+from functools import wraps
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
+from flask_wtf.csrf import CSRFProtect
+from xstatic.pkg import leaflet
+
+from shared_models.enums import Role
+from shared_models.periods import LOCAL_TZ, local_today
+
+from ..auth import service as auth_service
+from ..auth.models import DeviceSession
+from ..errors import ApiError
+from ..extensions import db
+from ..patrols import service as patrols
+from ..patrols.models import Patrol
+from . import data
+
+bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
+csrf = CSRFProtect()
+MANAGERS = (Role.SUPERVISOR, Role.ADMIN)
+
+
+def init_app(app) -> None:
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # the API uses bearer tokens; the console checks below
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the signed-in session
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    csrf.init_app(app)
+    app.register_blueprint(bp)
+
+
+@bp.before_request
+def _guard():
+    if request.method == "POST":
+        csrf.protect()  # a form without its token is refused (400) before anything happens
+    g.user = None
+    sid = session.get("sid")
+    if sid:
+        device = db.session.get(DeviceSession, sid)
+        try:
+            if device is None:
+                raise ApiError("auth.token_revoked", 401)
+            auth_service._check_session(device)
+        except ApiError:
+            session.clear()
+        else:
+            g.user = device.user
+
+
+def signed_in(*roles: Role):
+    def decorator(fn):
+        @wraps(fn)
+        def wrapper(*args, **kwargs):
+            if g.user is None:
+                return redirect(url_for("console.login", next=request.path))
+            if roles and g.user.role not in roles:
+                abort(403)
+            return fn(*args, **kwargs)
+        return wrapper
+    return decorator
+
+
+ERROR_PAGES = {400: ("请求无效或页面已过期，请刷新后重试", "Bad or expired request: reload the page"),
+               403: ("您没有权限查看此页面", "You may not see this page"),
+               404: ("未找到该页面或记录", "Not found")}
+
+
+def _error_page(exc):
+    code = getattr(exc, "code", 500) or 500
+    zh, en = ERROR_PAGES.get(code, ("服务器内部错误", "Internal error"))
+    return render_template("console/error.html", code=code, zh=zh, en=en), code
+
+
+for _code in ERROR_PAGES:
+    bp.register_error_handler(_code, _error_page)
+
+
+@bp.app_template_filter("local")
+def local_time(value: dt.datetime | None, fmt: str = "%m-%d %H:%M") -> str:
+    return value.astimezone(LOCAL_TZ).strftime(fmt) if value else "—"
+
+
+@bp.get("/static/leaflet/<path:name>")
+def leaflet_static(name: str):
+    """Leaflet from the xstatic-leaflet package: no CDN, works on an intranet."""
+    return send_from_directory(leaflet.BASE_DIR, name, max_age=86400)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error = None
+    if request.method == "POST":
+        try:
+            issued = auth_service.login(request.form.get("phone", ""), request.form.get("password", ""),
+                                        device_id=f"console-{request.remote_addr}", device_name="网页控制台",
+                                        address=request.remote_addr or "")
+        except ApiError as exc:
+            error = exc.message[0] if exc.message else _message(exc.code)
+        else:
+            if issued.session.user.role not in MANAGERS:
+                auth_service.revoke(issued.session)
+                error = "网页控制台供网格长和管理员使用，巡查员请使用手机App"
+            else:
+                session.clear()
+                session["sid"] = issued.session.id
+                target = request.args.get("next") or ""
+                return redirect(target if target.startswith("/console/") else url_for("console.dashboard"))
+    return render_template("console/login.html", error=error), 401 if error else 200
+
+
+def _message(code: str) -> str:
+    from shared_models.errors import message
+
+    return message(code)[0]
+
+
+@bp.post("/logout")
+def logout():
+    sid = session.get("sid")
+    device = db.session.get(DeviceSession, sid) if sid else None
+    if device is not None and device.revoked_at is None:
+        auth_service.revoke(device)
+    session.clear()
+    return redirect(url_for("console.login"))
+
+
+@bp.get("/")
+@signed_in(*MANAGERS)
+def dashboard():
+    """Each inspector in the current window: compliance light, last patrol, open flags, overdue cases."""
+    rows = data.dashboard(g.user, local_today())
+    return render_template("console/dashboard.html", rows=rows, today=local_today())
+
+
+@bp.get("/patrols")
+@signed_in(*MANAGERS)
+def queue():
+    """Flagged patrols waiting for a decision, oldest first: the review queue."""
+    waiting = db.session.scalars(patrols.patrols_in_scope(g.user).where(
+        Patrol.flagged.is_(True), Patrol.review_status.is_(None)).order_by(Patrol.started_at).limit(200)).all()
+    return render_template("console/queue.html", patrols=waiting)
+
+
+@bp.get("/patrols/<uuid:patrol_uuid>")
+@signed_in(*MANAGERS)
+def patrol(patrol_uuid):
+    p = _patrol_or_404(str(patrol_uuid))
+    return render_template("console/patrol.html", p=p, map_data=data.patrol_map(p),
+                           next_uuid=data.next_in_queue(g.user, p), tiles=current_app.config.get("CONSOLE_TILES"))
+
+
+def _patrol_or_404(uuid: str) -> Patrol:
+    p = db.session.scalar(patrols.patrols_in_scope(g.user).where(Patrol.uuid == uuid))
+    if p is None:
+        abort(404)
+    return p
+
+
+@bp.post("/patrols/<uuid:patrol_uuid>/review")
+@signed_in(*MANAGERS)
+def review(patrol_uuid):
+    decision, note = request.form.get("decision", ""), request.form.get("note", "")
+    p = _patrol_or_404(str(patrol_uuid))
+    if decision not in ("clear", "reject"):
+        abort(400)
+    try:
+        patrols.review(g.user, p.uuid, decision, note)
+    except ApiError as exc:
+        return render_template("console/patrol.html", p=p, map_data=data.patrol_map(p),
+                               next_uuid=data.next_in_queue(g.user, p), error=str(exc.errors or exc.code),
+                               tiles=current_app.config.get("CONSOLE_TILES")), exc.status
+    nxt = data.next_in_queue(g.user, p)
+    return redirect(url_for("console.patrol", patrol_uuid=nxt) if nxt else url_for("console.queue"))
+

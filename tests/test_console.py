@@ -1,0 +1,178 @@
+"""The web console in a real browser (headless Chromium via Selenium) on a live server, and its
+CSRF and authorization, page by page."""
+import datetime as dt
+import re
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from sqlalchemy import select
+
+from server.extensions import db
+from server.patrols.models import Patrol
+from server.rules.models import ValidityRuleConfig
+from server.rules.service import create_rule
+from shared_models.periods import local_today
+
+from .patrol_data import card_of, patrol_body, walk_on
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "test-artifacts" / "console"
+SUP, SUP_OTHER, ADMIN, INSP = "13900000012", "13900000011", "13900000001", "13900000101"
+CN = dt.timezone(dt.timedelta(hours=8))
+
+
+@pytest.fixture
+def browser():
+    options = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900",
+                "--lang=zh-CN"):
+        options.add_argument(arg)
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver") or
+                                                               "/usr/bin/chromedriver"))
+    driver.implicitly_wait(5)
+    yield driver
+    driver.quit()
+
+
+def shot(driver, engine, name):
+    folder = SHOTS / engine
+    folder.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(folder / f"{name}.png"))
+
+
+def sign_in(driver, api, phone):
+    driver.get(api.base + "/console/login")
+    driver.find_element(By.ID, "phone").send_keys(phone)
+    driver.find_element(By.ID, "password").send_keys("Demo@2026")
+    driver.find_element(By.ID, "login-btn").click()
+
+
+def _short_patrol_this_week(api):
+    """A 20-minute patrol under Akqi's 30-minute rule set to flag: it waits for the supervisor."""
+    county = db.session.scalar(select(ValidityRuleConfig.id))
+    assert county is None
+    from server.grids.models import OrgUnit
+
+    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "610112"))
+    create_rule(None, {"org_unit_id": unit.id, "name": "阿合奇县有效巡河", "min_duration_min": 30,
+                       "min_distance_m": 2000, "on_fail": "flag", "valid_from": dt.date(2026, 1, 1)},
+                model=ValidityRuleConfig)
+    card = card_of(INSP)
+    today = local_today()
+    start = dt.datetime.combine(today, dt.time(7, 0), CN) if dt.datetime.now(CN).hour >= 9 else \
+        dt.datetime.combine(today, dt.time(0, 5), CN)
+    walk = walk_on(card, start, seed=5)
+    n = 20 * 60
+    from shared_models.track import Track
+
+    short = Track(walk.lon[:n], walk.lat[:n], walk.t[:n], walk.accuracy[:n])
+    r = api.post("/api/v1/patrols", token=api.token(INSP), json=patrol_body(short, card))
+    assert r.status_code == 201 and r.json()["flagged"], r.text
+    return r.json()["uuid"]
+
+
+def test_a_supervisor_clears_then_the_dashboard_counts_it(engine_name, api, browser):
+    """The supervisor reviews the flagged patrol on the map; cleared, it counts: the light turns green.
+    (Rejecting instead leaves the week unmet: the second half of the test.)"""
+    flagged = _short_patrol_this_week(api)
+    sign_in(browser, api, SUP)
+    assert browser.current_url.endswith("/console/")
+    row = browser.find_element(By.CSS_SELECTOR, f'tr[data-phone="{INSP}"]')
+    assert row.find_element(By.CLASS_NAME, "progress").text == "0/1"
+    shot(browser, engine_name, "dashboard")
+    browser.find_element(By.ID, "nav-queue").click()
+    shot(browser, engine_name, "queue")
+    browser.find_element(By.CSS_SELECTOR, "#queue a").click()
+    assert flagged in browser.current_url
+    assert "below_rule" in browser.find_element(By.ID, "flags").text
+    shot(browser, engine_name, "patrol")
+    # the map drew the track (Leaflet's canvas or SVG paths, from the package, no CDN)
+    assert browser.find_elements(By.CSS_SELECTOR, "#map .leaflet-overlay-pane *"), browser.get_log("browser")
+    browser.find_element(By.ID, "note").send_keys("上游施工，绕行，已电话核实")
+    browser.find_element(By.ID, "clear-btn").click()
+    assert browser.current_url.endswith("/console/patrols")  # back to the queue: it was the last one
+    db.session.expire_all()
+    assert db.session.scalar(select(Patrol.review_status).where(Patrol.uuid == flagged)) == "cleared"
+    browser.find_element(By.ID, "nav-dashboard").click()
+    row = browser.find_element(By.CSS_SELECTOR, f'tr[data-phone="{INSP}"]')
+    assert row.find_element(By.CLASS_NAME, "progress").text == "1/1" and row.get_attribute("data-light") == "green"
+    # a rejection (with its reason) takes it back out: the week is unmet again
+    browser.get(f"{api.base}/console/patrols/{flagged}")
+    assert not browser.find_elements(By.ID, "review")  # decided: no form
+    r = api.post(f"/api/v1/patrols/{flagged}/review", token=api.token(SUP),
+                 json={"decision": "reject", "note": "复核轨迹，实为车载"})
+    assert r.status_code == 200
+    browser.find_element(By.ID, "nav-dashboard").click()
+    row = browser.find_element(By.CSS_SELECTOR, f'tr[data-phone="{INSP}"]')
+    assert row.find_element(By.CLASS_NAME, "progress").text == "0/1"
+    assert row.get_attribute("data-light") in ("amber", "red")
+
+
+def test_sign_in_is_for_managers_and_pages_need_it(engine_name, api, browser):
+    sign_in(browser, api, INSP)
+    assert "巡查员请使用手机App" in browser.find_element(By.ID, "error").text
+    browser.get(api.base + "/console/")
+    assert "/console/login" in browser.current_url  # not signed in
+    shot(browser, engine_name, "login")
+    sign_in(browser, api, ADMIN)
+    assert "陈卫东" in browser.find_element(By.CLASS_NAME, "who").text
+    browser.find_element(By.ID, "logout").click()
+    browser.get(api.base + "/console/")
+    assert "/console/login" in browser.current_url
+
+
+def _session(api, phone):
+    """A plain HTTP session signed in through the form, as a browser would."""
+    s = requests.Session()
+    page = s.get(api.base + "/console/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    r = s.post(api.base + "/console/login", data={"phone": phone, "password": "Demo@2026", "csrf_token": token})
+    assert r.status_code == 200 and "/console/login" not in r.url
+    return s, re.search(r'name="csrf_token" value="([^"]+)"', r.text).group(1)
+
+
+def test_every_form_needs_its_csrf_token(engine_name, api):
+    flagged = _short_patrol_this_week(api)
+    s = requests.Session()
+    page = s.get(api.base + "/console/login")
+    assert page.status_code == 200
+    r = s.post(api.base + "/console/login", data={"phone": SUP, "password": "Demo@2026"})
+    assert r.status_code == 400  # no token: refused before the password is even checked
+    s, token = _session(api, SUP)
+    for path, data in ((f"/console/patrols/{flagged}/review", {"decision": "clear", "note": "x"}),
+                       ("/console/logout", {})):
+        assert s.post(api.base + path, data=data).status_code == 400
+        assert s.post(api.base + path, data={**data, "csrf_token": "forged"}).status_code == 400
+    db.session.expire_all()
+    assert db.session.scalar(select(Patrol.review_status).where(Patrol.uuid == flagged)) is None
+    ok = s.post(api.base + f"/console/patrols/{flagged}/review", data={"decision": "clear", "note": "核实",
+                                                                        "csrf_token": token})
+    assert ok.status_code == 200 and ok.url.endswith("/console/patrols")
+
+
+def test_every_page_against_every_role(engine_name, api):
+    """Pages: anonymous -> the sign-in page; a supervisor of another township -> 404 for this
+    township's patrol; the own supervisor and the admin see it."""
+    flagged = _short_patrol_this_week(api)
+    pages = ["/console/", "/console/patrols", f"/console/patrols/{flagged}"]
+    anon = requests.Session()
+    for page in pages:
+        r = anon.get(api.base + page, allow_redirects=False)
+        assert r.status_code == 302 and "/console/login" in r.headers["Location"]
+    for phone, expected in ((SUP, [200, 200, 200]), (ADMIN, [200, 200, 200]), (SUP_OTHER, [200, 200, 404])):
+        s, _ = _session(api, phone)
+        assert [s.get(api.base + page).status_code for page in pages] == expected, phone
+    s, token = _session(api, SUP_OTHER)
+    r = s.post(api.base + f"/console/patrols/{flagged}/review", data={"decision": "reject", "note": "x",
+                                                                       "csrf_token": token})
+    assert r.status_code == 404
+    other = requests.Session()
+    other_page = other.get(api.base + "/console/login").text
+    assert str(uuid.UUID(flagged)) not in other_page
