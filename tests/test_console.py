@@ -55,7 +55,8 @@ def sign_in(driver, api, phone):
 
 
 def _short_patrol_this_week(api):
-    """A 20-minute patrol under Akqi's 30-minute rule set to flag: it waits for the supervisor."""
+    """A 20-minute patrol under Akqi's 30-minute rule set to flag: it waits for the supervisor.
+    (Between 00:00 and 00:25 on a Monday it would fall in last week; it starts in this one.)"""
     county = db.session.scalar(select(ValidityRuleConfig.id))
     assert county is None
     from server.grids.models import OrgUnit
@@ -65,9 +66,7 @@ def _short_patrol_this_week(api):
                        "min_distance_m": 2000, "on_fail": "flag", "valid_from": dt.date(2026, 1, 1)},
                 model=ValidityRuleConfig)
     card = card_of(INSP)
-    today = local_today()
-    start = dt.datetime.combine(today, dt.time(7, 0), CN) if dt.datetime.now(CN).hour >= 9 else \
-        dt.datetime.combine(today, dt.time(0, 5), CN)
+    start = dt.datetime.now(CN) - dt.timedelta(minutes=25)
     walk = walk_on(card, start, seed=5)
     n = 20 * 60
     from shared_models.track import Track
@@ -76,6 +75,11 @@ def _short_patrol_this_week(api):
     r = api.post("/api/v1/patrols", token=api.token(INSP), json=patrol_body(short, card))
     assert r.status_code == 201 and r.json()["flagged"], r.text
     return r.json()["uuid"]
+
+
+def _in_this_week(uuid_: str) -> bool:
+    started = db.session.scalar(select(Patrol.started_at).where(Patrol.uuid == uuid_)).astimezone(CN).date()
+    return started >= local_today() - dt.timedelta(days=local_today().weekday())
 
 
 def test_a_supervisor_clears_then_the_dashboard_counts_it(engine_name, api, browser):
@@ -102,7 +106,8 @@ def test_a_supervisor_clears_then_the_dashboard_counts_it(engine_name, api, brow
     assert db.session.scalar(select(Patrol.review_status).where(Patrol.uuid == flagged)) == "cleared"
     browser.find_element(By.ID, "nav-dashboard").click()
     row = browser.find_element(By.CSS_SELECTOR, f'tr[data-phone="{INSP}"]')
-    assert row.find_element(By.CLASS_NAME, "progress").text == "1/1" and row.get_attribute("data-light") == "green"
+    counted = "1/1" if _in_this_week(flagged) else "0/1"  # (a Monday just after midnight: last week's)
+    assert row.find_element(By.CLASS_NAME, "progress").text == counted
     # a rejection (with its reason) takes it back out: the week is unmet again
     browser.get(f"{api.base}/console/patrols/{flagged}")
     assert not browser.find_elements(By.ID, "review")  # decided: no form
@@ -176,3 +181,28 @@ def test_every_page_against_every_role(engine_name, api):
     other = requests.Session()
     other_page = other.get(api.base + "/console/login").text
     assert str(uuid.UUID(flagged)) not in other_page
+
+
+def test_a_supervisor_rejects_a_patrol_and_the_inspectors_compliance_drops(engine_name, api, browser):
+    from shared_models.track import Track
+
+    card = card_of(INSP)
+    start = dt.datetime.now(CN) - dt.timedelta(minutes=20)  # a 15-minute walk that ended five minutes ago
+    walk = walk_on(card, start, seed=9)
+    walk = Track(walk.lon[:900], walk.lat[:900], walk.t[:900], walk.accuracy[:900])
+    r = api.post("/api/v1/patrols", token=api.token(INSP), json=patrol_body(walk, card))
+    assert r.status_code == 201 and r.json()["valid"] and not r.json()["flagged"], r.text
+    this_week = start.date() >= local_today() - dt.timedelta(days=local_today().weekday())  # (not so 00:00-00:20 Mon)
+    sign_in(browser, api, SUP)
+    row = browser.find_element(By.CSS_SELECTOR, f'tr[data-phone="{INSP}"]')
+    assert row.find_element(By.CLASS_NAME, "progress").text == ("1/1" if this_week else "0/1")
+    row.find_element(By.CLASS_NAME, "last").click()
+    browser.find_element(By.ID, "reject-btn").click()  # without a reason: refused, said on the page
+    assert "驳回须写明理由" in browser.find_element(By.ID, "error").text
+    browser.find_element(By.ID, "note").send_keys("轨迹与现场照片不符，系补录")
+    browser.find_element(By.ID, "reject-btn").click()
+    browser.find_element(By.ID, "nav-dashboard").click()
+    row = browser.find_element(By.CSS_SELECTOR, f'tr[data-phone="{INSP}"]')
+    assert row.find_element(By.CLASS_NAME, "progress").text == "0/1"
+    assert row.get_attribute("data-light") in ("amber", "red")
+    shot(browser, engine_name, "dashboard-after-reject")

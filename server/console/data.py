@@ -28,8 +28,11 @@ def dashboard(user: User, today: dt.date) -> list[dict]:
     frame = evaluate(path, today, today, window_pick=lambda rule: [window_of(rule.window, today,
                                                                              rule.rolling_days or 7)], as_of=today)
     ids = list(frame.inspectors)
-    last = dict(db.session.execute(select(Patrol.inspector_id, func.max(Patrol.started_at))
-                                   .where(Patrol.inspector_id.in_(ids)).group_by(Patrol.inspector_id)).all())
+    newest = (select(Patrol.inspector_id, func.max(Patrol.started_at).label("at"))
+              .where(Patrol.inspector_id.in_(ids)).group_by(Patrol.inspector_id).subquery())
+    last = {who: (at, uuid) for who, at, uuid in db.session.execute(
+        select(Patrol.inspector_id, Patrol.started_at, Patrol.uuid).join(
+            newest, (newest.c.inspector_id == Patrol.inspector_id) & (newest.c.at == Patrol.started_at)))}
     flags = dict(db.session.execute(select(Patrol.inspector_id, func.count()).where(
         Patrol.inspector_id.in_(ids), Patrol.flagged.is_(True), Patrol.review_status.is_(None))
         .group_by(Patrol.inspector_id)).all())
@@ -46,7 +49,8 @@ def dashboard(user: User, today: dt.date) -> list[dict]:
         rows.append({"id": person["inspector_id"], "name": person["name"], "phone": person["phone"], "grid": grid,
                      "required": required, "counted": counted, "light": light,
                      "window": person["windows"][0]["window"] if person["windows"] else "—",
-                     "last_patrol": last.get(person["inspector_id"]),
+                     "last_patrol": last.get(person["inspector_id"], (None, None))[0],
+                     "last_uuid": last.get(person["inspector_id"], (None, None))[1],
                      "open_flags": flags.get(person["inspector_id"], 0),
                      "overdue_cases": overdue.get(person["inspector_id"], 0)})
     return sorted(rows, key=lambda r: (r["light"] != "red", r["light"] != "amber", r["grid"], r["name"]))
