@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 import requests
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
 from server.extensions import db
@@ -41,6 +43,15 @@ def browser():
     driver.quit()
 
 
+def wait(driver):
+    return WebDriverWait(driver, 10, ignored_exceptions=(StaleElementReferenceException,))
+
+
+def wait_text(driver, element_id, text):
+    """After a form posts, the old page is still there for a moment: wait for the new one."""
+    wait(driver).until(lambda d: d.find_element(By.ID, element_id).text == text)
+
+
 def shot(driver, engine, name):
     folder = SHOTS / engine
     folder.mkdir(parents=True, exist_ok=True)
@@ -52,6 +63,7 @@ def sign_in(driver, api, phone):
     driver.find_element(By.ID, "phone").send_keys(phone)
     driver.find_element(By.ID, "password").send_keys("Demo@2026")
     driver.find_element(By.ID, "login-btn").click()
+    wait(driver).until(lambda d: "/console/login" not in d.current_url or d.find_elements(By.ID, "error"))
 
 
 def _short_patrol_this_week(api):
@@ -101,7 +113,7 @@ def test_a_supervisor_clears_then_the_dashboard_counts_it(engine_name, api, brow
     assert browser.find_elements(By.CSS_SELECTOR, "#map .leaflet-overlay-pane *"), browser.get_log("browser")
     browser.find_element(By.ID, "note").send_keys("上游施工，绕行，已电话核实")
     browser.find_element(By.ID, "clear-btn").click()
-    assert browser.current_url.endswith("/console/patrols")  # back to the queue: it was the last one
+    wait(browser).until(lambda d: d.current_url.endswith("/console/patrols"))  # it was the last one
     db.session.expire_all()
     assert db.session.scalar(select(Patrol.review_status).where(Patrol.uuid == flagged)) == "cleared"
     browser.find_element(By.ID, "nav-dashboard").click()
@@ -198,11 +210,81 @@ def test_a_supervisor_rejects_a_patrol_and_the_inspectors_compliance_drops(engin
     assert row.find_element(By.CLASS_NAME, "progress").text == ("1/1" if this_week else "0/1")
     row.find_element(By.CLASS_NAME, "last").click()
     browser.find_element(By.ID, "reject-btn").click()  # without a reason: refused, said on the page
+    wait(browser).until(lambda d: d.find_elements(By.ID, "error"))
     assert "驳回须写明理由" in browser.find_element(By.ID, "error").text
     browser.find_element(By.ID, "note").send_keys("轨迹与现场照片不符，系补录")
     browser.find_element(By.ID, "reject-btn").click()
+    wait(browser).until(lambda d: d.current_url.endswith("/console/patrols"))  # back to the queue
     browser.find_element(By.ID, "nav-dashboard").click()
     row = browser.find_element(By.CSS_SELECTOR, f'tr[data-phone="{INSP}"]')
     assert row.find_element(By.CLASS_NAME, "progress").text == "0/1"
     assert row.get_attribute("data-light") in ("amber", "red")
     shot(browser, engine_name, "dashboard-after-reject")
+
+
+def _report(api):
+    from .test_cases import report
+
+    return report(api)
+
+
+def test_the_case_loop_and_the_month_in_the_console(engine_name, api, browser):
+    no = _report(api)
+    sign_in(browser, api, SUP)
+    browser.find_element(By.ID, "nav-cases").click()
+    board = browser.find_element(By.CSS_SELECTOR, 'section[data-status="reported"]')
+    assert no in board.text
+    shot(browser, engine_name, "cases")
+    board.find_element(By.LINK_TEXT, no).click()
+    browser.find_element(By.ID, "step-btn").click()  # the first action offered: accept
+    wait_text(browser, "status", "已受理")
+    from selenium.webdriver.support.ui import Select
+
+    Select(browser.find_element(By.ID, "action")).select_by_value("assign")
+    browser.find_element(By.ID, "step-btn").click()  # no one named: refused, said on the page
+    wait(browser).until(lambda d: d.find_elements(By.ID, "error"))
+    assert "责任人" in browser.find_element(By.ID, "error").text
+    Select(browser.find_element(By.ID, "action")).select_by_value("assign")
+    from server.auth.models import User
+
+    assignee = db.session.scalar(select(User.id).where(User.phone == "13900000104"))
+    Select(browser.find_element(By.ID, "assignee")).select_by_value(str(assignee))
+    browser.find_element(By.ID, "step-btn").click()
+    wait_text(browser, "status", "已交办")
+    assert [r.find_elements(By.TAG_NAME, "td")[1].text for r in
+            browser.find_elements(By.CSS_SELECTOR, "#events tbody tr")] == ["上报", "受理", "交办"]
+    shot(browser, engine_name, "case")
+    browser.find_element(By.ID, "logout").click()
+    wait(browser).until(lambda d: "/console/login" in d.current_url)
+    # the admin's month: last month's lines with their reasons, then locked
+    sign_in(browser, api, ADMIN)
+    browser.get(api.base + "/console/assessment?period=2026-10")
+    assert browser.find_element(By.ID, "state").text == "预览（未锁定）"
+    row = browser.find_element(By.CSS_SELECTOR, f'#lines tr[data-phone="{INSP}"]')
+    row.find_element(By.TAG_NAME, "summary").click()
+    assert "缺巡扣分" in row.text and "基本补贴" in row.text
+    shot(browser, engine_name, "assessment")
+    browser.find_element(By.ID, "lock-btn").click()
+    wait_text(browser, "state", "已锁定")
+
+
+def test_pages_and_forms_of_cases_and_the_month_by_role(engine_name, api):
+    no = _report(api)
+    for phone, expected in ((SUP, [200, 200, 200, 403]), (ADMIN, [200, 200, 200, 200]),
+                            (SUP_OTHER, [200, 404, 200, 403])):
+        s, token = _session(api, phone)
+        got = [s.get(api.base + page).status_code for page in (
+            "/console/cases", f"/console/cases/{no}", "/console/assessment?period=2026-10",
+            "/console/assessment/payroll.xlsx?period=2026-10")]
+        assert got == expected, phone
+        assert s.post(api.base + f"/console/cases/{no}", data={"action": "accept"}).status_code == 400  # no token
+        assert s.post(api.base + "/console/assessment/lock", data={"period": "2026-10"}).status_code == 400
+    s, token = _session(api, SUP)
+    assert s.post(api.base + "/console/assessment/lock", data={"period": "2026-10", "csrf_token": token}
+                  ).status_code == 403
+    s, token = _session(api, SUP_OTHER)
+    r = s.post(api.base + f"/console/cases/{no}", data={"action": "accept", "csrf_token": token})
+    assert r.status_code == 404
+    s, token = _session(api, ADMIN)
+    r = s.get(api.base + "/console/assessment/payroll.xlsx?period=2026-10")
+    assert r.headers["Content-Type"].startswith("application/vnd.openxmlformats") and len(r.content) > 1000

@@ -16,15 +16,17 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import select
 from xstatic.pkg import leaflet
 
 from shared_models.enums import Role
 from shared_models.periods import LOCAL_TZ, local_today
 
 from ..auth import service as auth_service
-from ..auth.models import DeviceSession
+from ..auth.models import DeviceSession, User
 from ..errors import ApiError
 from ..extensions import db
+from ..grids.models import OrgUnit
 from ..patrols import service as patrols
 from ..patrols.models import Patrol
 from . import data
@@ -186,3 +188,126 @@ def review(patrol_uuid):
     nxt = data.next_in_queue(g.user, p)
     return redirect(url_for("console.patrol", patrol_uuid=nxt) if nxt else url_for("console.queue"))
 
+
+
+# ---------------------------------------------------------------- photos, cases, assessment
+@bp.get("/photos/<uuid:photo_uuid>/<any(thumbnail, image):size>")
+@signed_in(*MANAGERS)
+def photo(photo_uuid, size):
+    from flask import send_file
+
+    from ..photos import service as photos
+
+    try:
+        found = photos.visible_photo(g.user, str(photo_uuid))
+    except ApiError:
+        abort(404)
+    if found.status != "complete":
+        abort(404)
+    path = photos.thumb_path(found.uuid) if size == "thumbnail" else photos.full_path(found.uuid)
+    return send_file(path, mimetype="image/jpeg", max_age=86400)
+
+
+@bp.get("/cases")
+@signed_in(*MANAGERS)
+def cases():
+    """The case board: open cases by state, the overdue first, then by deadline."""
+    from ..cases import service as case_service
+    from ..cases.workflow import OPEN, STATUS_LABELS
+
+    found = case_service.search(g.user, {"limit": 1000})
+    mine = [c for c in found if c.grid.path.startswith(g.user.org_unit.path)]
+    columns = [(s, STATUS_LABELS[s], sorted([c for c in mine if c.status == s],
+                                            key=lambda c: (not c.overdue, c.deadline or dt.date.max)))
+               for s in OPEN]
+    done = [c for c in mine if c.status not in OPEN][:50]
+    return render_template("console/cases.html", columns=columns, done=done, labels=STATUS_LABELS)
+
+
+@bp.route("/cases/<case_no>", methods=["GET", "POST"])
+@signed_in(*MANAGERS)
+def case(case_no):
+    from ..cases import service as case_service
+    from ..cases import workflow
+
+    try:
+        found = case_service.get_case(g.user, case_no)
+    except ApiError:
+        abort(404)
+    if workflow.MANAGER not in workflow.roles_of(g.user, found):
+        abort(404)
+    error = None
+    if request.method == "POST":
+        form = {k: v for k, v in request.form.items() if k != "csrf_token" and v != ""}
+        for key in ("assignee_id", "assignee_unit_id", "rechecker_id"):
+            if key in form:
+                form[key] = int(form[key]) if form[key].isdigit() else -1
+        if form.get("action") not in workflow.STEPS:
+            abort(400)
+        try:
+            workflow.transition(g.user, found, form)
+            return redirect(url_for("console.case", case_no=case_no))
+        except ApiError as exc:
+            db.session.rollback()
+            error = "；".join(str(v) for v in (exc.errors or {}).values()) or _message(exc.code)
+            found = case_service.get_case(g.user, case_no)
+    roles = workflow.roles_of(g.user, found)
+    actions = [a for a, step in workflow.STEPS.items() if found.status in step.sources and roles & set(step.who)]
+    from ..cases.routes import _problem
+
+    people = db.session.scalars(select(User).where(User.org_unit_id.in_(
+        select(OrgUnit.id).where(OrgUnit.path.startswith(g.user.org_unit.path, autoescape=True))),
+        User.active.is_(True)).order_by(User.role, User.name)).all()
+    return render_template("console/case.html", case=found, problem=_problem(found), actions=actions,
+                           labels=workflow.ACTION_LABELS, status_labels=workflow.STATUS_LABELS, people=people,
+                           error=error), 422 if error else 200
+
+
+@bp.get("/assessment")
+@signed_in(*MANAGERS)
+def assessment():
+    """The month: every inspector's score and pay, with each window and item on demand."""
+    from ..assessment import service as assessment_service
+
+    last_month = (local_today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    period = request.args.get("period") or last_month
+    try:
+        result = assessment_service.view(g.user.org_unit, period)
+    except ApiError:
+        abort(400)
+    return render_template("console/assessment.html", result=result, period=period)
+
+
+@bp.post("/assessment/lock")
+@signed_in(Role.ADMIN)
+def lock_month():
+    from ..assessment import service as assessment_service
+
+    period = request.form.get("period", "")
+    try:
+        assessment_service.lock(g.user, g.user.org_unit, period)
+    except ApiError as exc:
+        return render_template("console/error.html", code=exc.status, zh=exc.message[0] if exc.message else
+                               _message(exc.code), en=exc.code), exc.status
+    return redirect(url_for("console.assessment", period=period))
+
+
+@bp.get("/assessment/payroll.<any(csv, xlsx):fmt>")
+@signed_in(Role.ADMIN)
+def payroll_file(fmt):
+    from flask import Response
+
+    from ..assessment import payroll
+    from ..assessment import service as assessment_service
+    from ..xlsx import MIME
+
+    period = request.args.get("period", "")
+    try:
+        result = assessment_service.view(g.user.org_unit, period)
+    except ApiError:
+        abort(400)
+    state = "已锁定" if result["status"] == "locked" else "预览-未锁定"
+    title = f"{g.user.org_unit.name} {period} 河湖巡查员补贴发放表（{state}）"
+    body = (payroll.to_xlsx if fmt == "xlsx" else payroll.to_csv)(title, result["lines"], result["totals"])
+    return Response(body, mimetype=MIME if fmt == "xlsx" else "text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="payroll-{g.user.org_unit.code}-{period}.{fmt}"'})
