@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     Config.set("kivy", "exit_on_escape", "0")
     from kivy.core.text import DEFAULT_FONT, LabelBase
 
-    from .fonts import MISSING, find_cjk_font
+    from shared_models.fonts import MISSING, find_cjk_font
 
     font = find_cjk_font()
     if font is None:

@@ -5,11 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 want=${1:-run}
 
-apt_pkgs=(libsqlite3-mod-spatialite)
+apt_pkgs=(libsqlite3-mod-spatialite fonts-wqy-microhei)  # the font: printed cards (PDF) in Chinese
 extras="server,postgres,dev"
 if [ "$want" = test ] || [ "$want" = mobile ]; then
   # the field app runs in a real window: Xvfb, Mesa's GL, a Chinese font
-  apt_pkgs+=(xvfb xauth libgl1-mesa-dri fonts-wqy-microhei)
+  apt_pkgs+=(xvfb xauth libgl1-mesa-dri)
   extras="server,postgres,dev,mobile"
 fi
 if [ "$want" = test ]; then

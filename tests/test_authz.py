@@ -248,6 +248,7 @@ MATRIX = [
     ("POST", "/api/v1/problem-categories", lambda w: "/api/v1/problem-categories",
      J(lambda w: {"org_unit_id": w["grid_a"], "code": "illegal_fishing", "name": "非法捕捞"}),
      admin_only(201, other=422)),
+    ("GET", "/api/v1/cards/<int:card_id>/card.pdf", lambda w: f"/api/v1/cards/{w['card_a']}/card.pdf", None, scoped()),
     ("GET", "/api/v1/photos/<uuid:photo_uuid>/thumbnail", lambda w: f"/api/v1/photos/{w['photo_a']}/thumbnail",
      None, scoped()),
 ]

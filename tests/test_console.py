@@ -288,3 +288,75 @@ def test_pages_and_forms_of_cases_and_the_month_by_role(engine_name, api):
     s, token = _session(api, ADMIN)
     r = s.get(api.base + "/console/assessment/payroll.xlsx?period=2026-10")
     assert r.headers["Content-Type"].startswith("application/vnd.openxmlformats") and len(r.content) > 1000
+
+
+def test_an_admin_imports_a_grid_issues_a_card_and_prints_it(engine_name, api, browser, tmp_path):
+    import json as jsonlib
+
+    import pypdfium2
+    import requests as rq
+    from PIL import Image
+
+    from server.grids.models import OrgUnit
+
+    box = [[108.905, 34.345], [108.907, 34.345], [108.907, 34.347], [108.905, 34.347], [108.905, 34.345]]
+    town = db.session.scalar(select(OrgUnit.code).where(OrgUnit.code == "610112010"))
+    geojson = tmp_path / "new-village.geojson"
+    geojson.write_text(jsonlib.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "geometry": {"type": "Polygon", "coordinates": [box]},
+        "properties": {"code": "610112010901", "name": "新建村", "level": "village", "parent_code": town}}]},
+        ensure_ascii=False), encoding="utf-8")
+    sign_in(browser, api, ADMIN)
+    browser.find_element(By.ID, "nav-import").click()
+    browser.find_element(By.ID, "file").send_keys(str(geojson))
+    browser.find_element(By.ID, "preview-btn").click()
+    wait(browser).until(lambda d: d.find_elements(By.ID, "preview"))
+    assert "将导入 1 个网格" in browser.find_element(By.ID, "preview").text
+    assert db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == "610112010901")) is None  # a preview only
+    shot(browser, engine_name, "import-preview")
+    browser.find_element(By.ID, "commit-btn").click()
+    wait(browser).until(lambda d: d.find_elements(By.ID, "imported"))
+    db.session.expire_all()
+    village = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "610112010901"))
+    assert village is not None and village.parent.code == "610112010"
+    # a card for inspector 102 (whose own village has no river) on the new village
+    from selenium.webdriver.support.ui import Select
+
+    from server.auth.models import User
+
+    who = db.session.scalar(select(User).where(User.phone == "13900000102"))
+    browser.find_element(By.ID, "nav-cards").click()
+    browser.find_element(By.TAG_NAME, "summary").click()
+    Select(browser.find_element(By.ID, "inspector")).select_by_value(str(who.id))
+    Select(browser.find_element(By.ID, "grid")).select_by_value(str(village.id))
+    browser.find_element(By.ID, "issue-btn").click()
+    wait(browser).until(lambda d: d.find_elements(By.ID, "issued"))
+    shot(browser, engine_name, "cards")
+    from server.cards.models import ResponsibilityCard
+
+    db.session.expire_all()
+    card = db.session.scalar(select(ResponsibilityCard).where(ResponsibilityCard.grid_id == village.id))
+    assert card.inspector_id == who.id
+    link = browser.find_element(By.CSS_SELECTOR, f'tr[data-card="{card.id}"] a.pdf').get_attribute("href")
+    session = rq.Session()
+    for cookie in browser.get_cookies():
+        session.cookies.set(cookie["name"], cookie["value"])
+    pdf = session.get(link)
+    assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
+    assert b"FontFile2" in pdf.content  # the Chinese font travels inside the file
+    doc = pypdfium2.PdfDocument(pdf.content)
+    page = doc[0]
+    text = page.get_textpage().get_text_range()
+    assert "网格化管理责任卡" in text and "新建村" in text and who.name in text
+    png = tmp_path / "card.png"
+    page.render(scale=1.5).to_pil().save(png)
+    (SHOTS / engine_name).mkdir(parents=True, exist_ok=True)
+    shutil.copy(png, SHOTS / engine_name / "card-pdf-page1.png")
+    with Image.open(png) as img:
+        title = img.convert("L").crop((0, 0, img.width, int(img.height * 0.12)))
+        import numpy as np
+
+        dark = int((np.asarray(title) < 128).sum())
+    assert dark > 500  # the title's glyphs were drawn (a missing font draws nothing or empty boxes)
+    page.close()
+    doc.close()

@@ -311,3 +311,111 @@ def payroll_file(fmt):
     body = (payroll.to_xlsx if fmt == "xlsx" else payroll.to_csv)(title, result["lines"], result["totals"])
     return Response(body, mimetype=MIME if fmt == "xlsx" else "text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="payroll-{g.user.org_unit.code}-{period}.{fmt}"'})
+
+
+# ---------------------------------------------------------------- administrators: grids and cards
+@bp.route("/grids/import", methods=["GET", "POST"])
+@signed_in(Role.ADMIN)
+def grid_import():
+    """Import grids or segments from GeoJSON: a preview first (nothing written), then the import."""
+    import json
+    import secrets
+    from pathlib import Path
+
+    from ..grids import importer
+
+    folder = Path(current_app.instance_path) / "console-imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    result, error, token, kind = None, None, None, request.form.get("kind", "grids")
+    if request.method == "POST":
+        if kind not in ("grids", "segments"):
+            abort(400)
+        token = request.form.get("token") or ""
+        if token:  # the confirmed import of what was previewed
+            path = folder / f"{g.user.id}-{token}.json"
+            if not token.isalnum() or not path.exists():
+                abort(400)
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        else:
+            upload = request.files.get("file")
+            try:
+                doc = json.loads(upload.read().decode("utf-8")) if upload else None
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                doc = None
+            if doc is None:
+                error = "文件不是有效的 GeoJSON / not a valid GeoJSON file"
+        if doc is not None:
+            run = importer.import_grids if kind == "grids" else importer.import_segments
+            args = {"levels": current_app.config["ORG_LEVELS"]} if kind == "grids" else {}
+            try:
+                result = run(doc, actor=g.user, commit=bool(token), **args)
+                if not token:
+                    db.session.rollback()  # a preview writes nothing
+                    token = secrets.token_hex(16)
+                    (folder / f"{g.user.id}-{token}.json").write_text(json.dumps(doc), encoding="utf-8")
+                else:
+                    (folder / f"{g.user.id}-{token}.json").unlink()
+                    return render_template("console/import.html", result=result, done=True, kind=kind)
+            except ApiError as exc:
+                db.session.rollback()
+                error = exc.errors or exc.code
+                token = None
+    return render_template("console/import.html", result=result, error=error, token=token, kind=kind,
+                           done=False), 422 if error else 200
+
+
+@bp.route("/cards", methods=["GET", "POST"])
+@signed_in(*MANAGERS)
+def cards():
+    """Cards in scope with their printable PDF; administrators issue new ones here."""
+    from ..cards import service as card_service
+    from ..cards.models import ResponsibilityCard
+    from ..grids.models import RiverSegment
+
+    error = None
+    if request.method == "POST":
+        if g.user.role != Role.ADMIN:
+            abort(403)
+        form = request.form
+        try:
+            data = {"inspector_id": int(form.get("inspector_id") or 0), "grid_id": int(form.get("grid_id") or 0),
+                    "segment_ids": [int(v) for v in form.getlist("segment_ids")],
+                    "valid_from": dt.date.fromisoformat(form.get("valid_from") or ""),
+                    "duties": [d.strip() for d in form.get("duties", "").splitlines() if d.strip()],
+                    "reason": form.get("reason", "")}
+            card = card_service.issue_card(g.user, data)
+            return redirect(url_for("console.cards", issued=card.id))
+        except ValueError:
+            error = "请完整填写 / fill in every field"
+        except ApiError as exc:
+            db.session.rollback()
+            error = "；".join(str(v) for v in (exc.errors or {}).values()) or _message(exc.code)
+    found = db.session.scalars(card_service.cards_in_scope(g.user).order_by(ResponsibilityCard.id.desc())
+                               .limit(300)).all()
+    under = select(OrgUnit.id).where(OrgUnit.path.startswith(g.user.org_unit.path, autoescape=True))
+    people = db.session.scalars(select(User).where(User.role == Role.INSPECTOR, User.active.is_(True),
+                                                   User.org_unit_id.in_(under)).order_by(User.name)).all()
+    grids = db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(under), OrgUnit.level == "village")
+                               .order_by(OrgUnit.code)).all()
+    segments = db.session.scalars(select(RiverSegment).where(RiverSegment.grid_id.in_(under))
+                                  .order_by(RiverSegment.code)).all()
+    return render_template("console/cards.html", cards=found, people=people, grids=grids, segments=segments,
+                           error=error, issued=request.args.get("issued", type=int),
+                           today=local_today()), 422 if error else 200
+
+
+@bp.get("/cards/<int:card_id>.pdf")
+@signed_in(*MANAGERS)
+def card_pdf(card_id):
+    from flask import Response
+
+    from ..cards import service as card_service
+    from ..cards.models import ResponsibilityCard
+    from ..cards.pdf import card_pdf as render
+    from ..cards.routes import rule_text_for
+
+    card = db.session.scalar(card_service.cards_in_scope(g.user).where(ResponsibilityCard.id == card_id))
+    if card is None:
+        abort(404)
+    return Response(render(card, rule_text_for(card)), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="card-{card.card_no}-v{card.version}.pdf"'})

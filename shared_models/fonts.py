@@ -1,4 +1,4 @@
-"""A font with Chinese glyphs: Kivy's default (Roboto) has none."""
+"""A font with Chinese glyphs (the phone's screens, the printed card): Kivy's Roboto and PDF's base fonts have none."""
 from __future__ import annotations
 
 import os
