@@ -360,3 +360,87 @@ def test_an_admin_imports_a_grid_issues_a_card_and_prints_it(engine_name, api, b
     assert dark > 500  # the title's glyphs were drawn (a missing font draws nothing or empty boxes)
     page.close()
     doc.close()
+
+
+def _console_world(api):
+    from .patrol_data import second_county
+    from .photos import jpeg_with_exif, upload
+
+    second_county()
+    flagged = _short_patrol_this_week(api)
+    case_no = _report(api)
+    photo_uuid = upload(api, api.token(INSP), jpeg_with_exif(size=(400, 300)))["uuid"]
+    card = card_of(INSP)
+    return {"flagged": flagged, "case": case_no, "photo": photo_uuid, "card": card.id}
+
+
+# (method, rule, path builder, form fields, expected status by role); POSTs are also tried without a token
+CONSOLE = [
+    ("GET", "/console/login", lambda w: "/console/login", None, {"anon": 200}),
+    ("POST", "/console/login", lambda w: "/console/login", None, {"anon": 200}),
+    ("POST", "/console/logout", lambda w: "/console/logout", {}, {"sup": 302, "sup_other": 302, "admin": 302,
+                                                                   "admin_other": 302}),
+    ("GET", "/console/", lambda w: "/console/", None, {"sup": 200, "sup_other": 200, "admin": 200,
+                                                       "admin_other": 200}),
+    ("GET", "/console/static/leaflet/<path:name>", lambda w: "/console/static/leaflet/leaflet.js", None,
+     {"anon": 200}),
+    ("GET", "/console/patrols", lambda w: "/console/patrols", None, {"sup": 200, "sup_other": 200, "admin": 200,
+                                                                     "admin_other": 200}),
+    ("GET", "/console/patrols/<uuid:patrol_uuid>", lambda w: f"/console/patrols/{w['flagged']}", None,
+     {"sup": 200, "sup_other": 404, "admin": 200, "admin_other": 404}),
+    ("POST", "/console/patrols/<uuid:patrol_uuid>/review", lambda w: f"/console/patrols/{w['flagged']}/review",
+     {"decision": "clear", "note": "核实"}, {"sup_other": 404, "admin_other": 404, "sup": 302}),
+    ("GET", "/console/photos/<uuid:photo_uuid>/<any(thumbnail, image):size>",
+     lambda w: f"/console/photos/{w['photo']}/thumbnail", None,
+     {"sup": 200, "sup_other": 404, "admin": 200, "admin_other": 404}),
+    ("GET", "/console/cases", lambda w: "/console/cases", None, {"sup": 200, "sup_other": 200, "admin": 200,
+                                                                 "admin_other": 200}),
+    ("GET", "/console/cases/<case_no>", lambda w: f"/console/cases/{w['case']}", None,
+     {"sup": 200, "sup_other": 404, "admin": 200, "admin_other": 404}),
+    ("POST", "/console/cases/<case_no>", lambda w: f"/console/cases/{w['case']}", {"action": "accept"},
+     {"sup_other": 404, "admin_other": 404, "sup": 302}),
+    ("GET", "/console/assessment", lambda w: "/console/assessment?period=2026-10", None,
+     {"sup": 200, "sup_other": 200, "admin": 200, "admin_other": 200}),
+    ("POST", "/console/assessment/lock", lambda w: "/console/assessment/lock", {"period": "2026-10"},
+     {"sup": 403, "sup_other": 403, "admin_other": 302, "admin": 302}),
+    ("GET", "/console/assessment/payroll.<any(csv, xlsx):fmt>", lambda w: "/console/assessment/payroll.csv"
+     "?period=2026-10", None, {"sup": 403, "sup_other": 403, "admin": 200, "admin_other": 200}),
+    ("GET", "/console/grids/import", lambda w: "/console/grids/import", None,
+     {"sup": 403, "sup_other": 403, "admin": 200, "admin_other": 200}),
+    ("POST", "/console/grids/import", lambda w: "/console/grids/import", {"kind": "grids"},
+     {"sup": 403, "sup_other": 403, "admin": 422, "admin_other": 422}),
+    ("GET", "/console/cards", lambda w: "/console/cards", None, {"sup": 200, "sup_other": 200, "admin": 200,
+                                                                 "admin_other": 200}),
+    ("POST", "/console/cards", lambda w: "/console/cards", {"inspector_id": "0"},
+     {"sup": 403, "sup_other": 403, "admin": 422, "admin_other": 422}),
+    ("GET", "/console/cards/<int:card_id>.pdf", lambda w: f"/console/cards/{w['card']}.pdf", None,
+     {"sup": 200, "sup_other": 404, "admin": 200, "admin_other": 404}),
+]
+PHONES = {"sup": SUP, "sup_other": SUP_OTHER, "admin": ADMIN, "admin_other": "13900000901"}
+
+
+def test_every_console_route_is_in_the_matrix(engine_name, demo_app):
+    routes = {(m, r.rule) for r in demo_app.url_map.iter_rules() if r.rule.startswith("/console")
+              for m in r.methods - {"HEAD", "OPTIONS"}}
+    assert routes == {(m, rule) for m, rule, *_ in CONSOLE}
+
+
+@pytest.mark.parametrize("method,rule,path,form,expected", [
+    pytest.param(*row, id=f"{row[0]} {row[1]}") for row in CONSOLE if row[4] != {"anon": 200}])
+def test_every_console_page_and_form_by_role(engine_name, api, method, rule, path, form, expected):
+    w = _console_world(api)
+    anon = requests.Session().request(method, api.base + path(w), data=form, allow_redirects=False)
+    assert anon.status_code in (302, 400) and (anon.status_code == 400 or "/console/login" in
+                                               anon.headers["Location"])
+    for role in ("sup_other", "admin_other", "sup", "admin"):  # those who may act go last
+        if role not in expected:
+            continue
+        s, token = _session(api, PHONES[role])
+        if method == "POST":  # without the token, or with a forged one: refused before anything happens
+            assert s.post(api.base + path(w), data=form, allow_redirects=False).status_code == 400
+            assert s.post(api.base + path(w), data={**form, "csrf_token": "x" * 40},
+                          allow_redirects=False).status_code == 400
+            r = s.post(api.base + path(w), data={**form, "csrf_token": token}, allow_redirects=False)
+        else:
+            r = s.get(api.base + path(w), allow_redirects=False)
+        assert r.status_code == expected[role], (role, r.text[:300])
