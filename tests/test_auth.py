@@ -178,3 +178,30 @@ def test_old_failures_fall_out_of_the_window(engine_name, api):
     db.session.execute(update(LoginAttempt).values(at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=16)))
     db.session.commit()
     assert _attempt(api, INSPECTOR, "Demo@2026").status_code == 200
+
+
+def test_an_admin_resets_a_password_and_deactivates_without_deleting(engine_name, api):
+    """A forgotten password: the admin sets a new one, every device signs in again. A person who
+    leaves is deactivated: they cannot sign in, and what they did stays on record."""
+    from server.problems.models import Problem
+
+    admin = api.token("13900000001")
+    who = api.get("/api/v1/me", token=api.token("13900000101")).json()["id"]
+    old_token = api.token("13900000101")
+    api.post("/api/v1/problems", token=old_token, json={
+        "uuid": "dddddddd-0000-4000-8000-000000000001", "category": "garbage", "lon": 108.9, "lat": 34.33,
+        "reported_at": "2026-11-20T09:30:00+08:00"})
+    short = api.post(f"/api/v1/users/{who}/password", token=admin, json={"password": "short"})
+    assert short.status_code == 422
+    assert api.post(f"/api/v1/users/{who}/password", token=admin, json={"password": "河巡-new-2026"}).status_code == 200
+    assert api.get("/api/v1/me", token=old_token).json()["code"] == "auth.token_revoked"
+    assert api.post("/api/v1/auth/login", json={"phone": "13900000101", "password": "Demo@2026"}).status_code == 401
+    assert api.post("/api/v1/auth/login", json={"phone": "13900000101", "password": "河巡-new-2026"}).status_code == 200
+    off = api.post(f"/api/v1/users/{who}/active", token=admin, json={"active": False})
+    assert off.status_code == 200 and off.json()["active"] is False
+    r = api.post("/api/v1/auth/login", json={"phone": "13900000101", "password": "河巡-new-2026"})
+    assert r.status_code == 403 and r.json()["code"] == "auth.account_inactive"
+    kept = select(Problem.reporter_id).where(Problem.uuid == "dddddddd-0000-4000-8000-000000000001")
+    assert db.session.scalar(kept) == who
+    me = api.get("/api/v1/me", token=admin).json()["id"]
+    assert api.post(f"/api/v1/users/{me}/active", token=admin, json={"active": False}).status_code == 422

@@ -371,7 +371,7 @@ def _console_world(api):
     case_no = _report(api)
     photo_uuid = upload(api, api.token(INSP), jpeg_with_exif(size=(400, 300)))["uuid"]
     card = card_of(INSP)
-    return {"flagged": flagged, "case": case_no, "photo": photo_uuid, "card": card.id}
+    return {"flagged": flagged, "case": case_no, "photo": photo_uuid, "card": card.id, "user": card.inspector_id}
 
 
 # (method, rule, path builder, form fields, expected status by role); POSTs are also tried without a token
@@ -413,6 +413,14 @@ CONSOLE = [
                                                                  "admin_other": 200}),
     ("POST", "/console/cards", lambda w: "/console/cards", {"inspector_id": "0"},
      {"sup": 403, "sup_other": 403, "admin": 422, "admin_other": 422}),
+    ("GET", "/console/users", lambda w: "/console/users", None, {"sup": 200, "sup_other": 200, "admin": 200,
+                                                                 "admin_other": 200}),
+    ("POST", "/console/users", lambda w: "/console/users", {"name": "新人", "phone": "13911110000",
+                                                            "org_unit_id": "0", "password": "long-enough-1"},
+     {"sup": 403, "sup_other": 403, "admin": 422, "admin_other": 422}),
+    ("POST", "/console/users/<int:user_id>/<any(password, active):what>",
+     lambda w: f"/console/users/{w['user']}/password", {"password": "new-password-1"},
+     {"sup": 403, "sup_other": 403, "admin_other": 404, "admin": 302}),
     ("GET", "/console/cards/<int:card_id>.pdf", lambda w: f"/console/cards/{w['card']}.pdf", None,
      {"sup": 200, "sup_other": 404, "admin": 200, "admin_other": 404}),
 ]
@@ -444,3 +452,15 @@ def test_every_console_page_and_form_by_role(engine_name, api, method, rule, pat
         else:
             r = s.get(api.base + path(w), allow_redirects=False)
         assert r.status_code == expected[role], (role, r.text[:300])
+
+
+def test_an_admin_deactivates_a_person_who_then_cannot_sign_in(engine_name, api, browser):
+    sign_in(browser, api, ADMIN)
+    browser.find_element(By.ID, "nav-users").click()
+    row = browser.find_element(By.CSS_SELECTOR, 'tr[data-phone="13900000105"]')
+    row.find_element(By.CLASS_NAME, "toggle").click()
+    wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, 'tr[data-phone="13900000105"] .state').text
+                        == "已停用")
+    shot(browser, engine_name, "users")
+    r = api.post("/api/v1/auth/login", json={"phone": "13900000105", "password": "Demo@2026"})
+    assert r.status_code == 403 and r.json()["code"] == "auth.account_inactive"

@@ -1,5 +1,6 @@
 from flask import g, request
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from shared_models.enums import Role
@@ -126,3 +127,33 @@ def revoke_user_sessions(user_id):
     user = get_or_404(users.users_in_scope(current_user()), user_id)
     service.revoke_all(user)
     return service.active_sessions(user)
+
+
+class PasswordResetSchema(Schema):
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=200))
+
+
+class ActiveSchema(Schema):
+    active = fields.Boolean(required=True)
+
+
+@blp.post("/users/<int:user_id>/password")
+@blp.arguments(PasswordResetSchema)
+@blp.response(200, UserSchema)
+@blp.doc(security=BEARER)
+@login_required(Role.ADMIN)
+def reset_user_password(data, user_id):
+    """重置密码 Set a new password for a person in the county; their devices sign in again"""
+    user = get_or_404(users.users_in_scope(current_user()), user_id)
+    return users.reset_password(current_user(), user, data["password"])
+
+
+@blp.post("/users/<int:user_id>/active")
+@blp.arguments(ActiveSchema)
+@blp.response(200, UserSchema)
+@blp.doc(security=BEARER)
+@login_required(Role.ADMIN)
+def set_user_active(data, user_id):
+    """停用/启用账号 Deactivate or reactivate a person (history is kept; nothing is deleted)"""
+    user = get_or_404(users.users_in_scope(current_user()), user_id)
+    return users.set_active(current_user(), user, data["active"])

@@ -40,3 +40,28 @@ def create_user(actor: User | None, *, phone: str, name: str, role: str, org_uni
     else:
         db.session.flush()
     return user
+
+
+def reset_password(actor: User, user: User, password: str) -> User:
+    """A new password set by an admin (the person forgot theirs); every device must sign in again."""
+    from .service import revoke_all
+
+    if len(password) < 8:
+        raise ApiError("user.invalid", 422, errors={"password": "密码至少 8 位 / at least 8 characters"})
+    user.password_hash = hash_password(password)
+    db.session.commit()
+    revoke_all(user)
+    return user
+
+
+def set_active(actor: User, user: User, active: bool) -> User:
+    """Deactivate (a person leaves) or reactivate; nobody is deleted: their patrols and cases stay theirs."""
+    from .service import revoke_all
+
+    if user.id == actor.id:
+        raise ApiError("user.invalid", 422, errors={"active": "不能停用自己的账号 / not your own account"})
+    user.active = active
+    db.session.commit()
+    if not active:
+        revoke_all(user)
+    return user

@@ -419,3 +419,53 @@ def card_pdf(card_id):
         abort(404)
     return Response(render(card, rule_text_for(card)), mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="card-{card.card_no}-v{card.version}.pdf"'})
+
+
+# ---------------------------------------------------------------- administrators: people
+@bp.route("/users", methods=["GET", "POST"])
+@signed_in(*MANAGERS)
+def users():
+    """People in scope; administrators add people, reset passwords, deactivate (nobody is deleted)."""
+    from ..auth import users as people
+
+    error = None
+    if request.method == "POST":
+        if g.user.role != Role.ADMIN:
+            abort(403)
+        f = request.form
+        try:
+            people.create_user(g.user, phone=f.get("phone", "").strip(), name=f.get("name", "").strip(),
+                               role=f.get("role", "inspector"), org_unit_id=int(f.get("org_unit_id") or 0),
+                               password=f.get("password", ""))
+            return redirect(url_for("console.users"))
+        except ValueError:
+            error = "请完整填写 / fill in every field"
+        except ApiError as exc:
+            db.session.rollback()
+            error = "；".join(str(v) for v in (exc.errors or {}).values()) or _message(exc.code)
+        if not error and (len(f.get("password", "")) < 8 or not f.get("name")):
+            error = "姓名必填，密码至少 8 位 / name required, password of 8 or more"
+    found = db.session.scalars(people.users_in_scope(g.user)).all()
+    units = db.session.scalars(select(OrgUnit).where(OrgUnit.path.startswith(g.user.org_unit.path, autoescape=True))
+                               .order_by(OrgUnit.path)).all()
+    return render_template("console/users.html", users=found, units=units, error=error), 422 if error else 200
+
+
+@bp.post("/users/<int:user_id>/<any(password, active):what>")
+@signed_in(Role.ADMIN)
+def user_change(user_id, what):
+    from ..auth import users as people
+
+    person = db.session.scalar(people.users_in_scope(g.user).where(User.id == user_id))
+    if person is None:
+        abort(404)
+    try:
+        if what == "password":
+            people.reset_password(g.user, person, request.form.get("password", ""))
+        else:
+            people.set_active(g.user, person, request.form.get("active") == "1")
+    except ApiError as exc:
+        db.session.rollback()
+        return render_template("console/error.html", code=422, zh="；".join(str(v) for v in (exc.errors or {})
+                                                                           .values()), en=exc.code), 422
+    return redirect(url_for("console.users"))
