@@ -188,6 +188,8 @@ MATRIX = [
     ("GET", "/api/v1/patrols/<uuid:patrol_uuid>", lambda w: f"/api/v1/patrols/{w['patrol_a']}", None, scoped()),
     ("GET", "/api/v1/patrols/<uuid:patrol_uuid>/track.gpx", lambda w: f"/api/v1/patrols/{w['patrol_a']}/track.gpx",
      None, scoped()),
+    ("GET", "/api/v1/patrols/<uuid:patrol_uuid>/track.kml", lambda w: f"/api/v1/patrols/{w['patrol_a']}/track.kml",
+     None, scoped()),
     ("GET", "/api/v1/patrols/<uuid:patrol_uuid>/track.geojson",
      lambda w: f"/api/v1/patrols/{w['patrol_a']}/track.geojson", None, scoped()),
     ("GET", "/api/v1/rules/frequency", lambda w: "/api/v1/rules/frequency", None,

@@ -413,6 +413,13 @@ CONSOLE = [
                                                                  "admin_other": 200}),
     ("POST", "/console/cards", lambda w: "/console/cards", {"inspector_id": "0"},
      {"sup": 403, "sup_other": 403, "admin": 422, "admin_other": 422}),
+    ("GET", "/console/patrols/<uuid:patrol_uuid>/track.<any(gpx, geojson, kml):fmt>",
+     lambda w: f"/console/patrols/{w['flagged']}/track.kml", None,
+     {"sup": 200, "sup_other": 404, "admin": 200, "admin_other": 404}),
+    ("GET", "/console/ledger.xlsx", lambda w: "/console/ledger.xlsx", None,
+     {"sup": 200, "sup_other": 200, "admin": 200, "admin_other": 200}),
+    ("GET", "/console/spotcheck", lambda w: "/console/spotcheck", None,
+     {"sup": 200, "sup_other": 200, "admin": 200, "admin_other": 200}),
     ("GET", "/console/users", lambda w: "/console/users", None, {"sup": 200, "sup_other": 200, "admin": 200,
                                                                  "admin_other": 200}),
     ("POST", "/console/users", lambda w: "/console/users", {"name": "新人", "phone": "13911110000",
@@ -464,3 +471,27 @@ def test_an_admin_deactivates_a_person_who_then_cannot_sign_in(engine_name, api,
     shot(browser, engine_name, "users")
     r = api.post("/api/v1/auth/login", json={"phone": "13900000105", "password": "Demo@2026"})
     assert r.status_code == 403 and r.json()["code"] == "auth.account_inactive"
+
+
+def test_the_monthly_spot_check_is_random_but_the_same_for_everyone(engine_name, api):
+    """5% (at least 5) of last month's valid patrols, seeded by unit and month: reproducible, not chosen."""
+    from shared_models.track import Track
+
+    card = card_of(INSP)
+    made = []
+    for day in range(1, 21):
+        start = dt.datetime(2026, 10, day, 9, tzinfo=CN)
+        walk = walk_on(card, start, seed=100 + day)
+        walk = Track(walk.lon[:900], walk.lat[:900], walk.t[:900], walk.accuracy[:900])
+        r = api.post("/api/v1/patrols", token=api.token(INSP), json=patrol_body(walk, card))
+        assert r.status_code == 201 and r.json()["valid"], r.text
+        made.append(r.json()["uuid"])
+    pages = []
+    for phone in (SUP, SUP, ADMIN):
+        s, _ = _session(api, phone)
+        page = s.get(api.base + "/console/spotcheck?period=2026-10").text
+        pages.append(re.findall(r'data-uuid="([0-9a-f-]+)"', page))
+    assert len(pages[0]) == 5 and set(pages[0]) <= set(made)
+    assert pages[0] == pages[1]  # the same sample on every visit
+    assert len(pages[2]) == 5 and set(pages[2]) <= set(made)
+    assert "从 20 条有效巡河中随机抽取 5 条" in s.get(api.base + "/console/spotcheck?period=2026-10").text

@@ -46,7 +46,7 @@ def test_a_patrol_along_the_segment_counts(engine_name, api):
     assert stored.fix_count == p["fix_count"] > 1500  # one row, never one per fix
 
 
-def test_full_track_as_gpx_and_geojson(engine_name, api):
+def test_full_track_as_gpx_geojson_and_kml(engine_name, api):
     card = _card()
     track = _walk(card)
     p = api.post("/api/v1/patrols", token=api.token(INSP_A), json=_body(track, card)).json()
@@ -59,6 +59,17 @@ def test_full_track_as_gpx_and_geojson(engine_name, api):
     assert abs(points[10].longitude - track.lon[10]) < 1e-6
     feature = api.get(f"/api/v1/patrols/{p['uuid']}/track.geojson", token=api.token(INSP_A)).json()
     assert len(feature["geometry"]["coordinates"]) == len(track) == len(feature["properties"]["times"])
+    kml = api.get(f"/api/v1/patrols/{p['uuid']}/track.kml", token=api.token(SUP_OWN))
+    assert kml.headers["Content-Type"].startswith("application/vnd.google-earth.kml+xml")
+    from xml.etree import ElementTree
+
+    root = ElementTree.fromstring(kml.content)
+    ns = {"gx": "http://www.google.com/kml/ext/2.2", "k": "http://www.opengis.net/kml/2.2"}
+    coords = root.findall(".//gx:coord", ns)
+    whens = root.findall(".//k:when", ns)
+    assert len(coords) == len(whens) == len(track)
+    lon, lat = (float(v) for v in coords[10].text.split()[:2])
+    assert abs(lon - track.lon[10]) < 1e-6 and abs(lat - track.lat[10]) < 1e-6
 
 
 def test_posted_three_times_and_five_at_once_leaves_one_record(engine_name, api):

@@ -105,3 +105,25 @@ def next_in_queue(user: User, after: Patrol) -> str | None:
     return db.session.scalar(patrols.patrols_in_scope(user).with_only_columns(Patrol.uuid).where(
         Patrol.flagged.is_(True), Patrol.review_status.is_(None), Patrol.uuid != after.uuid)
         .order_by(Patrol.started_at).limit(1))
+
+
+SPOT_SHARE, SPOT_MIN = 0.05, 5
+
+
+def spot_check(user: User, period: str) -> tuple[list[Patrol], int]:
+    """A random 5% (at least 5) of the month's valid, unreviewed patrols in scope, seeded by the unit and
+    month: everyone who opens it sees the same sample, and nobody can pick it."""
+    import hashlib
+    import random
+
+    from ..assessment.engine import local_instant, month_range
+
+    first, last = month_range(period)
+    ids = list(db.session.scalars(patrols.patrols_in_scope(user).with_only_columns(Patrol.id).where(
+        Patrol.valid.is_(True), Patrol.started_at >= local_instant(first),
+        Patrol.started_at < local_instant(last + dt.timedelta(days=1))).order_by(Patrol.id)))
+    seed = int(hashlib.sha256(f"{user.org_unit.code}:{period}".encode()).hexdigest()[:16], 16)
+    size = min(len(ids), max(SPOT_MIN, round(len(ids) * SPOT_SHARE)))
+    chosen = sorted(random.Random(seed).sample(ids, size))
+    rows = db.session.scalars(select(Patrol).where(Patrol.id.in_(chosen)).order_by(Patrol.started_at)).all()
+    return list(rows), len(ids)

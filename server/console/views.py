@@ -469,3 +469,58 @@ def user_change(user_id, what):
         return render_template("console/error.html", code=422, zh="；".join(str(v) for v in (exc.errors or {})
                                                                            .values()), en=exc.code), 422
     return redirect(url_for("console.users"))
+
+
+# ---------------------------------------------------------------- exports and the spot-check sample
+@bp.get("/patrols/<uuid:patrol_uuid>/track.<any(gpx, geojson, kml):fmt>")
+@signed_in(*MANAGERS)
+def track_file(patrol_uuid, fmt):
+    import json
+
+    from flask import Response
+
+    from shared_models.track import codec
+
+    from ..patrols import export
+
+    p = _patrol_or_404(str(patrol_uuid))
+    track = codec.decode(p.track)
+    name = f"巡河 {p.started_at:%Y-%m-%d} {p.inspector.name}"
+    if fmt == "gpx":
+        body, mime = export.to_gpx(name, track.lon, track.lat, track.t, track.altitude), "application/gpx+xml"
+    elif fmt == "kml":
+        body, mime = export.to_kml(name, track.lon, track.lat, track.t), "application/vnd.google-earth.kml+xml"
+    else:
+        body = json.dumps(export.to_geojson({"uuid": p.uuid, "inspector": p.inspector.name}, track.lon, track.lat,
+                                            track.t), ensure_ascii=False)
+        mime = "application/geo+json"
+    return Response(body, mimetype=mime,
+                    headers={"Content-Disposition": f'attachment; filename="patrol-{p.uuid}.{fmt}"'})
+
+
+@bp.get("/ledger.xlsx")
+@signed_in(*MANAGERS)
+def ledger_file():
+    from flask import Response
+
+    from ..cases import service as case_service
+    from ..xlsx import MIME
+
+    rows = case_service.ledger_rows(g.user.org_unit, None, None)
+    body = case_service.ledger_xlsx(f"{g.user.org_unit.name} 问题台账", rows,
+                                    case_service.ledger_events([r[0] for r in rows]))
+    return Response(body, mimetype=MIME,
+                    headers={"Content-Disposition": f'attachment; filename="ledger-{g.user.org_unit.code}.xlsx"'})
+
+
+@bp.get("/spotcheck")
+@signed_in(*MANAGERS)
+def spotcheck():
+    """The month's random spot-check (抽查) of valid patrols: the same sample on every visit."""
+    last_month = (local_today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    period = request.args.get("period") or last_month
+    try:
+        sample, total = data.spot_check(g.user, period)
+    except ValueError:
+        abort(400)
+    return render_template("console/spotcheck.html", sample=sample, total=total, period=period)

@@ -60,3 +60,16 @@ def to_geojson(properties: dict, lon, lat, t_seconds) -> dict:
     times = [dt.datetime.fromtimestamp(float(t), dt.UTC).isoformat().replace("+00:00", "Z") for t in t_seconds]
     return {"type": "Feature", "geometry": mapping(line) if line is not None else None,
             "properties": {**properties, "times": times}}
+
+
+def to_kml(name: str, lon, lat, t_seconds) -> str:
+    """KML 2.2 with a gx:Track (each fix with its time), for Google Earth and GIS tools."""
+    import simplekml
+
+    kml = simplekml.Kml(name=name)
+    track = kml.newgxtrack(name=name)
+    track.newwhen([dt.datetime.fromtimestamp(float(t), dt.UTC).isoformat().replace("+00:00", "Z")
+                   for t in t_seconds])
+    track.newgxcoord([(float(x), float(y)) for x, y in zip(lon, lat, strict=True)])
+    track.style.linestyle.width = 3
+    return kml.kml()

@@ -149,6 +149,17 @@ def track_gpx(patrol_uuid):
                     headers={"Content-Disposition": f'attachment; filename="patrol-{patrol.uuid}.gpx"'})
 
 
+@blp.get("/patrols/<uuid:patrol_uuid>/track.kml")
+@blp.doc(security=BEARER, responses={"200": {"content": {"application/vnd.google-earth.kml+xml": {}}}})
+@login_required()
+def track_kml(patrol_uuid):
+    """完整轨迹 KML The full track as KML (gx:Track with the times)"""
+    patrol, track = _full_track(patrol_uuid)
+    body = export.to_kml(f"巡河 {patrol.started_at:%Y-%m-%d} {patrol.inspector.name}", track.lon, track.lat, track.t)
+    return Response(body, mimetype="application/vnd.google-earth.kml+xml",
+                    headers={"Content-Disposition": f'attachment; filename="patrol-{patrol.uuid}.kml"'})
+
+
 @blp.get("/patrols/<uuid:patrol_uuid>/track.geojson")
 @blp.doc(security=BEARER, responses={"200": {"content": {"application/geo+json": {}}}})
 @login_required()
