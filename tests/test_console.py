@@ -13,7 +13,7 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from server.extensions import db
 from server.patrols.models import Patrol
@@ -420,6 +420,10 @@ CONSOLE = [
      {"sup": 200, "sup_other": 200, "admin": 200, "admin_other": 200}),
     ("GET", "/console/spotcheck", lambda w: "/console/spotcheck", None,
      {"sup": 200, "sup_other": 200, "admin": 200, "admin_other": 200}),
+    ("GET", "/console/rules", lambda w: "/console/rules", None, {"sup": 200, "sup_other": 200, "admin": 200,
+                                                                 "admin_other": 200}),
+    ("POST", "/console/rules", lambda w: "/console/rules", {"window": "week"},
+     {"sup": 403, "sup_other": 403, "admin": 422, "admin_other": 422}),
     ("GET", "/console/users", lambda w: "/console/users", None, {"sup": 200, "sup_other": 200, "admin": 200,
                                                                  "admin_other": 200}),
     ("POST", "/console/users", lambda w: "/console/users", {"name": "新人", "phone": "13911110000",
@@ -495,3 +499,37 @@ def test_the_monthly_spot_check_is_random_but_the_same_for_everyone(engine_name,
     assert pages[0] == pages[1]  # the same sample on every visit
     assert len(pages[2]) == 5 and set(pages[2]) <= set(made)
     assert "从 20 条有效巡河中随机抽取 5 条" in s.get(api.base + "/console/spotcheck?period=2026-10").text
+
+
+def test_a_rule_is_previewed_on_last_month_before_it_is_saved(engine_name, api, browser):
+    """An admin drafts "twice a week" and sees, before saving, who would have missed what in October."""
+    card = card_of(INSP)
+    for day in (6, 13, 20):  # once a week in October: enough for the weekly rule, not for twice a week
+        r = api.post("/api/v1/patrols", token=api.token(INSP),
+                     json=patrol_body(walk_on(card, dt.datetime(2026, 10, day, 9, tzinfo=CN), seed=day), card))
+        assert r.status_code == 201 and r.json()["valid"], r.text
+    from server.rules.models import FrequencyRule
+
+    before = db.session.scalar(select(func.count()).select_from(FrequencyRule))
+    sign_in(browser, api, ADMIN)
+    browser.find_element(By.ID, "nav-rules").click()
+    browser.find_element(By.ID, "rule-name").send_keys("每周两次")
+    browser.find_element(By.ID, "min-count").clear()
+    browser.find_element(By.ID, "min-count").send_keys("2")
+    browser.execute_script("document.getElementById('valid-from').value = arguments[0]",
+                           (local_today() + dt.timedelta(days=1)).isoformat())
+    browser.find_element(By.ID, "preview-btn").click()
+    wait(browser).until(lambda d: d.find_elements(By.ID, "preview"))
+    preview = browser.find_element(By.ID, "preview")
+    row = preview.find_element(By.CSS_SELECTOR, f'tr[data-phone="{INSP}"]')
+    assert row.find_elements(By.TAG_NAME, "td")[1].text == "4 → 8"
+    assert "仅预览，未保存" in preview.text
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(FrequencyRule)) == before  # nothing written
+    shot(browser, engine_name, "rules-preview")
+    browser.find_element(By.ID, "save-btn").click()
+    wait(browser).until(lambda d: not d.find_elements(By.ID, "preview"))
+    db.session.expire_all()
+    rules = db.session.scalars(select(FrequencyRule).order_by(FrequencyRule.id)).all()
+    assert [r.name for r in rules] == ["村级巡查员每周巡河", "每周两次"]
+    assert rules[0].valid_to == local_today()  # the old rule ends the day before the new one starts

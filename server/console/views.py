@@ -524,3 +524,94 @@ def spotcheck():
     except ValueError:
         abort(400)
     return render_template("console/spotcheck.html", sample=sample, total=total, period=period)
+
+
+# ---------------------------------------------------------------- administrators: rules with a preview
+@bp.route("/rules", methods=["GET", "POST"])
+@signed_in(*MANAGERS)
+def rules():
+    """Frequency rules over the caller's unit; an admin drafts a new one and sees what it would have
+    changed on last month's data before saving it."""
+    from marshmallow import ValidationError
+
+    from ..rules import service as rule_service
+    from ..rules.models import FrequencyRule, Plan
+    from ..rules.routes import FrequencyRuleSchema
+
+    last_month = (local_today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    error, preview, draft = None, None, dict(request.form) if request.method == "POST" else {}
+    if request.method == "POST":
+        if g.user.role != Role.ADMIN:
+            abort(403)
+        raw = {k: v for k, v in request.form.items() if k not in ("csrf_token", "save") and v != ""}
+        raw.setdefault("org_unit_id", str(g.user.org_unit_id))
+        if "active_months" in raw:
+            raw["active_months"] = [int(m) for m in raw["active_months"].replace("，", ",").split(",") if m.strip()]
+        try:
+            data = FrequencyRuleSchema().load(raw)
+            if "save" in request.form:
+                # the new rule takes over from the one at the same scope from its first day
+                for old in _same_scope(data):
+                    if old.valid_from < data["valid_from"]:
+                        rule_service.change_rule(g.user, FrequencyRule, old.id,
+                                                 {"valid_to": data["valid_from"] - dt.timedelta(days=1)})
+                rule_service.create_rule(g.user, data)
+                return redirect(url_for("console.rules"))
+            preview = data_preview(g.user, data, last_month)
+        except ValidationError as exc:
+            error = "；".join(f"{k}: {v}" for k, v in exc.messages.items())
+        except ApiError as exc:
+            db.session.rollback()
+            error = "；".join(str(v) for v in (exc.errors or {}).values()) or _message(exc.code)
+    found = db.session.scalars(rule_service.rules_in_scope(g.user, FrequencyRule, inherited=True)).all()
+    plans = db.session.scalars(rule_service.rules_in_scope(g.user, Plan, inherited=True)).all()
+    return render_template("console/rules.html", rules=found, plans=plans, error=error, preview=preview,
+                           draft=draft, period=last_month), 422 if error else 200
+
+
+def _same_scope(data: dict) -> list:
+    """Rules at the drafted rule's scope (unit, role, level) still running on or after its first day."""
+    from sqlalchemy import or_
+
+    from ..rules.models import FrequencyRule
+
+    level = FrequencyRule.grid_level.is_(None) if data.get("grid_level") is None else \
+        FrequencyRule.grid_level == data["grid_level"]
+    return list(db.session.scalars(select(FrequencyRule).where(
+        FrequencyRule.org_unit_id == data["org_unit_id"], FrequencyRule.role == data.get("role", "inspector"), level,
+        or_(FrequencyRule.valid_to.is_(None), FrequencyRule.valid_to >= data["valid_from"]))))
+
+
+def data_preview(user, rule_data: dict, period: str) -> dict:
+    """Last month assessed as it was and as it would be with the drafted rule (never saved)."""
+    from ..assessment.service import assess
+    from ..rules import service as rule_service
+
+    before = {x["inspector_id"]: x for x in assess(user.org_unit, period)["lines"]}
+    savepoint = db.session.begin_nested()
+    try:
+        draft = dict(rule_data)
+        draft["valid_from"] = min(draft["valid_from"], dt.date.fromisoformat(period + "-01"))
+        draft["valid_to"] = None
+        for old in _same_scope(draft):  # as if it had replaced them for that month
+            old.valid_to = draft["valid_from"] - dt.timedelta(days=1)
+            if old.valid_to < old.valid_from:
+                db.session.delete(old)
+        db.session.flush()
+        rule_service.create_rule(user, draft, commit=False)
+        after = {x["inspector_id"]: x for x in assess(user.org_unit, period)["lines"]}
+    finally:
+        savepoint.rollback()
+    rows = []
+    for who, new in after.items():
+        old = before.get(who)
+        if old is None:
+            continue
+        changed = (old["metrics"]["required"], old["score"], old["amount_fen"]) != (
+            new["metrics"]["required"], new["score"], new["amount_fen"])
+        rows.append({"name": new["name"], "phone": new["phone"], "changed": changed,
+                     "required": (old["metrics"]["required"], new["metrics"]["required"]),
+                     "score": (old["score"], new["score"]), "amount": (old["amount_fen"], new["amount_fen"])})
+    rows.sort(key=lambda r: (not r["changed"], r["name"]))
+    return {"rows": rows, "changed": sum(r["changed"] for r in rows),
+            "amount": (sum(r["amount"][0] for r in rows), sum(r["amount"][1] for r in rows))}
