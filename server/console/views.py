@@ -337,13 +337,16 @@ def grid_import():
                 abort(400)
             doc = json.loads(path.read_text(encoding="utf-8"))
         else:
+            from ..grids.formats import read_upload
+
             upload = request.files.get("file")
+            doc = None
             try:
-                doc = json.loads(upload.read().decode("utf-8")) if upload else None
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                doc = None
-            if doc is None:
-                error = "文件不是有效的 GeoJSON / not a valid GeoJSON file"
+                doc = read_upload(upload.filename, upload.read()) if upload else None
+            except ApiError as exc:
+                error = exc.errors
+            if doc is None and error is None:
+                error = "请选择文件 / choose a file"
         if doc is not None:
             run = importer.import_grids if kind == "grids" else importer.import_segments
             args = {"levels": current_app.config["ORG_LEVELS"]} if kind == "grids" else {}

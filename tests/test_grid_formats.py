@@ -1,0 +1,89 @@
+"""Grids from the files an office has: KML (Google Earth, 奥维) and zipped Shapefiles, read with GDAL."""
+import io
+import re
+import zipfile
+
+import numpy as np
+import pyogrio
+import requests
+import shapely
+import simplekml
+from sqlalchemy import select
+
+from server.extensions import db
+from server.grids.formats import read_upload
+from server.grids.models import OrgUnit
+
+BOX = [(108.905, 34.345), (108.907, 34.345), (108.907, 34.347), (108.905, 34.347), (108.905, 34.345)]
+
+
+def _kml() -> bytes:
+    kml = simplekml.Kml()
+    poly = kml.newpolygon(name="新建村", outerboundaryis=BOX)
+    for key, value in (("code", "610112010901"), ("level", "village"), ("parent_code", "610112010")):
+        poly.extendeddata.newdata(name=key, value=value)
+    return kml.kml().encode("utf-8")
+
+
+def _shapefile_zip(tmp_path, crs="EPSG:4326", coords=BOX) -> bytes:
+    path = tmp_path / "grids.shp"
+    geometry = np.array([shapely.to_wkb(shapely.Polygon(coords))], dtype=object)
+    fields = [np.array(["610112010902"], dtype=object), np.array(["新村二"], dtype=object),
+              np.array(["village"], dtype=object), np.array(["610112010"], dtype=object)]
+    pyogrio.raw.write(str(path), geometry, fields, ["code", "name", "level", "parent_cod"], crs=crs,
+                      geometry_type="Polygon", driver="ESRI Shapefile", encoding="UTF-8")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for part in tmp_path.glob("grids.*"):
+            z.write(part, part.name)
+    return buf.getvalue()
+
+
+def test_kml_placemarks_with_their_extended_data():
+    doc = read_upload("村界.kml", _kml())
+    [feature] = doc["features"]
+    props = feature["properties"]
+    assert (props["code"], props["name"], props["level"], props["parent_code"]) == (
+        "610112010901", "新建村", "village", "610112010")
+    assert feature["geometry"]["type"] == "Polygon"
+    assert shapely.geometry.shape(feature["geometry"]).equals_exact(shapely.Polygon(BOX), 1e-9)
+
+
+def test_a_zipped_shapefile_and_its_coordinate_system(tmp_path):
+    doc = read_upload("grids.zip", _shapefile_zip(tmp_path))
+    [feature] = doc["features"]
+    assert feature["properties"]["name"] == "新村二" and feature["geometry"]["type"] == "Polygon"
+    assert feature["properties"]["parent_code"] == "610112010"  # DBF's ten letters ("parent_cod") mapped back
+    projected = tmp_path / "p"
+    projected.mkdir()
+    xy = [(x * 1e5, y * 1e5) for x, y in BOX]
+    doc = read_upload("grids.zip", _shapefile_zip(projected, crs="EPSG:3857", coords=xy))
+    assert doc["crs"]["properties"]["name"] == "EPSG:3857"  # the importer refuses it by name (wrong_crs)
+
+
+def test_unreadable_files_are_refused_with_a_reason():
+    for name, data in (("a.kml", b"<not-kml"), ("a.zip", b"PK-broken"), ("a.dwg", b"x"), ("a.geojson", b"{")):
+        try:
+            read_upload(name, data)
+        except Exception as exc:  # noqa: BLE001
+            assert getattr(exc, "code", None) == "import.invalid", (name, exc)
+            assert exc.errors[0]["message"]
+        else:
+            raise AssertionError(f"{name} was accepted")
+
+
+def test_the_console_imports_a_kml_after_its_preview(engine_name, api):
+    s = requests.Session()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', s.get(api.base + "/console/login").text).group(1)
+    s.post(api.base + "/console/login", data={"phone": "13900000001", "password": "Demo@2026", "csrf_token": token})
+    page = s.get(api.base + "/console/grids/import").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    r = s.post(api.base + "/console/grids/import", data={"kind": "grids", "csrf_token": token},
+               files={"file": ("村界.kml", _kml(), "application/vnd.google-earth.kml+xml")})
+    assert r.status_code == 200 and "将导入 1 个网格" in r.text
+    assert db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == "610112010901")) is None
+    preview = re.search(r'name="token" value="([0-9a-f]+)"', r.text).group(1)
+    done = s.post(api.base + "/console/grids/import", data={"kind": "grids", "csrf_token": token, "token": preview})
+    assert "已导入 1 个网格" in done.text
+    db.session.expire_all()
+    assert db.session.scalar(select(OrgUnit.name).where(OrgUnit.code == "610112010901")) == "新建村"
