@@ -371,7 +371,8 @@ def _console_world(api):
     case_no = _report(api)
     photo_uuid = upload(api, api.token(INSP), jpeg_with_exif(size=(400, 300)))["uuid"]
     card = card_of(INSP)
-    return {"flagged": flagged, "case": case_no, "photo": photo_uuid, "card": card.id, "user": card.inspector_id}
+    return {"flagged": flagged, "case": case_no, "photo": photo_uuid, "card": card.id, "user": card.inspector_id,
+            "segment": card.segments[0].id}
 
 
 # (method, rule, path builder, form fields, expected status by role); POSTs are also tried without a token
@@ -424,6 +425,13 @@ CONSOLE = [
                                                                  "admin_other": 200}),
     ("POST", "/console/rules", lambda w: "/console/rules", {"window": "week"},
      {"sup": 403, "sup_other": 403, "admin": 422, "admin_other": 422}),
+    ("GET", "/console/grids", lambda w: "/console/grids", None, {"sup": 200, "sup_other": 200, "admin": 200,
+                                                                 "admin_other": 200}),
+    ("POST", "/console/grids", lambda w: "/console/grids", lambda w: {"kind": "segment", "id": str(w["segment"]),
+                                                                      "name": "新名"},
+     {"sup": 403, "sup_other": 403, "admin_other": 404, "admin": 302}),
+    ("POST", "/console/cards/<int:card_id>/<any(handover, end):what>", lambda w: f"/console/cards/{w['card']}/end",
+     {"date": "2027-12-31", "reason": "离职"}, {"sup": 403, "sup_other": 403, "admin_other": 404, "admin": 302}),
     ("GET", "/console/users", lambda w: "/console/users", None, {"sup": 200, "sup_other": 200, "admin": 200,
                                                                  "admin_other": 200}),
     ("POST", "/console/users", lambda w: "/console/users", {"name": "新人", "phone": "13911110000",
@@ -448,6 +456,7 @@ def test_every_console_route_is_in_the_matrix(engine_name, demo_app):
     pytest.param(*row, id=f"{row[0]} {row[1]}") for row in CONSOLE if row[4] != {"anon": 200}])
 def test_every_console_page_and_form_by_role(engine_name, api, method, rule, path, form, expected):
     w = _console_world(api)
+    form = form(w) if callable(form) else form
     anon = requests.Session().request(method, api.base + path(w), data=form, allow_redirects=False)
     assert anon.status_code in (302, 400) and (anon.status_code == 400 or "/console/login" in
                                                anon.headers["Location"])
@@ -533,3 +542,45 @@ def test_a_rule_is_previewed_on_last_month_before_it_is_saved(engine_name, api, 
     rules = db.session.scalars(select(FrequencyRule).order_by(FrequencyRule.id)).all()
     assert [r.name for r in rules] == ["村级巡查员每周巡河", "每周两次"]
     assert rules[0].valid_to == local_today()  # the old rule ends the day before the new one starts
+
+
+ALL_PAGES = ["/console/", "/console/patrols", "/console/spotcheck?period=2026-10", "/console/cases",
+             "/console/assessment?period=2026-10", "/console/cards", "/console/grids", "/console/grids/import",
+             "/console/users", "/console/rules"]
+
+
+def test_a_screenshot_of_every_page(engine_name, api, browser):
+    """Every page renders in a real browser with its Chinese text (saved for review)."""
+    w = _console_world(api)
+    sign_in(browser, api, ADMIN)
+    for path in ALL_PAGES + [f"/console/patrols/{w['flagged']}", f"/console/cases/{w['case']}"]:
+        browser.get(api.base + path)
+        assert browser.find_element(By.TAG_NAME, "h1").text, path
+        assert not browser.find_elements(By.CSS_SELECTOR, "main > h1 + p.muted") or "404" not in browser.title
+        name = path.strip("/").replace("/", "-").split("?")[0] or "console"
+        shot(browser, engine_name, f"page-{name}")
+    assert browser.get_log("browser") == [] or all("favicon" in e["message"] for e in browser.get_log("browser"))
+
+
+def test_an_admin_hands_a_card_over_in_the_console(engine_name, api):
+    from server.auth.models import User
+    from server.cards.models import ResponsibilityCard
+
+    card = card_of(INSP)
+    taker = db.session.scalar(select(User.id).where(User.phone == "13900000104"))
+    s, token = _session(api, ADMIN)
+    day = (local_today() + dt.timedelta(days=3)).isoformat()
+    r = s.post(api.base + f"/console/cards/{card.id}/handover", data={
+        "inspector_id": str(taker), "date": day, "reason": "调岗", "csrf_token": token}, allow_redirects=False)
+    assert r.status_code == 302
+    db.session.expire_all()
+    versions = db.session.scalars(select(ResponsibilityCard).where(ResponsibilityCard.card_no == card.card_no)
+                                  .order_by(ResponsibilityCard.version)).all()
+    assert [(v.version, v.inspector_id) for v in versions] == [(1, card.inspector_id), (2, taker)]
+    assert versions[0].valid_to == local_today() + dt.timedelta(days=2)
+    old = s.post(api.base + f"/console/cards/{card.id}/handover", data={
+        "inspector_id": str(taker), "date": day, "csrf_token": token}, allow_redirects=False)
+    assert old.status_code == 409  # only the latest version can change
+    bad = s.post(api.base + f"/console/cards/{versions[-1].id}/handover", data={
+        "inspector_id": str(card.inspector_id), "date": "2020-01-01", "csrf_token": token}, allow_redirects=False)
+    assert bad.status_code == 422 and "生效日期" in bad.text

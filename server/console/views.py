@@ -618,3 +618,62 @@ def data_preview(user, rule_data: dict, period: str) -> dict:
     rows.sort(key=lambda r: (not r["changed"], r["name"]))
     return {"rows": rows, "changed": sum(r["changed"] for r in rows),
             "amount": (sum(r["amount"][0] for r in rows), sum(r["amount"][1] for r in rows))}
+
+
+@bp.post("/cards/<int:card_id>/<any(handover, end):what>")
+@signed_in(Role.ADMIN)
+def card_change(card_id, what):
+    """Hand a card over to another inspector from a date, or end it (a person leaves)."""
+    from ..cards import service as card_service
+
+    f = request.form
+    try:
+        day = dt.date.fromisoformat(f.get("date") or "")
+    except ValueError:
+        return redirect(url_for("console.cards", error="date"))
+    try:
+        if what == "handover":
+            card_service.revise_card(g.user, card_id, {"effective_from": day,
+                                                       "inspector_id": int(f.get("inspector_id") or 0),
+                                                       "reason": f.get("reason") or "交接"})
+        else:
+            card_service.end_card(g.user, card_id, day, f.get("reason") or "终止")
+    except ApiError as exc:
+        db.session.rollback()
+        if exc.status == 404:
+            abort(404)
+        zh = "；".join(str(v) for v in (exc.errors or {}).values()) if isinstance(exc.errors, dict) else ""
+        return render_template("console/error.html", code=exc.status,
+                               zh=zh or (exc.message[0] if exc.message else _message(exc.code)),
+                               en=exc.code), exc.status
+    return redirect(url_for("console.cards"))
+
+
+@bp.route("/grids", methods=["GET", "POST"])
+@signed_in(*MANAGERS)
+def grids():
+    """Grids and segments in scope; administrators correct names (codes and shapes come by import)."""
+    from ..grids.models import RiverSegment
+
+    under = select(OrgUnit.id).where(OrgUnit.path.startswith(g.user.org_unit.path, autoescape=True))
+    if request.method == "POST":
+        if g.user.role != Role.ADMIN:
+            abort(403)
+        kind, name = request.form.get("kind"), (request.form.get("name") or "").strip()
+        model = {"grid": OrgUnit, "segment": RiverSegment}.get(kind)
+        ident = request.form.get("id", type=int)
+        row = db.session.scalar(select(model).where(model.id == ident, (model.id if model is OrgUnit
+                                                                         else model.grid_id).in_(under))) \
+            if model else None
+        if row is None:
+            abort(404)
+        if not name or len(name) > 100:
+            return render_template("console/error.html", code=422, zh="名称不能为空，且不超过 100 字",
+                                   en="a name of 1 to 100 characters"), 422
+        row.name = name
+        db.session.commit()
+        return redirect(url_for("console.grids"))
+    units = db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(under)).order_by(OrgUnit.path)).all()
+    segments = db.session.scalars(select(RiverSegment).where(RiverSegment.grid_id.in_(under))
+                                  .order_by(RiverSegment.code)).all()
+    return render_template("console/grids.html", units=units, segments=segments)
