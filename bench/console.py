@@ -103,7 +103,9 @@ def main() -> None:
     assert r.status_code == 302, r.status_code
     pages = {"dashboard": "/console/", "queue": "/console/patrols", "patrol": f"/console/patrols/{info['flagged']}",
              "cases": "/console/cases", "case": f"/console/cases/{info['case']}",
-             "assessment": f"/console/assessment?period={info['period']}"}
+             "assessment": f"/console/assessment?period={info['period']}",
+             "spotcheck": f"/console/spotcheck?period={info['period']}", "cards": "/console/cards",
+             "users": "/console/users", "rules": "/console/rules", "grids": "/console/grids"}
     worst = 0.0
     print(f"console_patrols: {info['patrols']}")
     for name, path in pages.items():
