@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -53,7 +53,8 @@ def absent(driver, by, value) -> bool:
 
 
 def wait(driver):
-    return WebDriverWait(driver, 10, ignored_exceptions=(StaleElementReferenceException,))
+    # while a form post replaces the page, Chromium may answer for nodes of the old one: ask again
+    return WebDriverWait(driver, 10, ignored_exceptions=(StaleElementReferenceException, WebDriverException))
 
 
 def wait_text(driver, element_id, text):
