@@ -6,15 +6,17 @@ cd "$(dirname "$0")/.."
 want=${1:-run}
 
 apt_pkgs=(libsqlite3-mod-spatialite fonts-wqy-microhei)  # the font: printed cards (PDF) in Chinese
-extras="server,postgres,dev"
+extras="server,postgres,prod,dev"
 if [ "$want" = test ] || [ "$want" = mobile ]; then
   # the field app runs in a real window: Xvfb, Mesa's GL, a Chinese font
   apt_pkgs+=(xvfb xauth libgl1-mesa-dri)
-  extras="server,postgres,dev,mobile"
+  extras="server,postgres,prod,dev,mobile"
 fi
 if [ "$want" = test ]; then
   # PostGIS for the second engine; Debian's Chromium and its driver for the console's browser tests
   apt_pkgs+=(postgresql-15-postgis-3 postgresql-15 chromium chromium-driver)
+  # Redis for the background-job queue (RQ); nginx to check the shipped configuration
+  apt_pkgs+=(redis-server nginx)
 fi
 
 missing=()
