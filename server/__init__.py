@@ -36,6 +36,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, compare_type=True)
     attach_engine_events(app)
+    from . import logs, storage
+
+    storage.init_app(app)
+    logs.init_app(app)
     api = Api(app, spec_kwargs={
         "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}
     })

@@ -386,3 +386,34 @@ def photos_prune(older_than_hours: float) -> None:
 
     hours = max(24.0, older_than_hours)  # a phone offline for a day must still be able to resume
     click.echo(f"pruned {prune_partials(dt.timedelta(hours=hours))} unfinished uploads / 已清理未完成上传")
+
+
+@main.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty (for tests and one-off runs).")
+@with_appcontext
+def worker(burst: bool) -> None:
+    """Run background jobs from the Redis queue (RIVERPATROL_JOBS=rq): photos, monthly runs."""
+    from .jobs import work
+
+    work(burst=burst)
+
+
+@main.group("jobs")
+def jobs_group() -> None:
+    """Background jobs: queue one (cron calls these)."""
+
+
+@jobs_group.command("enqueue")
+@click.argument("name")
+@click.option("--arg", "args", multiple=True, metavar="KEY=VALUE", help="A keyword argument of the job.")
+@with_appcontext
+def jobs_enqueue(name: str, args: tuple[str, ...]) -> None:
+    """Queue job NAME (or run it here with the inline backend), e.g. cases.escalate daily,
+    assessment.lock_last_month on the 3rd, photos.prune and photos.reprocess nightly."""
+    from .jobs import JOBS, _load, enqueue
+
+    _load()
+    if name not in JOBS:
+        raise click.UsageError(f"未知任务 unknown job {name!r}; known: {', '.join(sorted(JOBS))}")
+    kwargs = dict(a.split("=", 1) for a in args)
+    click.echo(f"{name}: {enqueue(name, **kwargs)}")

@@ -22,6 +22,21 @@ class Config:
         self.CONSOLE_TILES = os.environ.get("RIVERPATROL_CONSOLE_TILES") or None
         self.SECRET_KEY = os.environ.get("RIVERPATROL_SECRET_KEY")
         self.PHOTO_DIR = os.environ.get("RIVERPATROL_PHOTO_DIR", str(Path(instance_path) / "photos"))
+        # photos: a directory (fs) or an S3-compatible bucket (s3: MinIO, Ceph RGW, OSS, COS, AWS)
+        self.PHOTO_STORAGE = os.environ.get("RIVERPATROL_PHOTO_STORAGE", "fs")
+        self.S3_BUCKET = os.environ.get("RIVERPATROL_S3_BUCKET", "")
+        self.S3_ENDPOINT_URL = os.environ.get("RIVERPATROL_S3_ENDPOINT_URL") or None
+        self.S3_REGION = os.environ.get("RIVERPATROL_S3_REGION") or None
+        self.S3_PREFIX = os.environ.get("RIVERPATROL_S3_PREFIX", "")
+        # below this much free disk the server refuses photo bytes (507) instead of filling the disk
+        self.PHOTO_MIN_FREE_BYTES = _env_int("RIVERPATROL_PHOTO_MIN_FREE_BYTES", 64 * 1024 * 1024)
+        # background jobs: inline (embedded default) or rq (a Redis queue for `riverpatrol worker`)
+        self.JOBS_BACKEND = os.environ.get("RIVERPATROL_JOBS", "inline")
+        self.REDIS_URL = os.environ.get("RIVERPATROL_REDIS_URL", "redis://127.0.0.1:6379/0")
+        # logs: one JSON object a line (production) or plain text (development)
+        self.LOG_FORMAT = os.environ.get("RIVERPATROL_LOG_FORMAT", "")
+        self.LOG_LEVEL = os.environ.get("RIVERPATROL_LOG_LEVEL", "INFO")
+        self.SQLITE_BUSY_TIMEOUT_MS = _env_int("RIVERPATROL_SQLITE_BUSY_TIMEOUT_MS", 30000)
         self.SPATIALITE_LIBRARY_PATH = os.environ.get("SPATIALITE_LIBRARY_PATH", SPATIALITE_DEFAULT)
         self.PHOTO_MAX_BYTES = _env_int("RIVERPATROL_PHOTO_MAX_BYTES", 20 * 1024 * 1024)
         self.PHOTO_CHUNK_MAX_BYTES = 256 * 1024
@@ -60,6 +75,8 @@ class Config:
             self.SECRET_KEY = "development-only-not-a-secret-do-not-deploy"
         if len(self.SECRET_KEY) < 32 and self.ENV_MODE == "production":
             raise RuntimeError("RIVERPATROL_SECRET_KEY must be at least 32 characters")
+        if not self.LOG_FORMAT:
+            self.LOG_FORMAT = "json" if self.ENV_MODE == "production" else "text"
         if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
             import pysqlite3.dbapi2 as sqlite_module  # pyenv's sqlite3 cannot load extensions
 

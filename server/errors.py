@@ -59,6 +59,19 @@ def error_body(code: str, errors=None, override: tuple[str, str] | None = None, 
     return body
 
 
+def _database_unreachable(exc: Exception) -> bool:
+    """The database is down or restarting (not a bad statement): the request may be retried."""
+    from sqlalchemy import exc as sa_exc
+
+    if isinstance(exc, sa_exc.DBAPIError) and (exc.connection_invalidated
+                                                or isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError))):
+        text = str(exc.orig if exc.orig is not None else exc).lower()
+        return exc.connection_invalidated or any(s in text for s in (
+            "connection", "server closed", "terminating", "shutting down", "starting up", "could not connect",
+            "database is locked", "the database system is"))
+    return False
+
+
 def init_app(app: Flask) -> None:
     def _rollback() -> None:
         try:
@@ -92,6 +105,13 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
         _rollback()
+        if _database_unreachable(exc):
+            # a restart or failover: nothing was written (the transaction rolled back); the phone retries
+            log.warning("database unreachable: %s", str(exc).splitlines()[0][:200])
+            resp = jsonify(error_body("service.unavailable"))
+            resp.status_code = 503
+            resp.headers["Retry-After"] = "5"
+            return resp
         log.exception("unhandled error")
         resp = jsonify(error_body("internal_error"))
         resp.status_code = 500

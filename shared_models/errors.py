@@ -46,6 +46,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "photo.unsupported_format": ("仅支持 JPEG 和 PNG 照片", "Only JPEG and PNG photos are accepted"),
     "photo.too_many_pixels": ("照片像素过多", "The photo has too many pixels"),
     "photo.not_complete": ("照片尚未上传完成", "The photo upload is not complete"),
+    "photo.storage_full": (
+        "服务器照片存储空间已满，照片保留在手机上，稍后自动重传",
+        "The server's photo storage is full; the photo stays on the phone and is sent again later"),
+    "service.unavailable": (
+        "服务暂时不可用，请稍后再试（数据已保留）", "The service is briefly unavailable; try again shortly (nothing was lost)"),
     "internal_error": ("服务器内部错误，请稍后再试", "Internal server error, please try again later"),
 }
 

@@ -123,6 +123,8 @@ def _chunk(w):
 # (method, rule as in the URL map, path builder, request-arguments builder, expected status by role)
 MATRIX = [
     ("GET", "/api/v1/health", lambda w: "/api/v1/health", None, PUBLIC),
+    ("GET", "/api/v1/health/live", lambda w: "/api/v1/health/live", None, PUBLIC),
+    ("GET", "/api/v1/health/ready", lambda w: "/api/v1/health/ready", None, PUBLIC),
     ("GET", "/api/v1/openapi.json", lambda w: "/api/v1/openapi.json", None, PUBLIC),
     ("POST", "/api/v1/auth/login", lambda w: "/api/v1/auth/login", None, PUBLIC),
     ("POST", "/api/v1/auth/refresh", lambda w: "/api/v1/auth/refresh", None, PUBLIC),
@@ -284,6 +286,8 @@ def test_authorization_matrix(engine_name, world, method, rule, path, body, expe
 
 def test_public_routes_need_no_token(engine_name, api):
     assert api.get("/api/v1/health").status_code == 200
+    assert api.get("/api/v1/health/live").status_code == 200
+    assert api.get("/api/v1/health/ready").status_code == 200
     assert api.get("/api/v1/openapi.json").status_code == 200
     assert api.post("/api/v1/auth/login", json={"phone": PHONES[INSP_A], "password": DEMO_PASSWORD}).status_code == 200
     r = api.post("/api/v1/auth/refresh", json={"refresh_token": "not-a-token"})

@@ -100,7 +100,7 @@ def _bad(**errors) -> ApiError:
 
 def _photos(user: User, uuids: list[str]) -> list[str]:
     found = set(db.session.scalars(select(Photo.uuid).where(Photo.uuid.in_(uuids), Photo.owner_id == user.id,
-                                                           Photo.status == "complete")))
+                                                           Photo.status.in_(("processing", "complete")))))
     missing = [u for u in uuids if u not in found]
     if missing:
         raise _bad(photo_uuids=f"照片未上传完成或不属于您：{', '.join(missing)} / photos not uploaded or not yours")

@@ -194,8 +194,6 @@ def review(patrol_uuid):
 @bp.get("/photos/<uuid:photo_uuid>/<any(thumbnail, image):size>")
 @signed_in(*MANAGERS)
 def photo(photo_uuid, size):
-    from flask import send_file
-
     from ..photos import service as photos
 
     try:
@@ -204,8 +202,7 @@ def photo(photo_uuid, size):
         abort(404)
     if found.status != "complete":
         abort(404)
-    path = photos.thumb_path(found.uuid) if size == "thumbnail" else photos.full_path(found.uuid)
-    return send_file(path, mimetype="image/jpeg", max_age=86400)
+    return photos.send(found, size)
 
 
 @bp.get("/cases")

@@ -62,6 +62,26 @@ def _place(exif: Image.Exif) -> tuple[float | None, float | None]:
     return lon, lat
 
 
+def inspect(src: Path, *, max_pixels: int) -> str:
+    """The check done while the phone waits, so it hears at once of a bad file: a JPEG or PNG of a
+    sane size (header) whose pixels decode (a truncated file does not). Re-encoding is the job's."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(src) as img:
+                if img.format not in ACCEPTED:
+                    raise ApiError("photo.unsupported_format", 422, detail=img.format)
+                if img.width * img.height > max_pixels:
+                    raise ApiError("photo.too_many_pixels", 422, detail=f"{img.width}x{img.height}")
+                fmt = img.format
+                img.load()
+                return fmt
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ApiError("photo.too_many_pixels", 422) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ApiError("photo.invalid_image", 422, detail=str(exc)[:200]) from None
+
+
 def process(src: Path, full: Path, thumb: Path, *, max_pixels: int, long_edge: int, thumb_edge: int) -> Processed:
     """Check ``src`` is a sane JPEG or PNG, then write the re-encoded photo and its thumbnail."""
     try:

@@ -1,4 +1,4 @@
-from flask import request, send_file
+from flask import request
 from flask_smorest import Blueprint
 
 from ..errors import ApiError
@@ -54,11 +54,11 @@ def get_photo(photo_uuid):
     return _with_offset(service.visible_photo(current_user(), str(photo_uuid)))
 
 
-def _send(photo_uuid, path_of):
+def _send(photo_uuid, size):
     photo = service.visible_photo(current_user(), str(photo_uuid))
     if photo.status != "complete":
         raise ApiError("photo.not_complete", 409)
-    return send_file(path_of(photo.uuid), mimetype="image/jpeg", max_age=86400)
+    return service.send(photo, size)
 
 
 @blp.get("/photos/<uuid:photo_uuid>/image")
@@ -66,7 +66,7 @@ def _send(photo_uuid, path_of):
 @login_required()
 def photo_image(photo_uuid):
     """照片 The photo, re-encoded, at most 1600 px"""
-    return _send(photo_uuid, service.full_path)
+    return _send(photo_uuid, "full")
 
 
 @blp.get("/photos/<uuid:photo_uuid>/thumbnail")
@@ -74,4 +74,4 @@ def photo_image(photo_uuid):
 @login_required()
 def photo_thumbnail(photo_uuid):
     """缩略图 The 320 px thumbnail"""
-    return _send(photo_uuid, service.thumb_path)
+    return _send(photo_uuid, "thumbnail")

@@ -13,7 +13,10 @@ class PhotoSchema(Schema):
     uuid = fields.String()
     size = fields.Integer()
     offset = fields.Integer(attribute="received", metadata={"description": "bytes stored so far"})
-    complete = fields.Function(lambda p: p.status == "complete")
+    complete = fields.Function(lambda p: p.status in ("processing", "complete"),
+                               metadata={"description": "every byte arrived and checked; the phone is done"})
+    ready = fields.Function(lambda p: p.status == "complete",
+                            metadata={"description": "re-encoded and viewable (a background job may lag)"})
     patrol_uuid = fields.String(allow_none=True)
     problem_uuid = fields.String(allow_none=True)
     width = fields.Integer(allow_none=True)

@@ -20,24 +20,38 @@ from ..auth.users import users_in_scope
 from ..db import utcnow
 from ..errors import ApiError, NotFound
 from ..extensions import db
+from ..jobs import enqueue
+from ..storage import StorageFull, check_free, no_space, storage
 from . import images
 from .models import Photo
 
 
-def _root() -> Path:
-    return Path(current_app.config["PHOTO_DIR"])
+def spool() -> Path:
+    """Uploads in progress, on the app server that receives them (nginx routes a photo's chunks to one)."""
+    return Path(current_app.config["PHOTO_DIR"]) / "partial"
 
 
 def partial_path(uuid: str) -> Path:
-    return _root() / "partial" / f"{uuid}.part"
+    return spool() / f"{uuid}.part"
 
 
-def full_path(uuid: str) -> Path:
-    return _root() / "full" / uuid[:2] / f"{uuid}.jpg"
+# keys in photo storage (a directory or a bucket, server/storage.py)
+def FULL(uuid: str) -> str:  # noqa: N802
+    return f"full/{uuid[:2]}/{uuid}.jpg"
 
 
-def thumb_path(uuid: str) -> Path:
-    return _root() / "thumb" / uuid[:2] / f"{uuid}.jpg"
+def THUMB(uuid: str) -> str:  # noqa: N802
+    return f"thumb/{uuid[:2]}/{uuid}.jpg"
+
+
+def ORIGINAL(uuid: str) -> str:  # noqa: N802
+    """The bytes the phone sent, checked against its SHA-256: kept as evidence."""
+    return f"original/{uuid[:2]}/{uuid}"
+
+
+def send(photo: Photo, size: str):
+    """The re-encoded photo or its thumbnail, from wherever photos are stored."""
+    return storage().send(THUMB(photo.uuid) if size == "thumbnail" else FULL(photo.uuid), "image/jpeg")
 
 
 def visible_photo(user: User, uuid: str) -> Photo:
@@ -118,18 +132,27 @@ def append(user: User, uuid: str, offset: int, chunk: bytes) -> Photo:
     if offset + len(chunk) > photo.size:
         raise ApiError("photo.too_large", 422, limit=photo.size)
     part = partial_path(uuid)
-    part.parent.mkdir(parents=True, exist_ok=True)
-    with open(part, "r+b" if part.exists() else "wb") as fh:
-        fh.seek(offset)
-        fh.write(chunk)
-        fh.truncate(offset + len(chunk))  # bytes past a lost commit are overwritten, not kept
-        fh.flush()
-        os.fsync(fh.fileno())
+    check_free(part.parent, len(chunk))
+    try:
+        with open(part, "r+b" if part.exists() else "wb") as fh:
+            fh.seek(offset)
+            fh.write(chunk)
+            fh.truncate(offset + len(chunk))  # bytes past a lost commit are overwritten, not kept
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        if no_space(exc):  # the offset is not moved: the phone resends this chunk later
+            raise StorageFull() from None
+        raise
     photo.received = offset + len(chunk)
     photo.updated_at = utcnow()
-    if photo.received == photo.size:
+    finished = photo.received == photo.size
+    if finished:
         _finish(photo, part)
     db.session.commit()
+    if finished:
+        enqueue("photos.process", uuid=uuid)
+        db.session.refresh(photo)
     return photo
 
 
@@ -142,20 +165,14 @@ def _finish(photo: Photo, part: Path) -> None:
     if digest.hexdigest() != photo.sha256:
         _discard(photo, part)
         raise ApiError("photo.checksum_mismatch", 422)
-    full, thumb = full_path(photo.uuid), thumb_path(photo.uuid)
     try:
-        info = images.process(part, full, thumb, max_pixels=cfg["PHOTO_MAX_PIXELS"],
-                              long_edge=cfg["PHOTO_LONG_EDGE"], thumb_edge=cfg["PHOTO_THUMB_EDGE"])
+        photo.original_format = images.inspect(part, max_pixels=cfg["PHOTO_MAX_PIXELS"])
     except ApiError:
         _discard(photo, part)
-        for p in (full, thumb):
-            p.unlink(missing_ok=True)
         raise
-    photo.width, photo.height, photo.original_format = info.width, info.height, info.original_format
-    photo.taken_at, photo.exif_lon, photo.exif_lat = info.taken_at, info.lon, info.lat
-    photo.status = "complete"
-    photo.completed_at = utcnow()
-    part.unlink(missing_ok=True)
+    storage().put_file(ORIGINAL(photo.uuid), part)  # storage full: nothing committed, the phone resends
+    part.replace(spool() / f"{photo.uuid}.verified")  # the job's input when it runs on this machine
+    photo.status = "processing"  # the job re-encodes it; the upload itself is complete
 
 
 def _discard(photo: Photo, part: Path) -> None:
@@ -171,6 +188,7 @@ def prune_partials(older_than: dt.timedelta = dt.timedelta(hours=48)) -> int:
     stale = db.session.scalars(select(Photo).where(Photo.status == "uploading", Photo.updated_at < cutoff)).all()
     for photo in stale:
         partial_path(photo.uuid).unlink(missing_ok=True)
+        (spool() / f"{photo.uuid}.verified").unlink(missing_ok=True)
         db.session.delete(photo)
     db.session.commit()
     return len(stale)

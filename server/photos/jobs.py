@@ -1,0 +1,50 @@
+"""The photo job: re-encode a verified upload to the served size and its thumbnail."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..db import utcnow
+from ..errors import ApiError
+from ..extensions import db
+from ..jobs import job
+from ..storage import storage
+from . import images
+from .models import Photo
+from .service import FULL, ORIGINAL, THUMB, spool
+
+
+@job("photos.process")
+def process(uuid: str) -> None:
+    photo = db.session.scalar(select(Photo).where(Photo.uuid == uuid))
+    if photo is None or photo.status != "processing":
+        return  # done already, or discarded: running twice is harmless
+    cfg = current_app.config
+    store = storage()
+    spool_dir = spool()
+    with tempfile.TemporaryDirectory(dir=spool_dir, prefix="job-") as tmp:
+        tmp = Path(tmp)
+        src = spool_dir / f"{uuid}.verified"
+        if not src.exists():  # another machine took the upload: read the kept original
+            src = tmp / "original"
+            src.write_bytes(store.get_bytes(ORIGINAL(uuid)))
+        full, thumb = tmp / "full.jpg", tmp / "thumb.jpg"
+        try:
+            info = images.process(src, full, thumb, max_pixels=cfg["PHOTO_MAX_PIXELS"],
+                                  long_edge=cfg["PHOTO_LONG_EDGE"], thumb_edge=cfg["PHOTO_THUMB_EDGE"])
+        except ApiError as exc:  # the header was sane but the pixels are not: nothing is served
+            photo.status = "rejected"
+            db.session.commit()
+            current_app.logger.warning("photo rejected by processing", extra={"photo": uuid, "code": exc.code})
+            return
+        store.put_file(THUMB(uuid), thumb)
+        store.put_file(FULL(uuid), full)
+    photo.width, photo.height, photo.original_format = info.width, info.height, info.original_format
+    photo.taken_at, photo.exif_lon, photo.exif_lat = info.taken_at, info.lon, info.lat
+    photo.status = "complete"
+    photo.completed_at = utcnow()
+    db.session.commit()
+    (spool_dir / f"{uuid}.verified").unlink(missing_ok=True)
