@@ -415,12 +415,42 @@ def _check(path: Path, manifest: dict) -> list[str]:
     return problems + _check_photo_files(path / PHOTOS, manifest["photos"])
 
 
-def verify(archive: str | os.PathLike) -> dict:
-    """Check a backup against its manifest (database file and every photo's sha256); raise on any difference."""
+def check_photo_copy(root: Path, manifest: dict) -> list[str]:
+    """Does a photo directory (the live PHOTO_DIR, or a bucket synced down with ``aws s3 sync``) still hold
+    what the backup knows? Each file the backup copied, with its sha256; each finished photo of the database
+    snapshot, and where the bytes the phone sent are kept (``original/``), their sha256 from the database."""
+    problems: dict[str, str] = {}
+    for rel, want in manifest["photos"].items():
+        path = root / rel
+        if not path.is_file():
+            problems[rel] = f"照片缺失 / photo missing: {rel}"
+        elif _hash_file(path) != (want["sha256"], want["size"]):
+            problems[rel] = f"照片与备份不同 / photo differs from the backup: {rel}"
+    for uuid, want in manifest.get("photo_records", {}).items():
+        full = f"full/{uuid[:2]}/{uuid}.jpg"
+        if full not in problems and not (root / full).is_file():
+            problems[full] = f"照片缺失 / photo missing: {full}"
+        original = f"original/{uuid[:2]}/{uuid}"
+        if (root / original).is_file() and _hash_file(root / original) != (want["sha256"], want["size"]):
+            problems[original] = f"原图与数据库记录的 sha256 不符 / original differs from its sha256 in the " \
+                                 f"database: {original}"
+    return [problems[k] for k in sorted(problems)]
+
+
+def verify(archive: str | os.PathLike, photos_copy: str | os.PathLike | None = None) -> dict:
+    """Check a backup against its manifest (database file and every photo's sha256); raise on any difference.
+
+    ``photos_copy`` also checks a photo directory against the manifest (see :func:`check_photo_copy`).
+    """
     with opened(archive) as (path, manifest):
         problems = _check(path, manifest)
         if problems:
             raise BackupError(f"备份校验失败 / the backup does not match its manifest: {archive}", problems)
+        if photos_copy is not None:
+            problems = check_photo_copy(Path(photos_copy), manifest)
+            if problems:
+                raise BackupError(f"照片目录缺少或改动了备份中的照片 / the photo directory lacks or changed photos "
+                                  f"of the backup: {photos_copy}", problems)
         return manifest
 
 

@@ -353,15 +353,20 @@ def backup_restore(archive: str, database_url: str | None, photo_dir: str | None
 
 @backup_group.command("verify")
 @click.argument("archive", type=click.Path(exists=True))
-def backup_verify(archive: str) -> None:
+@click.option("--photos", "photos_copy", type=click.Path(exists=True, file_okay=False),
+              help="Also check this photo directory (PHOTO_DIR, or a bucket synced down) against the manifest.")
+def backup_verify(archive: str, photos_copy: str | None) -> None:
     """Check ARCHIVE against its manifest: the database file and every photo's sha256."""
     from . import backup
 
     try:
-        manifest = backup.verify(archive)
+        manifest = backup.verify(archive, photos_copy)
     except backup.BackupError as exc:
         _backup_fail(exc)
     click.echo(f"备份完好 / backup verified: {archive}\n  {_backup_summary(manifest)}")
+    if photos_copy:
+        click.echo(f"  照片目录包含备份中的全部照片 / the photo directory holds every photo of the backup: "
+                   f"{photos_copy}")
 
 
 from .track_cli import track as _track  # noqa: E402  (no app, no database: importable on its own)

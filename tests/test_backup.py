@@ -3,8 +3,11 @@ directory, and the restored county equals the original, row for row and byte for
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import threading
+import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -204,6 +207,60 @@ def test_a_photo_changed_by_one_byte_fails_verify_and_restore_naming_the_file(
     assert f"photo corrupted: {rel}" in refused.stderr and "nothing was restored" in refused.stderr
     assert _tables(empty_target) == set()  # nothing half-restored
     assert not restored_photos.exists() or not any(restored_photos.iterdir())
+
+
+def test_verify_finds_a_photo_gone_from_the_live_directory_or_a_synced_copy(engine_name, demo_app, api, tmp_path):
+    photo = upload(api, api.token(INSP_A), jpeg_with_exif(size=(800, 600)))
+    live = _photo_dir(demo_app)
+    backup_dir = tmp_path / "backup"
+    assert _cli(demo_app.config["SQLALCHEMY_DATABASE_URI"], live, "create", str(backup_dir)).returncode == 0
+    ok = _cli(demo_app.config["SQLALCHEMY_DATABASE_URI"], live, "verify", "--photos", str(live), str(backup_dir))
+    assert ok.returncode == 0, ok.stderr
+    assert "the photo directory holds every photo of the backup" in ok.stdout
+
+    synced = tmp_path / "bucket-copy"  # what `aws s3 sync s3://bucket synced/` leaves
+    shutil.copytree(live, synced)
+    full = f"full/{photo['uuid'][:2]}/{photo['uuid']}.jpg"
+    thumb = f"thumb/{photo['uuid'][:2]}/{photo['uuid']}.jpg"
+    (synced / full).unlink()
+    (synced / thumb).write_bytes(b"not the thumbnail")
+    bad = _cli(demo_app.config["SQLALCHEMY_DATABASE_URI"], live, "verify", "--photos", str(synced), str(backup_dir))
+    assert bad.returncode == 1
+    assert f"photo missing: {full}" in bad.stderr and f"photo differs from the backup: {thumb}" in bad.stderr
+
+
+def test_a_backup_taken_while_phones_sign_in_restores_exactly(engine_name, demo_app, api, empty_target, tmp_path):
+    """The database copy and its row counts are one snapshot even while the server writes."""
+    def sessions(url):
+        return len(_rows(url, ["device_sessions"])["device_sessions"])
+
+    source = demo_app.config["SQLALCHEMY_DATABASE_URI"]
+    stop, answers = threading.Event(), []
+
+    def phones():
+        while not stop.is_set():
+            r = api.post("/api/v1/auth/login", json={"phone": INSP_A, "password": DEMO_PASSWORD,
+                                                     "device_id": f"phone-{len(answers)}"})
+            answers.append(r.status_code)
+
+    writer = threading.Thread(target=phones)
+    writer.start()
+    try:
+        while len(answers) < 3:
+            time.sleep(0.01)
+        before = sessions(source)
+        made = _cli(source, _photo_dir(demo_app), "create", str(tmp_path / "backup"))
+    finally:
+        stop.set()
+        writer.join()
+    assert made.returncode == 0, made.stderr
+    assert set(answers) == {200}
+    taken = json.loads((tmp_path / "backup" / "manifest.json").read_text())["tables"]["device_sessions"]
+    assert before < taken <= sessions(source)  # sign-ins landed while the backup ran
+
+    done = _cli(empty_target, tmp_path / "restored-photos", "restore", str(tmp_path / "backup"))
+    assert done.returncode == 0, done.stderr
+    assert sessions(empty_target) == taken
 
 
 def test_restore_into_a_database_holding_data_is_refused_unless_forced(engine_name, demo_app, fresh_db, tmp_path):
