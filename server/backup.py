@@ -200,12 +200,32 @@ def _pg_counts(conn) -> tuple[dict[str, int], str | None]:
 
 
 def _photo_records(conn_execute) -> dict[str, dict]:
-    """The finished photos of the snapshot with the sha256 and size of the bytes the phone sent."""
+    """The received photos of the snapshot (complete, or still being processed from the kept original) with
+    the sha256 and size of the bytes the phone sent."""
     try:
-        rows = conn_execute("SELECT uuid, sha256, size FROM photos WHERE status = 'complete' ORDER BY uuid")
+        rows = conn_execute("SELECT uuid, sha256, size, status FROM photos "
+                            "WHERE status IN ('complete', 'processing') ORDER BY uuid")
     except Exception:  # noqa: BLE001  (a database from before the photos table: nothing to list)
         return {}
-    return {str(u): {"sha256": sha, "size": size} for u, sha, size in rows}
+    return {str(u): {"sha256": sha, "size": size, "status": status} for u, sha, size, status in rows}
+
+
+def _full_key(uuid: str) -> str:
+    return f"full/{uuid[:2]}/{uuid}.jpg"
+
+
+def _original_key(uuid: str) -> str:
+    return f"original/{uuid[:2]}/{uuid}"
+
+
+def _missing_files(records: dict[str, dict], present) -> list[str]:
+    """A complete photo needs its served file; one still processing needs the original it is made from."""
+    missing = []
+    for uuid, rec in sorted(records.items()):
+        key = _full_key(uuid) if rec["status"] == "complete" else _original_key(uuid)
+        if not present(key):
+            missing.append(key)
+    return missing
 
 
 # ---------------------------------------------------------------- create
@@ -298,7 +318,7 @@ def create(dest: str | os.PathLike, *, database_url: str, photo_dir: str | os.Pa
         db_sha, db_size = _hash_file(work / snap["file"])
         if photo_storage == "fs":
             photos, skipped = _copy_photos(Path(photo_dir), work / PHOTOS)  # then the photos
-            missing = sorted(u for u in snap["photo_records"] if f"full/{u[:2]}/{u}.jpg" not in photos)
+            missing = _missing_files(snap["photo_records"], lambda key: key in photos)
         else:
             photos, missing = {}, []
             skipped = sum(1 for p in (Path(photo_dir) / PARTIAL).glob("*") if p.is_file())
@@ -426,11 +446,11 @@ def check_photo_copy(root: Path, manifest: dict) -> list[str]:
             problems[rel] = f"照片缺失 / photo missing: {rel}"
         elif _hash_file(path) != (want["sha256"], want["size"]):
             problems[rel] = f"照片与备份不同 / photo differs from the backup: {rel}"
-    for uuid, want in manifest.get("photo_records", {}).items():
-        full = f"full/{uuid[:2]}/{uuid}.jpg"
-        if full not in problems and not (root / full).is_file():
-            problems[full] = f"照片缺失 / photo missing: {full}"
-        original = f"original/{uuid[:2]}/{uuid}"
+    records = manifest.get("photo_records", {})
+    for key in _missing_files(records, lambda key: (root / key).is_file()):
+        problems.setdefault(key, f"照片缺失 / photo missing: {key}")
+    for uuid, want in records.items():
+        original = _original_key(uuid)
         if (root / original).is_file() and _hash_file(root / original) != (want["sha256"], want["size"]):
             problems[original] = f"原图与数据库记录的 sha256 不符 / original differs from its sha256 in the " \
                                  f"database: {original}"

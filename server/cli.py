@@ -320,7 +320,7 @@ def backup_create(dest: str) -> None:
                    "are in the bucket and were not copied (use its versioning, replication or aws s3 sync); "
                    "the manifest lists every finished photo's sha256")
     if manifest["missing_photo_files"]:
-        click.echo(f"警告：数据库中已完成的照片缺少文件 / warning: completed photos without a file in PHOTO_DIR: "
+        click.echo(f"警告：数据库中的照片缺少文件 / warning: photos of the database without their file in PHOTO_DIR: "
                    f"{', '.join(manifest['missing_photo_files'])}", err=True)
 
 
@@ -349,6 +349,14 @@ def backup_restore(archive: str, database_url: str | None, photo_dir: str | None
         click.echo(f"  数据库版本 {result['alembic_revision']} 不是代码的最新版本 {head}，"
                    f"请运行 riverpatrol db upgrade / the database is at {result['alembic_revision']}, "
                    f"this code at {head}: run riverpatrol db upgrade")
+    processing = sum(1 for r in result.get("photo_records", {}).values() if r["status"] == "processing")
+    if processing:
+        click.echo(f"  {processing} 张照片尚待处理，请运行 riverpatrol jobs enqueue photos.reprocess / "
+                   f"{processing} photos were still being processed: run riverpatrol jobs enqueue photos.reprocess")
+    if result.get("photo_storage", "fs") != "fs":
+        click.echo("  照片在对象存储中，未随本备份恢复；请从桶的版本或副本恢复后用 backup verify --photos 核对 / "
+                   "the photos are in a bucket, not in this backup: restore them from its versions or copy, "
+                   "then check them with backup verify --photos")
 
 
 @backup_group.command("verify")

@@ -154,8 +154,9 @@ def test_backup_restores_into_a_new_database_row_for_row_and_photo_for_photo(
     assert manifest["photos"][full] == {"sha256": hashlib.sha256(seeded["image"]).hexdigest(),
                                         "size": len(seeded["image"])}
     assert not any(name.startswith("partial/") for name in manifest["photos"])
-    assert manifest["photo_records"] == {seeded["photo"]: {"sha256": hashlib.sha256(seeded["sent"]).hexdigest(),
-                                                           "size": len(seeded["sent"])}}
+    sent = {"sha256": hashlib.sha256(seeded["sent"]).hexdigest(), "size": len(seeded["sent"])}
+    assert manifest["photo_records"] == {seeded["photo"]: {**sent, "status": "complete"}}
+    assert manifest["photos"][f"original/{seeded['photo'][:2]}/{seeded['photo']}"] == sent  # the phone's bytes
     assert manifest["missing_photo_files"] == []
     assert _cli(source_url, source_photos, "verify", str(archive)).returncode == 0
 
