@@ -28,10 +28,10 @@ RIVERPATROL = str(Path(sys.executable).parent / "riverpatrol")
 INSP_A = "13900000101"
 
 
-def _cli(url: str, photo_dir: Path, *args: str) -> subprocess.CompletedProcess:
+def _cli(url: str, photo_dir: Path, *args: str, **settings: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "RIVERPATROL_DATABASE_URL": url, "RIVERPATROL_PHOTO_DIR": str(photo_dir),
            "RIVERPATROL_SECRET_KEY": TEST_CONFIG["SECRET_KEY"], "RIVERPATROL_PASSWORD_TIME_COST": "1",
-           "RIVERPATROL_PASSWORD_MEMORY_KIB": "1024"}
+           "RIVERPATROL_PASSWORD_MEMORY_KIB": "1024", **{f"RIVERPATROL_{k}": v for k, v in settings.items()}}
     return subprocess.run([RIVERPATROL, "backup", *args], env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -125,8 +125,8 @@ def _photo_dir(demo_app) -> Path:
 
 
 @contextmanager
-def _server_on(url: str, photo_dir: Path):
-    app = make_app(url, PHOTO_DIR=str(photo_dir))
+def _server_on(url: str, photo_dir: Path, **overrides):
+    app = make_app(url, PHOTO_DIR=str(photo_dir), **overrides)
     try:
         with contextmanager(_serve)(app) as client:
             yield client
@@ -284,3 +284,57 @@ def test_restore_into_a_database_holding_data_is_refused_unless_forced(engine_na
     assert forced.returncode == 0, forced.stderr
     assert _rows(other, sorted(manifest["tables"])) == _rows(demo_app.config["SQLALCHEMY_DATABASE_URI"],
                                                               sorted(manifest["tables"]))
+
+
+@pytest.fixture
+def bucket(monkeypatch):
+    """An S3 API on loopback (moto's server) with an empty bucket ``photos``."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    for key, value in {"AWS_ACCESS_KEY_ID": "riverpatrol", "AWS_SECRET_ACCESS_KEY": "riverpatrol-secret",
+                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(key, value)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{server.get_host_and_port()[1]}"
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    client.create_bucket(Bucket="photos")
+    yield {"endpoint": endpoint, "client": client}
+    server.stop()
+
+
+def test_photos_in_a_bucket_are_listed_not_copied_and_a_synced_copy_verifies(
+        engine_name, fresh_db, empty_target, bucket, tmp_path):
+    url, spool = fresh_db(demo=True), tmp_path / "spool"
+    s3 = {"PHOTO_STORAGE": "s3", "S3_BUCKET": "photos", "S3_ENDPOINT_URL": bucket["endpoint"],
+          "S3_PREFIX": "county-610112"}
+    data = jpeg_with_exif(size=(800, 600))
+    with _server_on(url, spool, **s3) as api:
+        photo = upload(api, api.token(INSP_A), data)
+    made = _cli(url, spool, "create", str(tmp_path / "backup"), **s3)
+    assert made.returncode == 0, made.stderr
+    assert "photos are in the bucket and were not copied" in made.stdout
+    manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
+    assert manifest["photo_storage"] == "s3" and manifest["photos"] == {}
+    assert manifest["photo_records"][photo["uuid"]]["sha256"] == hashlib.sha256(data).hexdigest()
+
+    synced = tmp_path / "synced"  # what `aws s3 sync s3://photos/county-610112 synced` leaves
+    for obj in bucket["client"].list_objects_v2(Bucket="photos", Prefix="county-610112/")["Contents"]:
+        dest = synced / obj["Key"].removeprefix("county-610112/")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(bucket["client"].get_object(Bucket="photos", Key=obj["Key"])["Body"].read())
+    ok = _cli(url, spool, "verify", "--photos", str(synced), str(tmp_path / "backup"))
+    assert ok.returncode == 0, ok.stderr
+    original = f"original/{photo['uuid'][:2]}/{photo['uuid']}"
+    (synced / original).write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+    bad = _cli(url, spool, "verify", "--photos", str(synced), str(tmp_path / "backup"))
+    assert bad.returncode == 1 and f"original differs from its sha256 in the database: {original}" in bad.stderr
+
+    done = _cli(empty_target, tmp_path / "restored-spool", "restore", str(tmp_path / "backup"), **s3)
+    assert done.returncode == 0, done.stderr
+    assert "the photos are in a bucket, not in this backup" in done.stdout
+    with _server_on(empty_target, tmp_path / "restored-spool", **s3) as restored:  # the same bucket serves them
+        image = restored.get(f"/api/v1/photos/{photo['uuid']}/image", token=restored.token(INSP_A))
+        assert image.status_code == 200 and image.content == bucket["client"].get_object(
+            Bucket="photos", Key=f"county-610112/full/{photo['uuid'][:2]}/{photo['uuid']}.jpg")["Body"].read()
