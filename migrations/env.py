@@ -6,7 +6,7 @@ from alembic import context
 from flask import current_app
 from geoalchemy2 import alembic_helpers
 
-from server.migration_support import compare_args
+from server.migration_support import compare_args, ensure_patrol_partitions
 
 config = context.config
 if config.config_file_name and not logging.getLogger().handlers:
@@ -33,10 +33,13 @@ def run_migrations_online():
             target_metadata=db.metadata,
             process_revision_directives=process_revision_directives,
             render_as_batch=connection.dialect.name == "sqlite",
-            **compare_args(),
+            **compare_args(connection.dialect.name),
         )
         with context.begin_transaction():
             context.run_migrations()
+            if not getattr(config.cmd_opts, "autogenerate", False):
+                # every `db upgrade` keeps the patrol partitions of the coming months ready (PostgreSQL)
+                ensure_patrol_partitions(connection)
 
 
 if context.is_offline_mode():

@@ -10,12 +10,14 @@ from sqlalchemy import (
     Column,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -33,8 +35,21 @@ patrol_segments = Table(
 )
 
 
+REVIEW_QUEUE = text("flagged AND review_status IS NULL")
+
+
 class Patrol(db.Model):
+    """On PostgreSQL the table is partitioned by Asia/Shanghai month of ``started_at`` (migration
+    0009): there the key is (id, started_at), ``uuid`` is unique through ``patrol_keys``, and the
+    foreign keys to ``patrols.id`` below point at ``patrol_keys.id``. ``id``, ``uuid`` and
+    ``started_at`` never change once stored. On SQLite it is the plain table declared here."""
+
     __tablename__ = "patrols"
+    __table_args__ = (
+        Index("ix_patrols_inspector_id_updated_at", "inspector_id", "updated_at"),  # the phone's /me/changes
+        Index("ix_patrols_review_queue", "grid_id", "started_at", postgresql_where=REVIEW_QUEUE,
+              sqlite_where=REVIEW_QUEUE),  # flagged, waiting for a supervisor
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str] = mapped_column(String(36), unique=True)
