@@ -20,6 +20,7 @@ target database is cleared again and the temporary photo copy removed).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -128,6 +129,18 @@ def _run(cmd: list[str], env: dict, what: str) -> None:
     if done.returncode != 0:
         raise BackupError(f"{what} 失败 / {what} failed (exit {done.returncode})",
                           [line for line in done.stderr.splitlines() if line.strip()][-20:])
+
+
+def _database_errors(fn):
+    """A database that refuses (a lost connection, a missing privilege) is reported, not a traceback."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except sa.exc.DBAPIError as exc:
+            raise BackupError("数据库出错 / the database refused", [str(exc.orig).strip()]) from exc
+
+    return wrapper
 
 
 def _hash_file(path: Path) -> tuple[str, int]:
@@ -300,6 +313,7 @@ def _is_archive(path: Path) -> bool:
     return path.name.endswith(ARCHIVE_SUFFIXES)
 
 
+@_database_errors
 def create(dest: str | os.PathLike, *, database_url: str, photo_dir: str | os.PathLike,
            photo_storage: str = "fs") -> dict:
     """Back up the database, then the photos, into ``dest`` (a new directory, or a tar archive by its suffix).
@@ -527,12 +541,23 @@ def _restore_pg(db_file: Path, url: str, manifest: dict, force: bool) -> None:
             if present:
                 _pg_clear(engine)
             with engine.begin() as conn:
-                conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
-            # The extension exists now: restore all but it (and its comment, which only its owner may set).
+                try:
+                    conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
+                except sa.exc.DBAPIError as exc:
+                    raise BackupError("目标数据库没有 PostGIS 且无权创建，请超级用户执行 CREATE EXTENSION postgis / "
+                                      "the target database lacks PostGIS and this role may not create it: have a "
+                                      "superuser run CREATE EXTENSION postgis in it", [str(exc.orig).strip()]) from exc
+                extension_tables = {f"TABLE DATA {schema} {name} " for schema, name in conn.execute(sa.text(
+                    "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
+                    "AND d.objid = c.oid AND d.deptype = 'e')"))}
+            # The extension exists now: restore all but it, its comment (only its owner may set that) and the
+            # rows of its own tables (spatial_ref_sys: the extension filled it; an ordinary role may not write it).
             listing = subprocess.run(["pg_restore", "--list", str(db_file)], env=env, capture_output=True,
                                      text=True, check=True).stdout
             keep = [line for line in listing.splitlines()
-                    if not (" EXTENSION " in line or "COMMENT - EXTENSION" in line)]
+                    if not (" EXTENSION " in line or "COMMENT - EXTENSION" in line
+                            or any(t in line + " " for t in extension_tables))]
             (work / "toc.list").write_text("\n".join(keep) + "\n")
             _run(["pg_restore", "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error",
                   f"--use-list={work / 'toc.list'}", f"--dbname={libpq}", str(db_file)], env, "pg_restore")
@@ -593,6 +618,7 @@ def _prepare_photo_dir(photo_dir: Path, force: bool) -> None:
                           f"refusing to restore (add --force to set the old one aside): {photo_dir}")
 
 
+@_database_errors
 def restore(archive: str | os.PathLike, *, database_url: str, photo_dir: str | os.PathLike,
             force: bool = False) -> dict:
     """Restore a backup into an empty database and an empty photo directory, then prove it equals the manifest.

@@ -49,6 +49,27 @@ def empty_target(engine_name, databases, tmp_path):
     store.drop(url)
 
 
+@pytest.fixture
+def owned_target(engine_name, databases, tmp_path):
+    """A new, empty database as production has it: on PostgreSQL owned by an ordinary role (no superuser),
+    PostGIS created beforehand by the superuser; the restore connects as that role."""
+    store = databases(engine_name)
+    if engine_name == "spatialite":
+        url = f"sqlite:///{tmp_path / 'owned' / 'riverpatrol.sqlite'}"
+        yield url
+    else:
+        name = f"owned_{uuid.uuid4().hex[:10]}"
+        store._exec(f"DO $$ BEGIN CREATE ROLE {name} LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+        store._exec(f"CREATE DATABASE {name} OWNER {name}")
+        store._exec("CREATE EXTENSION postgis", name)
+        url = store.cluster.url(name)
+        yield url.replace("postgres@", f"{name}@")
+        store._exec(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        store._exec(f"DROP ROLE IF EXISTS {name}")
+        return
+    store.drop(url)
+
+
 def _engine(url: str) -> sa.Engine:
     u = make_url(url)
     u = u.set(query={k: v for k, v in u.query.items() if not k.startswith("geoalchemy2")})
@@ -230,7 +251,7 @@ def test_verify_finds_a_photo_gone_from_the_live_directory_or_a_synced_copy(engi
     assert f"photo missing: {full}" in bad.stderr and f"photo differs from the backup: {thumb}" in bad.stderr
 
 
-def test_a_backup_taken_while_phones_sign_in_restores_exactly(engine_name, demo_app, api, empty_target, tmp_path):
+def test_a_backup_taken_while_phones_sign_in_restores_exactly(engine_name, demo_app, api, owned_target, tmp_path):
     """The database copy and its row counts are one snapshot even while the server writes."""
     def sessions(url):
         return len(_rows(url, ["device_sessions"])["device_sessions"])
@@ -259,9 +280,9 @@ def test_a_backup_taken_while_phones_sign_in_restores_exactly(engine_name, demo_
     taken = json.loads((tmp_path / "backup" / "manifest.json").read_text())["tables"]["device_sessions"]
     assert before < taken <= sessions(source)  # sign-ins landed while the backup ran
 
-    done = _cli(empty_target, tmp_path / "restored-photos", "restore", str(tmp_path / "backup"))
+    done = _cli(owned_target, tmp_path / "restored-photos", "restore", str(tmp_path / "backup"))
     assert done.returncode == 0, done.stderr
-    assert sessions(empty_target) == taken
+    assert sessions(owned_target) == taken
 
 
 def test_restore_into_a_database_holding_data_is_refused_unless_forced(engine_name, demo_app, fresh_db, tmp_path):
