@@ -16,6 +16,7 @@ import time
 import uuid
 
 import orjson
+import sqlalchemy as sa
 from flask import Flask, g, has_request_context, request
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
@@ -74,10 +75,12 @@ def init_app(app: Flask) -> None:
         if rid:
             response.headers["X-Request-ID"] = rid
             user = g.get("user")
+            state = sa.inspect(user, raiseerr=False) if user is not None else None
+            user_id = state.identity[0] if state is not None and state.identity else None  # no lazy load
             ms = round((time.perf_counter() - g.request_started) * 1000, 1)
             access.info("%s %s %s %sms", request.method, request.path, response.status_code, ms, extra={
                 "method": request.method, "path": request.path, "status": response.status_code,
                 "ms": ms,
-                "user_id": getattr(user, "id", None), "remote": request.remote_addr,
+                "user_id": user_id, "remote": request.remote_addr,
             })
         return response

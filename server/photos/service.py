@@ -123,7 +123,7 @@ def append(user: User, uuid: str, offset: int, chunk: bytes) -> Photo:
     """Write ``chunk`` at ``offset``; on the last byte check and process the whole photo."""
     cfg = current_app.config
     photo = _own_photo(user, uuid, lock=True)
-    if photo.status == "complete":
+    if photo.status in ("processing", "complete"):
         return photo  # a repeated last chunk whose answer was lost
     if offset != photo.received:
         raise ApiError("photo.offset_mismatch", 409, offset=photo.received)
@@ -151,6 +151,9 @@ def append(user: User, uuid: str, offset: int, chunk: bytes) -> Photo:
         _finish(photo, part)
     db.session.commit()
     if finished:
+        # only once the commit holds: a commit lost to a database restart leaves the part file whole,
+        # so the phone's retry of the last chunk finds every byte where it was
+        part.replace(spool() / f"{uuid}.verified")  # the job's input when it runs on this machine
         enqueue("photos.process", uuid=uuid)
         db.session.refresh(photo)
     return photo
@@ -171,7 +174,6 @@ def _finish(photo: Photo, part: Path) -> None:
         _discard(photo, part)
         raise
     storage().put_file(ORIGINAL(photo.uuid), part)  # storage full: nothing committed, the phone resends
-    part.replace(spool() / f"{photo.uuid}.verified")  # the job's input when it runs on this machine
     photo.status = "processing"  # the job re-encodes it; the upload itself is complete
 
 
