@@ -28,6 +28,7 @@ bench:
 	bash scripts/bootstrap.sh test
 	$(VENV)/python bench/tracks.py
 	$(VENV)/python bench/assessment.py
+	$(VENV)/python bench/explain.py
 	$(VENV)/python bench/console.py
 
 lint:
