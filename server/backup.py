@@ -356,7 +356,8 @@ def create(dest: str | os.PathLike, *, database_url: str, photo_dir: str | os.Pa
         if _is_archive(dest):
             tmp = dest.with_name(f".{dest.name}.partial")
             with tarfile.open(tmp, "w:gz" if dest.name.endswith(("gz", "tgz")) else "w") as tar:
-                for item in sorted(work.iterdir()):
+                # the manifest last: an archive cut short anywhere lacks it, and says so
+                for item in sorted(work.iterdir(), key=lambda p: (p.name == MANIFEST, p.name)):
                     tar.add(item, arcname=item.name)
             os.replace(tmp, dest)
         else:
@@ -385,7 +386,11 @@ def opened(archive: str | os.PathLike) -> Iterator[tuple[Path, dict]]:
                 with tarfile.open(path) as tar:
                     tar.extractall(tmp, filter="data")
             except (tarfile.TarError, OSError, EOFError) as exc:
-                raise BackupError(f"备份归档无法读取 / the backup archive cannot be read: {path}", [str(exc)]) from exc
+                raise BackupError(f"备份归档无法读取或不完整 / the backup archive cannot be read or is incomplete: "
+                                  f"{path}", [str(exc)]) from exc
+            if not (tmp / MANIFEST).is_file():
+                raise BackupError(f"备份归档无法读取或不完整 / the backup archive cannot be read or is incomplete: "
+                                  f"{path}", ["no manifest.json (it is the last member: the archive was cut short?)"])
             path = tmp
         try:
             manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))

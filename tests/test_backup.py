@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import threading
 import time
 import uuid
@@ -229,6 +230,37 @@ def test_a_photo_changed_by_one_byte_fails_verify_and_restore_naming_the_file(
     assert f"photo corrupted: {rel}" in refused.stderr and "nothing was restored" in refused.stderr
     assert _tables(empty_target) == set()  # nothing half-restored
     assert not restored_photos.exists() or not any(restored_photos.iterdir())
+
+
+def test_a_backup_that_disagrees_with_its_manifest_is_never_left_restored(
+        engine_name, demo_app, api, empty_target, tmp_path):
+    upload(api, api.token(INSP_A), jpeg_with_exif(size=(800, 600)))
+    source, photos = demo_app.config["SQLALCHEMY_DATABASE_URI"], _photo_dir(demo_app)
+    backup_dir = tmp_path / "backup"
+    assert _cli(source, photos, "create", str(backup_dir)).returncode == 0
+    manifest_path = backup_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["tables"]["users"] += 1  # a manifest that claims one user more than the database holds
+    manifest_path.write_text(json.dumps(manifest))
+
+    restored_photos = tmp_path / "restored-photos"
+    failed = _cli(empty_target, restored_photos, "restore", str(backup_dir))
+    assert failed.returncode == 1
+    users = manifest["tables"]["users"]
+    assert f"table users: {users - 1} rows, manifest {users}" in failed.stderr
+    assert _tables(empty_target) == set()  # loaded and cleared again (PostgreSQL), or never put in place (SQLite)
+    assert not restored_photos.exists()
+    assert not [p for p in restored_photos.parent.iterdir() if p.name.startswith(".restored-photos")]
+
+    archive = tmp_path / "cut.tar"  # a copy that stopped half way
+    assert _cli(source, photos, "create", str(archive)).returncode == 0
+    whole = archive.read_bytes()
+    with tarfile.open(archive) as tar:
+        last = tar.getmember("manifest.json")
+    for size in (len(whole) // 2, len(whole) // 2 + 100, last.offset, last.offset_data + last.size // 2):
+        archive.write_bytes(whole[:size])
+        cut = _cli(source, photos, "verify", str(archive))
+        assert cut.returncode == 1 and "the backup archive cannot be read or is incomplete" in cut.stderr
 
 
 def test_verify_finds_a_photo_gone_from_the_live_directory_or_a_synced_copy(engine_name, demo_app, api, tmp_path):
