@@ -328,6 +328,7 @@ def create(dest: str | os.PathLike, *, database_url: str, photo_dir: str | os.Pa
     dest.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent))
     try:
+        started = _now()  # the database copy shows the state of a moment after this one
         snap = (_snapshot_sqlite if engine == "sqlite" else _snapshot_pg)(database_url, work)  # first the database
         db_sha, db_size = _hash_file(work / snap["file"])
         if photo_storage == "fs":
@@ -337,7 +338,8 @@ def create(dest: str | os.PathLike, *, database_url: str, photo_dir: str | os.Pa
             photos, missing = {}, []
             skipped = sum(1 for p in (Path(photo_dir) / PARTIAL).glob("*") if p.is_file())
         manifest = {
-            "format": FORMAT, "format_version": FORMAT_VERSION, "created_at": _now(), "app_version": app_version(),
+            "format": FORMAT, "format_version": FORMAT_VERSION, "created_at": started, "finished_at": _now(),
+            "app_version": app_version(),
             "engine": engine, "alembic_revision": snap["revision"],
             "database": {"file": snap["file"], "format": snap["format"], "sha256": db_sha, "size": db_size},
             "tables": snap["tables"],
@@ -359,6 +361,8 @@ def create(dest: str | os.PathLike, *, database_url: str, photo_dir: str | os.Pa
                 # the manifest last: an archive cut short anywhere lacks it, and says so
                 for item in sorted(work.iterdir(), key=lambda p: (p.name == MANIFEST, p.name)):
                     tar.add(item, arcname=item.name)
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
             os.replace(tmp, dest)
         else:
             if dest.exists():

@@ -169,7 +169,8 @@ def test_backup_restores_into_a_new_database_row_for_row_and_photo_for_photo(
     manifest = json.loads(subprocess.run(["tar", "-xzOf", str(archive), "manifest.json"], capture_output=True,
                                          check=True).stdout)
     assert manifest["engine"] == ("sqlite" if engine_name == "spatialite" else "postgresql")
-    assert manifest["alembic_revision"] and manifest["app_version"] and manifest["created_at"].endswith("Z")
+    assert manifest["alembic_revision"] and manifest["app_version"]
+    assert manifest["created_at"].endswith("Z") and manifest["created_at"] <= manifest["finished_at"]
     assert manifest["tables"]["patrols"] == 1 and manifest["tables"]["problems"] == 1
     assert manifest["tables"]["photos"] == 2  # the finished photo and the unfinished upload's row
     full = f"full/{seeded['photo'][:2]}/{seeded['photo']}.jpg"
