@@ -213,6 +213,11 @@ def measure(app, label: str, **shape) -> None:
 
     with app.app_context():
         t0 = time.perf_counter()
+        with db.engine.begin() as conn:  # PostGIS: the data's months partitioned, as `db upgrade` made them then
+            from server.migration_support import ensure_patrol_partition
+
+            for month in (dt.date(2026, 9, 1), dt.date(2026, 10, 1)):
+                ensure_patrol_partition(conn, month)
         info = load(db, **shape)
         print(f"{label}_load_s: {time.perf_counter() - t0:.1f}", flush=True)
         root = db.session.scalar(select(OrgUnit).where(OrgUnit.code == info["root"]))
