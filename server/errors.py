@@ -1,14 +1,23 @@
-"""One error type with stable codes, answered as JSON by one handler that also rolls back."""
+"""One error type with stable codes, answered as JSON by one handler that also rolls back.
+
+Input no database can store is refused here, before any route sees it: text with a NUL
+character (PostgreSQL refuses it) or an unpaired surrogate (not UTF-8), anywhere in the
+query string, the path, a form or a JSON body, is a 422 ``request.bad_character``; an id
+in the path beyond the database's integer range is a 404 like any unknown id (integers in
+bodies and query strings are bounded by their schema field, ``schemas.Int``).
+"""
 from __future__ import annotations
 
 import logging
+import re
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from shared_models.errors import MESSAGES, message
 
 from .extensions import db
+from .schemas import DB_INT_MAX, DB_INT_MIN
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +81,55 @@ def _database_unreachable(exc: Exception) -> bool:
     return False
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+BAD_CHARACTER = "不允许空字符或不成对的代理字符 / NUL characters and unpaired surrogates are not allowed"
+
+
+def _unstorable(value, path: str, out: dict) -> None:
+    """Collect the dotted paths of strings (keys or values) ``value`` holds that no database stores."""
+    if isinstance(value, str):
+        if _UNSTORABLE.search(value):
+            out[path or "_"] = [BAD_CHARACTER]
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            sub = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and _UNSTORABLE.search(key):
+                out[_UNSTORABLE.sub("?", sub)] = [BAD_CHARACTER]
+            _unstorable(item, _UNSTORABLE.sub("?", sub), out)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _unstorable(item, f"{path}.{i}" if path else str(i), out)
+
+
+def bad_text_in_request() -> dict:
+    """``{location: {field: [message]}}`` for every unstorable string in this request."""
+    found: dict[str, dict] = {}
+    sources = {"path": request.view_args or {}, "query": request.args.to_dict(flat=False)}
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        sources["form"] = request.form.to_dict(flat=False)
+    if request.is_json:
+        sources["json"] = request.get_json(silent=True)
+    for location, value in sources.items():
+        out: dict = {}
+        _unstorable(value, "", out)
+        if out:
+            found[location] = {k.removesuffix(".0") if location in ("query", "form") else k: v
+                               for k, v in out.items()}
+    return found
+
+
 def init_app(app: Flask) -> None:
+    @app.url_value_preprocessor
+    def _ids_in_range(endpoint, values) -> None:
+        if values and any(isinstance(v, int) and not DB_INT_MIN <= v <= DB_INT_MAX for v in values.values()):
+            raise NotFound()
+
+    @app.before_request
+    def _refuse_unstorable_text() -> None:
+        found = bad_text_in_request()
+        if found:
+            raise ApiError("request.bad_character", 422, errors=found)
+
     def _rollback() -> None:
         try:
             db.session.rollback()

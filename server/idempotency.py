@@ -7,6 +7,7 @@ JSON, so the same UUID with another body is a 409 and changes nothing.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -21,7 +22,12 @@ T = TypeVar("T")
 
 
 def body_hash(payload: dict) -> str:
-    return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()
+    try:
+        canonical = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS, default=str)
+    except TypeError:  # an integer beyond 64 bits (e.g. in a checklist): orjson refuses, json does not
+        canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                               default=str).encode()
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def create_once(model: type[T], uuid: str, digest: str, build: Callable[[], T],

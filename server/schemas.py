@@ -1,7 +1,20 @@
-"""Schemas shared by several domains (errors, geometry fields)."""
-from marshmallow import Schema, fields
+"""Schemas shared by several domains (errors, geometry fields, integers the database can hold)."""
+from marshmallow import Schema, fields, validate
 
 from .geo import to_geojson
+
+# Every integer column (ids, counts, amounts) is a PostgreSQL ``integer``; SQLite stops at 64 bits.
+DB_INT_MIN, DB_INT_MAX = -(2**31), 2**31 - 1
+_DB_RANGE = validate.Range(DB_INT_MIN, DB_INT_MAX,
+                           error="数值超出范围 / must be between {min} and {max}")
+
+
+class Int(fields.Integer):
+    """An integer the database can hold: a larger one is a 422 ``validation_error``, never a 500."""
+
+    def __init__(self, *args, validate=None, **kwargs):
+        given = [] if validate is None else [validate] if callable(validate) else list(validate)
+        super().__init__(*args, validate=[*given, _DB_RANGE], **kwargs)
 
 
 class GeoJSONGeometry(fields.Field):

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from flask import g, request
-from sqlalchemy import select
+from sqlalchemy import false, select
 
 from shared_models.enums import Role
 
@@ -79,7 +79,9 @@ def under(path: str):
 def under_grid(grid_id: int):
     """The ids of a grid and everything below it (nothing when there is no such grid)."""
     grid = db.session.get(OrgUnit, grid_id)
-    return under(grid.path if grid else "\0")
+    if grid is None:  # (not a path no unit has, such as "\0": PostgreSQL refuses NUL in text)
+        return select(OrgUnit.id).where(false())
+    return under(grid.path)
 
 
 def get_or_404(query, ident: int):

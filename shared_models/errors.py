@@ -20,6 +20,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "method_not_allowed": ("不支持该请求方法", "Method not allowed"),
     "payload_too_large": ("提交的数据过大", "The request body is too large"),
     "conflict": ("数据冲突", "Conflict"),
+    "request.bad_character": (
+        "提交的文字含有无法保存的字符（空字符或不成对的代理字符）",
+        "The text contains a character that cannot be stored (NUL or an unpaired surrogate)"),
     "import.invalid": ("导入数据有误，未导入任何内容", "The import has errors; nothing was imported"),
     "card.invalid": ("责任卡数据有误", "The responsibility card is invalid"),
     "user.invalid": ("用户数据有误", "The user data is invalid"),

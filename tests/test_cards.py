@@ -109,3 +109,24 @@ def test_end_card(engine_name, api):
                  json={"valid_to": yesterday.isoformat(), "reason": "离职"})
     assert r.status_code == 200 and r.json()["valid_to"] == yesterday.isoformat()
     assert api.get("/api/v1/me/cards", token=api.token(INSP_A)).json()["cards"] == []
+
+
+def test_ids_no_database_can_hold_are_a_422_or_a_404_never_a_crash(engine_name, api):
+    a = _card_of(INSP_A)
+    admin = api.token(ADMIN)
+    huge = 2**64  # past SQLite's 64 bits; 2**31 is already past PostgreSQL's integer
+    for grid_id in (huge, 2**31):
+        r = api.post("/api/v1/cards", token=admin, json={
+            "inspector_id": a.inspector_id, "grid_id": grid_id, "segment_ids": [huge], "valid_from": "2026-12-01"})
+        assert r.status_code == 422, r.text
+        body = r.json()
+        assert body["code"] == "validation_error" and body["message"] == "提交的数据有误"
+        assert set(body["errors"]["json"]) == {"grid_id", "segment_ids"}
+    for path in (f"/api/v1/cards/{huge}", f"/api/v1/cards/{2**31}", f"/api/v1/users/{huge}"):
+        r = api.get(path, token=admin)
+        assert r.status_code == 404 and r.json()["code"] == "not_found", path
+    r = api.post(f"/api/v1/cards/{huge}/end", token=admin, json={"valid_to": "2026-12-31", "reason": "调岗"})
+    assert r.status_code == 404 and r.json()["code"] == "not_found"
+    r = api.get(f"/api/v1/cards?grid_id={huge}", token=admin)
+    assert r.status_code == 422 and "grid_id" in r.json()["errors"]["query"]
+    assert api.get(f"/api/v1/cards/{a.id}", token=admin).status_code == 200  # ordinary ids still work

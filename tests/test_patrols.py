@@ -265,3 +265,28 @@ def test_change_feed_gives_cards_and_my_verdicts_since_the_cursor(engine_name, a
     assert [(p["uuid"], p["valid"]) for p in changed] == [(first["uuid"], False)]
     # only one's own
     assert api.get("/api/v1/me/changes", token=api.token(INSP_B)).json()["patrols"] == []
+
+
+def test_odd_but_harmless_input_is_answered_not_crashed_on(engine_name, api):
+    card = _card()
+    token = api.token(INSP_A)
+    # a checklist number past 64 bits: stored, and the same body again is a replay, not an error
+    body = _body(_walk(card), card, checklist={"垃圾": "无", "桶数": 2**70})
+    answers = [api.post("/api/v1/patrols", token=token, json=body) for _ in range(2)]
+    assert [a.status_code for a in answers] == [201, 201], answers[0].text
+    assert [a.headers["Idempotent-Replayed"] for a in answers] == ["false", "true"]
+    assert _count() == 1
+    # filters naming a grid or an inspector that does not exist find nothing
+    sup = api.token(SUP_OWN)
+    for query in ("grid_id=987654", "inspector_id=987654", "flag=replayed"):
+        r = api.get(f"/api/v1/patrols?{query}", token=sup)
+        assert r.status_code == 200 and r.json() == [], query
+    r = api.get("/api/v1/problems?grid_id=987654", token=sup)
+    assert r.status_code == 200 and r.json() == []
+    # ids past the database's integers: a 422 naming the field
+    r = api.post("/api/v1/patrols", token=token, json=_body(_walk(card), card, card_id=2**63))
+    assert r.status_code == 422 and r.json()["code"] == "validation_error"
+    assert list(r.json()["errors"]["json"]) == ["card_id"]
+    r = api.get(f"/api/v1/patrols?grid_id={2**40}&offset={10**12}", token=sup)
+    assert r.status_code == 422 and set(r.json()["errors"]["query"]) == {"grid_id", "offset"}
+    assert _count() == 1

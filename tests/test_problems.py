@@ -6,6 +6,7 @@ import uuid
 
 from sqlalchemy import func, select
 
+from server.errors import BAD_CHARACTER
 from server.extensions import db
 from server.problems.models import Problem
 
@@ -92,3 +93,22 @@ def test_bad_reports_are_refused_and_nothing_is_stored(engine_name, api):
         assert r.status_code == 422, (bad, r.text)
         assert r.json()["code"] == "validation_error"
     assert _count() == 0
+
+
+def test_text_no_database_can_store_is_refused_and_nothing_is_stored(engine_name, api):
+    token = api.token(INSP_A)
+    for bad in ("河岸\x00垃圾", "河岸\ud800垃圾"):  # PostgreSQL refuses NUL; a lone surrogate is not UTF-8
+        r = api.post("/api/v1/problems", token=token, json=_body(description=bad))
+        assert r.status_code == 422, r.text
+        body = r.json()
+        assert body["code"] == "request.bad_character"
+        assert body["message"].startswith("提交的文字含有无法保存的字符") and "NUL" in body["message_en"]
+        assert list(body["errors"]["json"]) == ["description"]
+    r = api.get("/api/v1/problems", token=token, params={"category": "luan\x00dui"})
+    assert r.status_code == 422 and r.json()["code"] == "request.bad_character"
+    assert r.json()["errors"] == {"query": {"category": [BAD_CHARACTER]}}
+    r = api.get("/api/v1/problems/" + str(uuid.uuid4()) + "%00", token=token)
+    assert r.status_code in (404, 422) and r.headers["Content-Type"] == "application/json"
+    assert _count() == 0
+    r = api.post("/api/v1/problems", token=token, json=_body(description="河岸垃圾 🚮"))  # ordinary text is fine
+    assert r.status_code == 201 and r.json()["description"] == "河岸垃圾 🚮"

@@ -8,6 +8,7 @@ from shared_models.enums import Role
 from ..errors import ApiError, NotFound
 from ..extensions import db
 from ..grids.models import OrgUnit
+from ..schemas import Int
 from ..security import BEARER, current_user, login_required, scope_path
 from ..xlsx import MIME
 from . import payroll, service
@@ -17,7 +18,7 @@ blp = Blueprint("assessment", __name__, url_prefix="/api/v1", description="è€ƒæ 
 
 
 class ScopeArgs(Schema):
-    org_unit_id = fields.Integer(metadata={"description": "default: the caller's own org unit"})
+    org_unit_id = Int(metadata={"description": "default: the caller's own org unit"})
 
 
 class PayrollArgs(ScopeArgs):
@@ -27,7 +28,7 @@ class PayrollArgs(ScopeArgs):
 class AssessmentSchema(Schema):
     period = fields.String()
     status = fields.String(metadata={"description": "preview (live, may change) | locked (a snapshot)"})
-    org_unit_id = fields.Integer()
+    org_unit_id = Int()
     org_unit = fields.String()
     locked_at = fields.DateTime(allow_none=True)
     lines = fields.List(fields.Raw(), metadata={"description": "per inspector: metrics, windows, items, pay"})
@@ -36,14 +37,14 @@ class AssessmentSchema(Schema):
 
 
 class CorrectionSchema(Schema):
-    id = fields.Integer()
-    inspector_id = fields.Integer()
+    id = Int()
+    inspector_id = Int()
     source = fields.String()
     status = fields.String()
     reason = fields.String()
-    author_id = fields.Integer(allow_none=True)
+    author_id = Int(allow_none=True)
     created_at = fields.DateTime()
-    decided_by_id = fields.Integer(allow_none=True)
+    decided_by_id = Int(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
     decision_note = fields.String()
     before = fields.Raw()
@@ -52,10 +53,10 @@ class CorrectionSchema(Schema):
 
 
 class ManualCorrectionSchema(Schema):
-    inspector_id = fields.Integer(required=True)
+    inspector_id = Int(required=True)
     score = fields.Float(allow_none=True, load_default=None)
     tier = fields.String(allow_none=True, load_default=None)
-    amount_fen = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=0))
+    amount_fen = Int(allow_none=True, load_default=None, validate=validate.Range(min=0))
     dismissal = fields.Boolean(allow_none=True, load_default=None)
     reason = fields.String(required=True, validate=validate.Length(min=2, max=1000))
 
@@ -66,7 +67,7 @@ class DecisionSchema(Schema):
 
 
 class LockArgs(Schema):
-    org_unit_id = fields.Integer(load_default=None)
+    org_unit_id = Int(load_default=None)
 
 
 def _unit(unit_id: int | None) -> OrgUnit:

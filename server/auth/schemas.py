@@ -2,6 +2,8 @@ from marshmallow import Schema, fields, validate
 
 from shared_models.enums import Role
 
+from ..schemas import Int
+
 
 class LoginSchema(Schema):
     phone = fields.String(required=True, validate=validate.Length(min=3, max=20))
@@ -15,14 +17,14 @@ class RefreshSchema(Schema):
 
 
 class OrgUnitBriefSchema(Schema):
-    id = fields.Integer()
+    id = Int()
     code = fields.String()
     name = fields.String()
     level = fields.String()
 
 
 class UserSchema(Schema):
-    id = fields.Integer()
+    id = Int()
     phone = fields.String()
     name = fields.String()
     role = fields.String()
@@ -34,7 +36,7 @@ class TokensSchema(Schema):
     access_token = fields.String()
     refresh_token = fields.String(metadata={"description": "only at login; keep it on the device"})
     token_type = fields.String()
-    expires_in = fields.Integer(metadata={"description": "seconds"})
+    expires_in = Int(metadata={"description": "seconds"})
     session_id = fields.String()
     user = fields.Nested(UserSchema)
 
@@ -54,10 +56,10 @@ class UserCreateSchema(Schema):
                           validate=validate.Regexp(r"^1\d{10}$", error="手机号应为11位 / 11-digit mobile"))
     name = fields.String(required=True, validate=validate.Length(min=1, max=50))
     role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
-    org_unit_id = fields.Integer(required=True)
+    org_unit_id = Int(required=True)
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=200))
 
 
 class UserListArgs(Schema):
     role = fields.String(validate=validate.OneOf([r.value for r in Role]))
-    org_unit_id = fields.Integer()
+    org_unit_id = Int()

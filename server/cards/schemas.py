@@ -1,17 +1,17 @@
 from marshmallow import Schema, fields, validate
 
 from ..grids.schemas import SegmentSchema
-from ..schemas import GeoJSONGeometry
+from ..schemas import GeoJSONGeometry, Int
 
 
 class PersonSchema(Schema):
-    id = fields.Integer()
+    id = Int()
     name = fields.String()
     phone = fields.String()
 
 
 class CardGridSchema(Schema):
-    id = fields.Integer()
+    id = Int()
     code = fields.String()
     name = fields.String()
     level = fields.String()
@@ -19,9 +19,9 @@ class CardGridSchema(Schema):
 
 
 class CardSchema(Schema):
-    id = fields.Integer()
+    id = Int()
     card_no = fields.String(metadata={"description": "stable across versions"})
-    version = fields.Integer()
+    version = Int()
     valid_from = fields.Date()
     valid_to = fields.Date(allow_none=True, metadata={"description": "inclusive; null = open-ended"})
     inspector = fields.Nested(PersonSchema)
@@ -45,16 +45,16 @@ class PhoneCardsSchema(Schema):
 
 
 class CardListArgs(Schema):
-    inspector_id = fields.Integer()
-    grid_id = fields.Integer()
+    inspector_id = Int()
+    grid_id = Int()
     on = fields.Date(metadata={"description": "only versions in force on this day"})
 
 
 class CardIssueSchema(Schema):
-    inspector_id = fields.Integer(required=True)
-    grid_id = fields.Integer(required=True)
-    segment_ids = fields.List(fields.Integer(), load_default=list)
-    supervisor_id = fields.Integer(allow_none=True)
+    inspector_id = Int(required=True)
+    grid_id = Int(required=True)
+    segment_ids = fields.List(Int(), load_default=list)
+    supervisor_id = Int(allow_none=True)
     duties = fields.List(fields.String(validate=validate.Length(max=200)), load_default=list)
     frequency_summary = fields.String(load_default="", validate=validate.Length(max=200))
     valid_from = fields.Date(required=True)
@@ -64,9 +64,9 @@ class CardIssueSchema(Schema):
 
 class CardRevisionSchema(Schema):
     effective_from = fields.Date(required=True)
-    inspector_id = fields.Integer()
-    supervisor_id = fields.Integer(allow_none=True)
-    segment_ids = fields.List(fields.Integer())
+    inspector_id = Int()
+    supervisor_id = Int(allow_none=True)
+    segment_ids = fields.List(Int())
     duties = fields.List(fields.String(validate=validate.Length(max=200)))
     frequency_summary = fields.String(validate=validate.Length(max=200))
     reason = fields.String(required=True, validate=validate.Length(min=1))

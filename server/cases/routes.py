@@ -8,6 +8,7 @@ from shared_models.enums import PROBLEM_CATEGORIES, SEVERITIES, Role
 from ..errors import ApiError, NotFound
 from ..extensions import db
 from ..grids.models import OrgUnit
+from ..schemas import Int
 from ..security import BEARER, current_user, login_required, scope_path
 from ..xlsx import MIME
 from . import service, workflow
@@ -22,7 +23,7 @@ class EventSchema(Schema):
     outcome = fields.String(metadata={"description": "applied | stale (an offline step overtaken; kept for review)"})
     from_status = fields.String()
     to_status = fields.String()
-    base_version = fields.Integer(allow_none=True)
+    base_version = Int(allow_none=True)
     actor = fields.Function(lambda e: e.actor.name if e.actor else "系统")
     at = fields.DateTime()
     client_at = fields.DateTime(allow_none=True)
@@ -47,21 +48,21 @@ class CaseSchema(Schema):
     case_no = fields.String()
     status = fields.String()
     status_label = fields.Function(lambda c: workflow.STATUS_LABELS[c.status])
-    version = fields.Integer()
+    version = Int()
     category = fields.String()
     category_label = fields.Function(lambda c: PROBLEM_CATEGORIES.get(c.category, (c.category,))[0])
     severity = fields.String()
     severity_label = fields.Function(lambda c: SEVERITIES.get(c.severity, (c.severity,))[0])
-    grid_id = fields.Integer()
+    grid_id = Int()
     grid_name = fields.Function(lambda c: c.grid.name)
     problem = fields.Function(_problem)
-    assignee_id = fields.Integer(allow_none=True)
-    assignee_unit_id = fields.Integer(allow_none=True)
-    rechecker_id = fields.Integer(allow_none=True)
+    assignee_id = Int(allow_none=True)
+    assignee_unit_id = Int(allow_none=True)
+    rechecker_id = Int(allow_none=True)
     assigned_on = fields.Date(allow_none=True)
     deadline = fields.Date(allow_none=True, metadata={"description": "last Asia/Shanghai day, inclusive"})
     overdue = fields.Boolean()
-    escalation_level = fields.Integer()
+    escalation_level = Int()
     possible_duplicate_of = fields.Function(lambda c: c.possible_duplicate_of.case_no if c.possible_duplicate_of
                                             else None)
     needs_review = fields.Boolean()
@@ -79,23 +80,23 @@ class CaseListArgs(Schema):
     overdue = fields.Boolean()
     needs_review = fields.Boolean()
     mine = fields.Boolean(metadata={"description": "cases the caller must fix or re-check"})
-    limit = fields.Integer(load_default=200, validate=validate.Range(1, 1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(0))
+    limit = Int(load_default=200, validate=validate.Range(1, 1000))
+    offset = Int(load_default=0, validate=validate.Range(0))
 
 
 class TransitionSchema(Schema):
     action = fields.String(required=True, validate=validate.OneOf(list(workflow.STEPS)))
     client_uuid = fields.UUID(metadata={"description": "the phone's id of this step: repeats answer once"})
-    base_version = fields.Integer(metadata={"description": "the case version the step was based on"})
+    base_version = Int(metadata={"description": "the case version the step was based on"})
     at = fields.AwareDateTime(metadata={"description": "when it was done (an offline phone's clock)"})
     lon = fields.Float(validate=validate.Range(-180, 180))
     lat = fields.Float(validate=validate.Range(-90, 90))
     note = fields.String(load_default="", validate=validate.Length(max=2000))
     photo_uuids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=20))
     refusal = fields.String(validate=validate.OneOf(["duplicate", "invalid"]))
-    assignee_id = fields.Integer()
-    assignee_unit_id = fields.Integer()
-    rechecker_id = fields.Integer()
+    assignee_id = Int()
+    assignee_unit_id = Int()
+    rechecker_id = Int()
 
 
 class TransitionResultSchema(Schema):
@@ -110,16 +111,16 @@ class LedgerArgs(Schema):
 
 
 class CalendarDaySchema(Schema):
-    id = fields.Integer(dump_only=True)
-    org_unit_id = fields.Integer(required=True)
+    id = Int(dump_only=True)
+    org_unit_id = Int(required=True)
     day = fields.Date(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(["holiday", "workday"]))
     name = fields.String(load_default="", validate=validate.Length(max=50))
 
 
 class CategorySchema(Schema):
-    id = fields.Integer(dump_only=True)
-    org_unit_id = fields.Integer(required=True, load_only=True)
+    id = Int(dump_only=True)
+    org_unit_id = Int(required=True, load_only=True)
     code = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{1,39}$"))
     name = fields.String(required=True, validate=validate.Length(min=1, max=50))
     name_en = fields.String(load_default="", validate=validate.Length(max=100))

@@ -1,14 +1,14 @@
 from marshmallow import Schema, fields
 
-from ..schemas import GeoJSONGeometry
+from ..schemas import GeoJSONGeometry, Int
 
 
 class OrgUnitSchema(Schema):
-    id = fields.Integer()
+    id = Int()
     code = fields.String()
     name = fields.String()
     level = fields.String()
-    parent_id = fields.Integer(allow_none=True)
+    parent_id = Int(allow_none=True)
 
 
 class OrgUnitDetailSchema(OrgUnitSchema):
@@ -21,23 +21,23 @@ class RiverSchema(Schema):
 
 
 class SegmentSchema(Schema):
-    id = fields.Integer()
+    id = Int()
     code = fields.String()
     name = fields.String()
     river = fields.Nested(RiverSchema)
-    grid_id = fields.Integer()
+    grid_id = Int()
     bank = fields.String()
     length_m = fields.Float(metadata={"description": "metres, geodesic"})
     geometry = GeoJSONGeometry(attribute="geom")
 
 
 class GridListArgs(Schema):
-    parent_id = fields.Integer()
+    parent_id = Int()
     level = fields.String()
 
 
 class SegmentListArgs(Schema):
-    grid_id = fields.Integer()
+    grid_id = Int()
 
 
 class ImportArgs(Schema):

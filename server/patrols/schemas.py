@@ -4,6 +4,7 @@ from shared_models.enums import LIFECYCLE_EVENTS
 
 from ..cards.schemas import PersonSchema
 from ..problems.schemas import PhotoRefSchema
+from ..schemas import Int
 
 
 class LifecycleEventSchema(Schema):
@@ -13,8 +14,8 @@ class LifecycleEventSchema(Schema):
 
 class PatrolUploadSchema(Schema):
     uuid = fields.UUID(required=True, metadata={"description": "the phone's id for this patrol"})
-    card_id = fields.Integer(required=True)
-    segment_ids = fields.List(fields.Integer(), load_default=list,
+    card_id = Int(required=True)
+    segment_ids = fields.List(Int(), load_default=list,
                               metadata={"description": "empty: all of the card's segments"})
     started_at = fields.AwareDateTime(required=True)
     ended_at = fields.AwareDateTime(required=True)
@@ -32,15 +33,15 @@ class FlagSchema(Schema):
 
 
 class PatrolSchema(Schema):
-    id = fields.Integer()
+    id = Int()
     uuid = fields.String()
     inspector = fields.Nested(PersonSchema)
-    card_id = fields.Integer()
-    grid_id = fields.Integer()
+    card_id = Int()
+    grid_id = Int()
     source = fields.String()
     started_at = fields.DateTime()
     ended_at = fields.DateTime()
-    fix_count = fields.Integer()
+    fix_count = Int()
     distance_m = fields.Float()
     duration_s = fields.Float()
     coverage = fields.Float(allow_none=True)
@@ -69,18 +70,18 @@ class PatrolDetailSchema(PatrolSchema):
 
 
 class PatrolListArgs(Schema):
-    inspector_id = fields.Integer()
-    grid_id = fields.Integer()
+    inspector_id = Int()
+    grid_id = Int()
     date_from = fields.Date(metadata={"description": "Asia/Shanghai date, inclusive"})
     date_to = fields.Date(metadata={"description": "Asia/Shanghai date, inclusive"})
     valid = fields.Boolean()
     flag = fields.String(metadata={"description": "patrols carrying this flag code"})
-    limit = fields.Integer(load_default=200, validate=validate.Range(1, 1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(0))
+    limit = Int(load_default=200, validate=validate.Range(1, 1000))
+    offset = Int(load_default=0, validate=validate.Range(0))
 
 
 class GpxImportSchema(Schema):
     uuid = fields.UUID(required=True)
-    card_id = fields.Integer(required=True)
-    segment_ids = fields.List(fields.Integer(), load_default=list)
+    card_id = Int(required=True)
+    segment_ids = fields.List(Int(), load_default=list)
     notes = fields.String(load_default="", validate=validate.Length(max=4000))

@@ -5,6 +5,7 @@ from shared_models.enums import PROBLEM_CATEGORIES, SEVERITIES
 
 from ..cards.schemas import PersonSchema
 from ..grids.schemas import OrgUnitSchema
+from ..schemas import Int
 
 
 class ProblemCreateSchema(Schema):
@@ -50,4 +51,4 @@ class ProblemSchema(Schema):
 
 class ProblemListArgs(Schema):
     category = fields.String()
-    grid_id = fields.Integer()
+    grid_id = Int()

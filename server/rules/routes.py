@@ -7,6 +7,7 @@ from shared_models.windows import KINDS
 from ..assessment.engine import LEVEL_RANK, WARNING_TYPES
 from ..assessment.scoring import DEFINITIONS
 from ..extensions import db
+from ..schemas import Int
 from ..security import BEARER, current_user, login_required
 from . import service
 from .models import FrequencyRule, Plan, ValidityRuleConfig
@@ -15,8 +16,8 @@ ROLES = [r.value for r in Role]
 
 
 class ScopedRuleSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    org_unit_id = fields.Integer(required=True)
+    id = Int(dump_only=True)
+    org_unit_id = Int(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     role = fields.String(load_default="inspector", validate=validate.OneOf(ROLES))
     grid_level = fields.String(allow_none=True, load_default=None)
@@ -27,17 +28,17 @@ class ScopedRuleSchema(Schema):
 class OverrideSchema(Schema):
     warning_type = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(list(WARNING_TYPES)))
     level = fields.String(required=True, validate=validate.OneOf(list(LEVEL_RANK)))
-    min_count = fields.Integer(required=True, validate=validate.Range(0, 366))
+    min_count = Int(required=True, validate=validate.Range(0, 366))
 
 
 class FrequencyRuleSchema(ScopedRuleSchema):
     count_mode = fields.String(load_default="sessions", validate=validate.OneOf(["sessions", "days"]))
     count_per = fields.String(load_default="person", validate=validate.OneOf(["person", "river", "segment"]))
     window = fields.String(required=True, validate=validate.OneOf(KINDS))
-    rolling_days = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(1, 366))
-    min_count = fields.Integer(required=True, validate=validate.Range(0, 366))
-    min_gap_hours = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(1, 24 * 366))
-    active_months = fields.List(fields.Integer(validate=validate.Range(1, 12)), allow_none=True, load_default=None)
+    rolling_days = Int(allow_none=True, load_default=None, validate=validate.Range(1, 366))
+    min_count = Int(required=True, validate=validate.Range(0, 366))
+    min_gap_hours = Int(allow_none=True, load_default=None, validate=validate.Range(1, 24 * 366))
+    active_months = fields.List(Int(validate=validate.Range(1, 12)), allow_none=True, load_default=None)
     overrides = fields.List(fields.Nested(OverrideSchema), allow_none=True, load_default=None)
 
 
@@ -72,20 +73,20 @@ class RuleChangeSchema(Schema):
 
 
 class WarningSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    org_unit_id = fields.Integer(required=True)
+    id = Int(dump_only=True)
+    org_unit_id = Int(required=True)
     warning_type = fields.String(required=True, validate=validate.OneOf(list(WARNING_TYPES)))
     level = fields.String(required=True, validate=validate.OneOf(list(LEVEL_RANK)))
-    river_ids = fields.List(fields.Integer(), load_default=list)
-    segment_ids = fields.List(fields.Integer(), load_default=list)
+    river_ids = fields.List(Int(), load_default=list)
+    segment_ids = fields.List(Int(), load_default=list)
     valid_from = fields.Date(required=True)
     valid_to = fields.Date(required=True)
     note = fields.String(load_default="", validate=validate.Length(max=500))
 
 
 class ExemptionSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    user_id = fields.Integer(required=True)
+    id = Int(dump_only=True)
+    user_id = Int(required=True)
     date_from = fields.Date(required=True)
     date_to = fields.Date(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
