@@ -30,6 +30,7 @@ bench:
 	$(VENV)/python bench/assessment.py
 	$(VENV)/python bench/explain.py
 	$(VENV)/python bench/console.py
+	$(VENV)/python bench/fuzz.py
 	$(VENV)/python bench/load.py
 
 lint:
