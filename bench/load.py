@@ -1,12 +1,15 @@
 """Load, with faults: simulated phones syncing patrols with photos against the production set-up.
 
-The production set-up runs as it would in a county machine room, on loopback: gunicorn
-(deploy/gunicorn.conf.py) on PostgreSQL + PostGIS, photos on their own filesystem (a tmpfs
-of a fixed size), photo processing on an RQ worker with Redis. This process is the load:
-``--phones`` phones (threads), each signing in once and then, at random (exponential gaps
-averaging ``--interval`` seconds), finishing a patrol with two photos that its outbox sends
-as the field app does: each photo (start, chunks from the server's offset), then the patrol;
-a failed call is retried with backoff, nothing is dropped.
+The production set-up runs as it would in a county machine room, on loopback: nginx
+(deploy/nginx/riverpatrol.conf) in front of gunicorn (deploy/gunicorn.conf.py) on
+PostgreSQL + PostGIS, photos on their own filesystem (a tmpfs of a fixed size), photo
+processing on an RQ worker with Redis. This process is the load: ``--phones`` phones
+(threads), each signing in once and then, at random (exponential gaps averaging
+``--interval`` seconds), finishing a patrol with two photos that its outbox sends as the
+field app does: each photo (start, chunks from the server's offset), then the patrol; a
+failed call is retried with backoff, nothing is dropped. The default, 500 phones with a
+patrol and two photos every 5 minutes each, is 100 patrols and 200 photos a minute: a
+county's whole week of patrols (500 inspectors, one or two a week each) in ten minutes.
 
 Faults during the run:
 - PostgreSQL restarted (``pg_ctl restart -m fast``) at 35% of the run;
@@ -83,8 +86,6 @@ def seed(url: str, phones: int) -> list[dict]:
     from server.demo import load_demo
     from server.extensions import db
     from server.grids.models import OrgUnit, RiverSegment
-    from tests.tracks import walk_along
-
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_TIME_COST": 1,
                       "PASSWORD_HASH_MEMORY_KIB": 1024, "SECRET_KEY": "load-bench-secret-key-0123456789abcdef"})
     out = []
@@ -108,8 +109,7 @@ def seed(url: str, phones: int) -> list[dict]:
                                      "frequency_summary": "每周至少1次", "valid_from": dt.date(2026, 1, 1),
                                      "reason": "负载测试 load bench"}, commit=False)
             db.session.flush()
-            walk = walk_along(to_shape(seg.geom), 0.0, seed=i)
-            out.append({"phone": user.phone, "card_id": card.id, "segment_id": seg.id, "walk": walk})
+            out.append({"phone": user.phone, "card_id": card.id, "segment_id": seg.id, "line": to_shape(seg.geom)})
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
@@ -209,15 +209,30 @@ class Phone(threading.Thread):
                 continue
             self.token = r.json()["access_token"]
 
-    def new_patrol(self) -> None:
+    def plan(self, count: int) -> None:
+        """The phone's patrols, walked before the run (each its own walk: its own GNSS error; the
+        same walk sent again would rightly be flagged as a replay), so the run measures the server."""
         from shared_models.track import codec
-        from tests.tracks import time_shifted
+        from tests.tracks import walk_along
 
+        self.planned = []
+        for k in range(count):
+            begin = time.time() - 3 * 86400 + k * 2 * 3600 + self.rng.uniform(0, 600)
+            walk = walk_along(self.me["line"], begin, seed=self.rng.randrange(1 << 30))
+            self.planned.append({
+                "uuid": str(uuid.uuid4()), "card_id": self.me["card_id"], "segment_ids": [self.me["segment_id"]],
+                "started_at": dt.datetime.fromtimestamp(walk.t[0], dt.UTC).isoformat(),
+                "ended_at": dt.datetime.fromtimestamp(walk.t[-1], dt.UTC).isoformat(),
+                "track": base64.b64encode(codec.encode(walk)).decode(),
+                "checklist": {"垃圾": "无", "排污口": "正常"}, "notes": "负载测试巡河"})
+
+    def new_patrol(self) -> None:
+        """The inspector ends a patrol: two photos and the patrol go into the outbox."""
+        if self.made >= len(self.planned):
+            return
+        body = self.planned[self.made]
         self.made += 1
-        # patrols of the last days, one after another for this phone
-        begin = time.time() - 3 * 86400 + self.made * 3 * 3600 + self.rng.uniform(0, 600)
-        walk = time_shifted(self.me["walk"], begin - self.me["walk"].t[0])
-        patrol_uuid = str(uuid.uuid4())
+        patrol_uuid = body["uuid"]
         for _ in range(2):
             data = self.rng.choice(self.photos)
             pid = str(uuid.uuid4())
@@ -226,11 +241,6 @@ class Phone(threading.Thread):
                                 "patrol_uuid": patrol_uuid})
             with self.stats.lock:
                 self.stats.created_photos[pid] = sha
-        body = {"uuid": patrol_uuid, "card_id": self.me["card_id"], "segment_ids": [self.me["segment_id"]],
-                "started_at": dt.datetime.fromtimestamp(walk.t[0], dt.UTC).isoformat(),
-                "ended_at": dt.datetime.fromtimestamp(walk.t[-1], dt.UTC).isoformat(),
-                "track": base64.b64encode(codec.encode(walk)).decode(),
-                "checklist": {"垃圾": "无", "排污口": "正常"}, "notes": "负载测试巡河"}
         self.outbox.append({"kind": "patrol", "uuid": patrol_uuid, "body": body})
         with self.stats.lock:
             self.stats.created_patrols.add(patrol_uuid)
@@ -279,7 +289,7 @@ class Phone(threading.Thread):
             if not self.outbox:
                 if self.stop_creating.is_set():
                     return
-                time.sleep(min(1.0, max(0.05, next_patrol - now)))
+                self.stop_creating.wait(max(0.05, next_patrol - now))  # asleep until the next patrol
                 continue
             item = self.outbox[0]
             try:
@@ -317,7 +327,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=600)
     ap.add_argument("--interval", type=float, default=300, help="mean seconds between a phone's patrols")
     ap.add_argument("--full-for", type=float, default=60, help="seconds the photo disk stays full")
-    ap.add_argument("--workers", type=int, default=3)
+    ap.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: its config's)")
     args = ap.parse_args()
 
     from tests.pgcluster import Cluster
@@ -367,20 +377,29 @@ def _run(args, tmp: Path, disk: Path, cluster, procs: list) -> None:
            "RIVERPATROL_PHOTO_DIR": str(disk), "RIVERPATROL_JOBS": "rq",
            "RIVERPATROL_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "RIVERPATROL_ACCESS_TOKEN_SECONDS": "7200",
            "RIVERPATROL_PASSWORD_TIME_COST": "1", "RIVERPATROL_PASSWORD_MEMORY_KIB": "1024",
-           "RIVERPATROL_LOG_LEVEL": os.environ.get("RIVERPATROL_LOG_LEVEL", "WARNING"), "GUNICORN_BIND": f"127.0.0.1:{app_port}",
-           "GUNICORN_WORKERS": str(args.workers), "GUNICORN_THREADS": "8"}
+           "RIVERPATROL_LOG_LEVEL": os.environ.get("RIVERPATROL_LOG_LEVEL", "WARNING"),
+           "GUNICORN_BIND": f"127.0.0.1:{app_port}",
+           **({"GUNICORN_WORKERS": str(args.workers)} if args.workers else {})}
     log = open(tmp / "server.log", "wb")  # noqa: SIM115 (open for the processes' lifetime)
     procs.append(subprocess.Popen([str(VENV_BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py"], cwd=ROOT, env=env,
                                   stdout=log, stderr=subprocess.STDOUT))
     procs.append(subprocess.Popen([str(VENV_BIN / "riverpatrol"), "worker"], cwd=ROOT, env=env, stdout=log,
                                   stderr=subprocess.STDOUT))
-    base = f"http://127.0.0.1:{app_port}"
+    _wait(f"http://127.0.0.1:{app_port}/api/v1/health/ready")
+    web_port = _port()
+    procs.append(_nginx(tmp, web_port, app_port))
+    base = f"http://127.0.0.1:{web_port}"  # the phones talk to nginx, as in production
     _wait(base + "/api/v1/health/ready")
 
     stats = Stats()
     stop_creating, stop_all = threading.Event(), threading.Event()
     phones = [Phone(base, me, photos, args.interval, stats, stop_creating, stop_all, seed=i)
               for i, me in enumerate(people)]
+    t = time.perf_counter()
+    per_phone = int(args.seconds / args.interval * 3) + 5  # far more than a phone can use in the run
+    for p in phones:
+        p.plan(per_phone)
+    print(f"walked {per_phone * len(phones)} patrols in {time.perf_counter() - t:.1f} s", file=sys.stderr)
     windows: list[tuple[float, float]] = []
     began = time.time()
     for p in phones:
@@ -425,6 +444,34 @@ def _run(args, tmp: Path, disk: Path, cluster, procs: list) -> None:
         time.sleep(2)
 
     report(stats, url, disk, windows, began, args, drained_s)
+
+
+NGINX_MAIN = """
+user root;
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    include {tmp}/riverpatrol.conf;
+}}
+"""
+
+
+def _nginx(tmp: Path, web_port: int, app_port: int) -> subprocess.Popen:
+    """The shipped deploy/nginx/riverpatrol.conf, on loopback ports."""
+    site = (ROOT / "deploy/nginx/riverpatrol.conf").read_text()
+    site = site.replace("listen 80;", f"listen 127.0.0.1:{web_port};").replace("127.0.0.1:8000",
+                                                                               f"127.0.0.1:{app_port}")
+    (tmp / "riverpatrol.conf").write_text(site)
+    (tmp / "nginx.conf").write_text(NGINX_MAIN.format(tmp=tmp))
+    return subprocess.Popen(["nginx", "-c", str(tmp / "nginx.conf")])
 
 
 def _processing(url: str) -> int:

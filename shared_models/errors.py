@@ -29,7 +29,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "rule.invalid": ("规则设置有误", "The rule is invalid"),
     "patrol.invalid": ("巡河记录有误", "The patrol is invalid"),
     "review.invalid": ("审核操作有误", "The review is invalid"),
-    "assessment.bad_period": ("考核月份格式应为 YYYY-MM", "The period must be YYYY-MM"),
+    "assessment.bad_period": (
+        "考核月份格式应为 YYYY-MM（1900-01 至 2999-12）", "The period must be YYYY-MM (1900-01 to 2999-12)"),
     "assessment.period_open": ("该月尚未结束，不能锁定", "The month has not ended yet; it cannot be locked"),
     "assessment.locked": ("该月考核已锁定", "The month is already locked"),
     "assessment.not_locked": ("该月考核尚未锁定", "The month is not locked"),
@@ -53,7 +54,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "服务器照片存储空间已满，照片保留在手机上，稍后自动重传",
         "The server's photo storage is full; the photo stays on the phone and is sent again later"),
     "service.unavailable": (
-        "服务暂时不可用，请稍后再试（数据已保留）", "The service is briefly unavailable; try again shortly (nothing was lost)"),
+        "服务暂时不可用，请稍后再试（数据已保留）",
+        "The service is briefly unavailable; try again shortly (nothing was lost)"),
     "internal_error": ("服务器内部错误，请稍后再试", "Internal server error, please try again later"),
 }
 

@@ -18,6 +18,7 @@ from shared_models.track.analysis import (
     PRESETS,
     ValidityRule,
     analyze,
+    may_replay,
     projection_for,
     replay_similarity,
 )
@@ -251,6 +252,19 @@ def test_a_replay_with_shifted_times_is_near_identical_and_other_walks_are_not()
     assert replay_similarity(walk, real(MIXED))["score"] == 0.0
     part = replay_similarity(walk, walk.take(np.arange(100)))  # a replay of a fifth of it
     assert part["share_b"] == 1.0 and part["share_a"] < 0.25 and part["score"] < 0.25
+
+
+def test_the_cheap_replay_test_passes_every_replay_and_spares_honest_walks():
+    """The server runs may_replay before the exact comparison: it must never miss a replay."""
+    walk = real(WALK)
+    replays = [time_shifted(walk, 7 * 86400), time_shifted(walk.take(np.arange(20, len(walk))), 3600)]
+    for other in replays:
+        assert replay_similarity(walk, other)["score"] >= 0.8  # each is a replay by the exact test
+        assert may_replay(walk, other, 0.8) and may_replay(other, walk, 0.8)
+    assert may_replay(walk, time_shifted(walk, 7 * 86400), 0.8)
+    assert not may_replay(walk, noisy_repeat(walk), 0.8)  # the same path walked again honestly
+    assert not may_replay(walk, real(MIXED), 0.8)
+    assert not may_replay(walk, walk.take(np.arange(100)), 0.8)
 
 
 def test_mock_provider_is_flagged():

@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select
 
 from shared_models.periods import LOCAL_TZ
 from shared_models.track import Track, TrackError, codec
-from shared_models.track.analysis import Reason, ValidityRule, analyze, replay_similarity
+from shared_models.track.analysis import Reason, ValidityRule, analyze, may_replay, replay_similarity
 
 from ..auth.models import User
 from ..cards.models import ResponsibilityCard
@@ -110,7 +110,10 @@ def _replays(track: Track, line: LineString | None, uuid: str) -> list[dict]:
         .order_by(Patrol.started_at.desc()).limit(REPLAY_CANDIDATES))
     found = []
     for other in candidates:
-        score = replay_similarity(track, codec.decode(other.track))
+        theirs = codec.decode(other.track)
+        if not may_replay(track, theirs, REPLAY_SCORE):
+            continue  # most fixes far from theirs: not a replay (the exact test costs ten times more)
+        score = replay_similarity(track, theirs)
         if score["score"] >= REPLAY_SCORE:
             found.append({"patrol_uuid": other.uuid, "inspector_id": other.inspector_id, **score,
                           "time_shift_s": round(float(track.t[0] - other.started_at.timestamp()))})

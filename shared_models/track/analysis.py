@@ -600,6 +600,31 @@ def _reasons(rule: ValidityRule, kept: int, clock_broken: bool, duration: float,
     return out
 
 
+def may_replay(a: Track, b: Track, score: float, radius_m: float = REPLAY_RADIUS_M, samples: int = 48) -> bool:
+    """A cheap test before ``replay_similarity``: could ``b`` repeat ``a``'s fixes at ``score``?
+
+    Checks evenly spaced fixes of ``a`` against all of ``b``'s, in metres on a local flat
+    approximation (off by millimetres at this range), and lets a pair through when the
+    sample's share is within 0.2 of ``score``. A replay puts nearly every sample on ``b``;
+    two honest walks of one path put few. Used by the server,
+    where a busy river segment has many earlier patrols to compare with.
+    """
+    if len(a) == 0 or len(b) == 0:
+        return False
+    idx = np.unique(np.linspace(0, len(a) - 1, min(samples, len(a))).astype(int))
+    lat0 = np.radians(float(np.mean(a.lat[idx])))
+    ky, kx = 111_320.0, 111_320.0 * np.cos(lat0)
+    ax, ay = a.lon[idx] * kx, a.lat[idx] * ky
+    bx, by = b.lon * kx, b.lat * ky
+    near = np.zeros(len(idx), dtype=bool)
+    r2 = radius_m ** 2
+    for start in range(0, len(b), 4096):  # bounded memory for long tracks
+        dx = ax[:, None] - bx[None, start:start + 4096]
+        dy = ay[:, None] - by[None, start:start + 4096]
+        near |= ((dx * dx + dy * dy) <= r2).any(axis=1)
+    return near.mean() >= score - 0.2
+
+
 def replay_similarity(a: Track, b: Track, radius_m: float = REPLAY_RADIUS_M) -> dict:
     """How much of ``a`` lies on ``b``'s very fixes (time ignored), and the reverse; ``score`` is the lesser.
 
