@@ -306,7 +306,7 @@ def evaluate(scope_path: str, first: dt.date, last: dt.date, *, inspector_id: in
         patrol_day[h[month_rows], d[month_rows]] = True
         rest = known & ~bulk & (d < n_days)
         if rest.any():
-            _count_special(frame, unit_index, counts, pid[rest], h[rest], d[rest])
+            _count_special(frame, unit_index, counts, pid[rest], h[rest], d[rest], (lo, local_instant(end)))
 
     # warnings over the range: which units each covers (warnings are few; units vectorised)
     warns = db.session.scalars(select(RiverWarning).where(RiverWarning.valid_from < end,
@@ -392,13 +392,17 @@ def _chunks(values: list, size: int = 5000):
 
 
 def _count_special(frame: Frame, unit_index: dict, counts: np.ndarray, pids: np.ndarray, hs: np.ndarray,
-                   ds: np.ndarray) -> None:
-    """Patrols of holdings counted per river/segment, or under a minimum gap: one pass in time order."""
+                   ds: np.ndarray, span: tuple[dt.datetime, dt.datetime]) -> None:
+    """Patrols of holdings counted per river/segment, or under a minimum gap: one pass in time order.
+
+    ``span`` is the range the patrols were found in: on PostGIS it keeps the lookup by id
+    to the range's monthly partitions instead of every month ever kept."""
     ids = pids.tolist()
     times, targets = {}, {}
     for part in _chunks(ids):
         for p, started, ended in db.session.connection().execute(
-                select(Patrol.id, Patrol.started_at, Patrol.ended_at).where(Patrol.id.in_(part))):
+                select(Patrol.id, Patrol.started_at, Patrol.ended_at).where(
+                    Patrol.id.in_(part), Patrol.started_at >= span[0], Patrol.started_at < span[1])):
             times[p] = (started, ended)
         for p, seg, river in db.session.connection().execute(
                 select(patrol_segments.c.patrol_id, RiverSegment.id, RiverSegment.river_id)
