@@ -66,3 +66,14 @@ def reprocess() -> None:
 
     for uuid in db.session.scalars(select(Photo.uuid).where(Photo.status == "processing")).all():
         enqueue("photos.process", uuid=uuid)
+
+
+@job("patrols.partitions")
+def partitions(ahead: int = 3) -> None:
+    """PostGIS: this month's patrol partition and the next ``ahead`` (db upgrade does it too; deploys
+    may be rarer than months). Nothing to do on SQLite."""
+    from .migration_support import ensure_patrol_partitions
+
+    with db.engine.begin() as conn:
+        made = ensure_patrol_partitions(conn, int(ahead))
+    log.info("patrol partitions ensured", extra={"made": made})

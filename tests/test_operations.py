@@ -394,3 +394,42 @@ def test_database_unreachable_is_503_and_the_retry_succeeds(engine_name, fresh_d
         assert again.status_code == 200, again.text
         assert api.get("/api/v1/me/cards", token=again.json()["access_token"]).json()
         assert api.get("/api/v1/health/ready").status_code == 200
+
+
+# ---- the scheduled runs, as cron calls them ---------------------------------------------------
+
+def _enqueue(url: str, tmp: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(VENV_BIN / "riverpatrol"), "jobs", "enqueue", *args], cwd=ROOT, timeout=300,
+                          env=_server_env(url, tmp), capture_output=True, text=True)
+
+
+def test_cron_runs_lock_last_month_once_and_make_partitions(engine_name, fresh_db, tmp_path):
+    import datetime as dt
+
+    from shared_models.periods import LOCAL_TZ
+
+    url = fresh_db(demo=True)
+    first = dt.datetime.now(LOCAL_TZ).date().replace(day=1)
+    last_month = (first - dt.timedelta(days=1)).strftime("%Y-%m")
+    for _ in range(2):  # cron may fire twice (a retry, a second server): one lock
+        run = _enqueue(url, tmp_path, "assessment.lock_last_month")
+        assert run.returncode == 0, run.stderr
+        assert "assessment.lock_last_month: inline" in run.stdout
+    engine = sa.create_engine(url.split("?")[0], poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        locks = conn.exec_driver_sql(
+            "SELECT o.code, l.period FROM assessment_locks l JOIN org_units o ON o.id = l.org_unit_id").all()
+    assert locks == [("610112", last_month)]
+
+    ahead = _enqueue(url, tmp_path, "patrols.partitions", "--arg", "ahead=6")
+    assert ahead.returncode == 0, ahead.stderr
+    if engine_name == "postgis":
+        far = dt.date(first.year + (first.month + 5) // 12, (first.month + 5) % 12 + 1, 1)
+        with engine.connect() as conn:
+            names = set(conn.exec_driver_sql(
+                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                "WHERE i.inhparent = 'patrols'::regclass").scalars())
+        assert f"patrols_{far:%Y_%m}" in names
+
+    unknown = _enqueue(url, tmp_path, "no.such.job")
+    assert unknown.returncode == 2 and "未知任务" in unknown.stderr and "cases.escalate" in unknown.stderr
