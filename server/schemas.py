@@ -1,5 +1,7 @@
-"""Schemas shared by several domains (errors, geometry fields, integers the database can hold)."""
-from marshmallow import Schema, fields, validate
+"""Schemas shared by several domains (errors, geometry fields, numbers and dates the server can hold)."""
+import datetime as dt
+
+from marshmallow import Schema, ValidationError, fields, validate
 
 from .geo import to_geojson
 
@@ -9,12 +11,39 @@ _DB_RANGE = validate.Range(DB_INT_MIN, DB_INT_MAX,
                            error="数值超出范围 / must be between {min} and {max}")
 
 
+# Days are shifted by time zones and by a day here and there; Python's dates end at years 1 and 9999.
+DATE_MIN, DATE_MAX = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+
+
+def _in_date_range(value: dt.date | dt.datetime) -> None:
+    day = value.date() if isinstance(value, dt.datetime) else value  # (an aware time: its own local day)
+    if not DATE_MIN <= day <= DATE_MAX:
+        raise ValidationError(f"日期须在 {DATE_MIN} 至 {DATE_MAX} 之间 / must be between {DATE_MIN} and {DATE_MAX}")
+
+
+def _plus(validate, extra) -> list:
+    return [*([] if validate is None else [validate] if callable(validate) else list(validate)), extra]
+
+
 class Int(fields.Integer):
     """An integer the database can hold: a larger one is a 422 ``validation_error``, never a 500."""
 
     def __init__(self, *args, validate=None, **kwargs):
-        given = [] if validate is None else [validate] if callable(validate) else list(validate)
-        super().__init__(*args, validate=[*given, _DB_RANGE], **kwargs)
+        super().__init__(*args, validate=_plus(validate, _DB_RANGE), **kwargs)
+
+
+class Date(fields.Date):
+    """A day between ``DATE_MIN`` and ``DATE_MAX``: year 1 or 9999 is a 422, not an overflow."""
+
+    def __init__(self, *args, validate=None, **kwargs):
+        super().__init__(*args, validate=_plus(validate, _in_date_range), **kwargs)
+
+
+class AwareDateTime(fields.AwareDateTime):
+    """An instant with its UTC offset, on a day between ``DATE_MIN`` and ``DATE_MAX``."""
+
+    def __init__(self, *args, validate=None, **kwargs):
+        super().__init__(*args, validate=_plus(validate, _in_date_range), **kwargs)
 
 
 class GeoJSONGeometry(fields.Field):

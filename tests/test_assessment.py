@@ -502,3 +502,16 @@ def test_leave_and_a_card_change_dated_into_a_locked_month_are_proposed_not_appl
     assert (leave["before"]["amount_fen"], leave["after"]["amount_fen"]) == (60000, 0)
     assert "住院" in leave["reason"] and "调离" in proposals[1]["reason"]
     assert line_of(month(api), INSP_A)["amount_fen"] == 60000  # until an admin decides
+
+
+def test_a_month_at_the_ends_of_the_calendar_is_a_422_not_a_crash(engine_name, api):
+    admin = api.token(ADMIN)
+    for period in ("0001-01", "9999-12"):  # a day before 1 Jan of year 1 or after 31 Dec 9999 does not exist
+        for path in (f"/api/v1/assessments/{period}", f"/api/v1/assessments/{period}/payroll",
+                     f"/api/v1/assessments/{period}/corrections", f"/api/v1/me/assessments/{period}"):
+            r = api.get(path, token=admin if not path.startswith("/api/v1/me") else api.token(INSP_A))
+            assert r.status_code == 422, (path, r.text)
+            assert r.json()["code"] == "assessment.bad_period" and "1900-01" in r.json()["message"]
+        r = api.post(f"/api/v1/assessments/{period}/lock", token=admin, json={})
+        assert r.status_code == 422 and r.json()["code"] == "assessment.bad_period"
+    assert api.get("/api/v1/assessments/2999-12", token=admin).status_code == 200

@@ -290,3 +290,22 @@ def test_odd_but_harmless_input_is_answered_not_crashed_on(engine_name, api):
     r = api.get(f"/api/v1/patrols?grid_id={2**40}&offset={10**12}", token=sup)
     assert r.status_code == 422 and set(r.json()["errors"]["query"]) == {"grid_id", "offset"}
     assert _count() == 1
+
+
+def test_days_at_the_ends_of_the_calendar_are_a_422_not_a_crash(engine_name, api):
+    card = _card()
+    token = api.token(INSP_A)
+    sup = api.token(SUP_OWN)
+    for day in ("0001-01-01", "9999-12-31"):  # shifting either by a day or a time zone leaves Python's calendar
+        r = api.get(f"/api/v1/patrols?date_from={day}&date_to={day}", token=sup)
+        assert r.status_code == 422 and set(r.json()["errors"]["query"]) == {"date_from", "date_to"}
+        assert "1900-01-01" in r.json()["errors"]["query"]["date_from"][0]
+        r = api.get(f"/api/v1/cases/ledger?date_from={day}", token=api.token(ADMIN))
+        assert r.status_code == 422 and list(r.json()["errors"]["query"]) == ["date_from"]
+    for at in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"):
+        r = api.post("/api/v1/patrols", token=token, json=_body(_walk(card), card, started_at=at))
+        assert r.status_code == 422 and list(r.json()["errors"]["json"]) == ["started_at"]
+        r = api.get("/api/v1/me/changes", token=token, params={"since": at})
+        assert r.status_code == 422 and list(r.json()["errors"]["query"]) == ["since"]
+    assert _count() == 0
+    assert api.get("/api/v1/patrols?date_from=1900-01-01&date_to=2999-12-31", token=sup).status_code == 200

@@ -14,6 +14,7 @@ from ..errors import ApiError, NotFound
 from ..extensions import db
 from ..grids.models import OrgUnit
 from ..patrols.models import Patrol
+from ..schemas import DATE_MAX, DATE_MIN
 from .engine import METRICS, RuleBook, evaluate, month_range, tallies
 from .models import AssessmentCorrection, AssessmentLine, AssessmentLock
 from .scoring import pay, score
@@ -22,7 +23,7 @@ PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 def check_period(period: str) -> tuple[dt.date, dt.date]:
-    if not PERIOD.match(period):
+    if not PERIOD.match(period) or not DATE_MIN.year <= int(period[:4]) <= DATE_MAX.year:
         raise ApiError("assessment.bad_period", 422, period=period)
     return month_range(period)
 

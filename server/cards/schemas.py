@@ -1,7 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from ..grids.schemas import SegmentSchema
-from ..schemas import GeoJSONGeometry, Int
+from ..schemas import Date, GeoJSONGeometry, Int
 
 
 class PersonSchema(Schema):
@@ -22,8 +22,8 @@ class CardSchema(Schema):
     id = Int()
     card_no = fields.String(metadata={"description": "stable across versions"})
     version = Int()
-    valid_from = fields.Date()
-    valid_to = fields.Date(allow_none=True, metadata={"description": "inclusive; null = open-ended"})
+    valid_from = Date()
+    valid_to = Date(allow_none=True, metadata={"description": "inclusive; null = open-ended"})
     inspector = fields.Nested(PersonSchema)
     supervisor = fields.Nested(PersonSchema, allow_none=True)
     grid = fields.Nested(CardGridSchema)
@@ -40,14 +40,14 @@ class CardSchema(Schema):
 
 
 class PhoneCardsSchema(Schema):
-    today = fields.Date(metadata={"description": "Asia/Shanghai"})
+    today = Date(metadata={"description": "Asia/Shanghai"})
     cards = fields.List(fields.Nested(CardSchema))
 
 
 class CardListArgs(Schema):
     inspector_id = Int()
     grid_id = Int()
-    on = fields.Date(metadata={"description": "only versions in force on this day"})
+    on = Date(metadata={"description": "only versions in force on this day"})
 
 
 class CardIssueSchema(Schema):
@@ -57,13 +57,13 @@ class CardIssueSchema(Schema):
     supervisor_id = Int(allow_none=True)
     duties = fields.List(fields.String(validate=validate.Length(max=200)), load_default=list)
     frequency_summary = fields.String(load_default="", validate=validate.Length(max=200))
-    valid_from = fields.Date(required=True)
-    valid_to = fields.Date(allow_none=True)
+    valid_from = Date(required=True)
+    valid_to = Date(allow_none=True)
     reason = fields.String(load_default="")
 
 
 class CardRevisionSchema(Schema):
-    effective_from = fields.Date(required=True)
+    effective_from = Date(required=True)
     inspector_id = Int()
     supervisor_id = Int(allow_none=True)
     segment_ids = fields.List(Int())
@@ -73,5 +73,5 @@ class CardRevisionSchema(Schema):
 
 
 class CardEndSchema(Schema):
-    valid_to = fields.Date(required=True)
+    valid_to = Date(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=1))

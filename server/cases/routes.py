@@ -8,7 +8,7 @@ from shared_models.enums import PROBLEM_CATEGORIES, SEVERITIES, Role
 from ..errors import ApiError, NotFound
 from ..extensions import db
 from ..grids.models import OrgUnit
-from ..schemas import Int
+from ..schemas import AwareDateTime, Date, Int
 from ..security import BEARER, current_user, login_required, scope_path
 from ..xlsx import MIME
 from . import service, workflow
@@ -59,8 +59,8 @@ class CaseSchema(Schema):
     assignee_id = Int(allow_none=True)
     assignee_unit_id = Int(allow_none=True)
     rechecker_id = Int(allow_none=True)
-    assigned_on = fields.Date(allow_none=True)
-    deadline = fields.Date(allow_none=True, metadata={"description": "last Asia/Shanghai day, inclusive"})
+    assigned_on = Date(allow_none=True)
+    deadline = Date(allow_none=True, metadata={"description": "last Asia/Shanghai day, inclusive"})
     overdue = fields.Boolean()
     escalation_level = Int()
     possible_duplicate_of = fields.Function(lambda c: c.possible_duplicate_of.case_no if c.possible_duplicate_of
@@ -88,7 +88,7 @@ class TransitionSchema(Schema):
     action = fields.String(required=True, validate=validate.OneOf(list(workflow.STEPS)))
     client_uuid = fields.UUID(metadata={"description": "the phone's id of this step: repeats answer once"})
     base_version = Int(metadata={"description": "the case version the step was based on"})
-    at = fields.AwareDateTime(metadata={"description": "when it was done (an offline phone's clock)"})
+    at = AwareDateTime(metadata={"description": "when it was done (an offline phone's clock)"})
     lon = fields.Float(validate=validate.Range(-180, 180))
     lat = fields.Float(validate=validate.Range(-90, 90))
     note = fields.String(load_default="", validate=validate.Length(max=2000))
@@ -106,14 +106,14 @@ class TransitionResultSchema(Schema):
 
 
 class LedgerArgs(Schema):
-    date_from = fields.Date()
-    date_to = fields.Date()
+    date_from = Date()
+    date_to = Date()
 
 
 class CalendarDaySchema(Schema):
     id = Int(dump_only=True)
     org_unit_id = Int(required=True)
-    day = fields.Date(required=True)
+    day = Date(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(["holiday", "workday"]))
     name = fields.String(load_default="", validate=validate.Length(max=50))
 

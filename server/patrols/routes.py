@@ -16,6 +16,7 @@ from ..extensions import db
 from ..idempotency import replayed_header
 from ..photos.models import Photo
 from ..problems.models import Problem
+from ..schemas import AwareDateTime
 from ..security import BEARER, current_user, login_required
 from . import changes, export, service
 from .schemas import GpxImportSchema, PatrolDetailSchema, PatrolListArgs, PatrolSchema, PatrolUploadSchema
@@ -77,7 +78,7 @@ def import_gpx(data, files):
 
 
 class ChangesArgs(Schema):
-    since = fields.AwareDateTime(metadata={"description": "the cursor of the last pull"})
+    since = AwareDateTime(metadata={"description": "the cursor of the last pull"})
 
 
 class PatrolVerdictSchema(Schema):

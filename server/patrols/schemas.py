@@ -4,11 +4,11 @@ from shared_models.enums import LIFECYCLE_EVENTS
 
 from ..cards.schemas import PersonSchema
 from ..problems.schemas import PhotoRefSchema
-from ..schemas import Int
+from ..schemas import AwareDateTime, Date, Int
 
 
 class LifecycleEventSchema(Schema):
-    at = fields.AwareDateTime(required=True)
+    at = AwareDateTime(required=True)
     event = fields.String(required=True, validate=validate.OneOf(LIFECYCLE_EVENTS))
 
 
@@ -17,8 +17,8 @@ class PatrolUploadSchema(Schema):
     card_id = Int(required=True)
     segment_ids = fields.List(Int(), load_default=list,
                               metadata={"description": "empty: all of the card's segments"})
-    started_at = fields.AwareDateTime(required=True)
-    ended_at = fields.AwareDateTime(required=True)
+    started_at = AwareDateTime(required=True)
+    ended_at = AwareDateTime(required=True)
     track = fields.String(required=True, metadata={"description": "base64 of the encoded fixes (track codec)"})
     checklist = fields.Dict(keys=fields.String(validate=validate.Length(max=100)), load_default=dict)
     notes = fields.String(load_default="", validate=validate.Length(max=4000))
@@ -72,8 +72,8 @@ class PatrolDetailSchema(PatrolSchema):
 class PatrolListArgs(Schema):
     inspector_id = Int()
     grid_id = Int()
-    date_from = fields.Date(metadata={"description": "Asia/Shanghai date, inclusive"})
-    date_to = fields.Date(metadata={"description": "Asia/Shanghai date, inclusive"})
+    date_from = Date(metadata={"description": "Asia/Shanghai date, inclusive"})
+    date_to = Date(metadata={"description": "Asia/Shanghai date, inclusive"})
     valid = fields.Boolean()
     flag = fields.String(metadata={"description": "patrols carrying this flag code"})
     limit = Int(load_default=200, validate=validate.Range(1, 1000))

@@ -5,7 +5,7 @@ from shared_models.enums import PROBLEM_CATEGORIES, SEVERITIES
 
 from ..cards.schemas import PersonSchema
 from ..grids.schemas import OrgUnitSchema
-from ..schemas import Int
+from ..schemas import AwareDateTime, Int
 
 
 class ProblemCreateSchema(Schema):
@@ -17,7 +17,7 @@ class ProblemCreateSchema(Schema):
     lon = fields.Float(required=True, validate=validate.Range(-180, 180))
     lat = fields.Float(required=True, validate=validate.Range(-90, 90))
     accuracy_m = fields.Float(allow_none=True, validate=validate.Range(0, 100000))
-    reported_at = fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with offset"})
+    reported_at = AwareDateTime(required=True, metadata={"description": "ISO 8601 with offset"})
     photo_uuids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=20))
     patrol_uuid = fields.UUID(allow_none=True)
     quantity = fields.Float(allow_none=True, validate=validate.Range(min=0), metadata={

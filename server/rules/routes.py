@@ -7,7 +7,7 @@ from shared_models.windows import KINDS
 from ..assessment.engine import LEVEL_RANK, WARNING_TYPES
 from ..assessment.scoring import DEFINITIONS
 from ..extensions import db
-from ..schemas import Int
+from ..schemas import Date, Int
 from ..security import BEARER, current_user, login_required
 from . import service
 from .models import FrequencyRule, Plan, ValidityRuleConfig
@@ -21,8 +21,8 @@ class ScopedRuleSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     role = fields.String(load_default="inspector", validate=validate.OneOf(ROLES))
     grid_level = fields.String(allow_none=True, load_default=None)
-    valid_from = fields.Date(required=True)
-    valid_to = fields.Date(allow_none=True, load_default=None)
+    valid_from = Date(required=True)
+    valid_to = Date(allow_none=True, load_default=None)
 
 
 class OverrideSchema(Schema):
@@ -69,7 +69,7 @@ class PlanSchema(ScopedRuleSchema):
 
 class RuleChangeSchema(Schema):
     name = fields.String(validate=validate.Length(min=1, max=100))
-    valid_to = fields.Date(allow_none=True)
+    valid_to = Date(allow_none=True)
 
 
 class WarningSchema(Schema):
@@ -79,16 +79,16 @@ class WarningSchema(Schema):
     level = fields.String(required=True, validate=validate.OneOf(list(LEVEL_RANK)))
     river_ids = fields.List(Int(), load_default=list)
     segment_ids = fields.List(Int(), load_default=list)
-    valid_from = fields.Date(required=True)
-    valid_to = fields.Date(required=True)
+    valid_from = Date(required=True)
+    valid_to = Date(required=True)
     note = fields.String(load_default="", validate=validate.Length(max=500))
 
 
 class ExemptionSchema(Schema):
     id = Int(dump_only=True)
     user_id = Int(required=True)
-    date_from = fields.Date(required=True)
-    date_to = fields.Date(required=True)
+    date_from = Date(required=True)
+    date_to = Date(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
