@@ -9,18 +9,21 @@ Run ``make bench`` (or ``python bench/fuzz.py [--engine spatialite|postgis]``); 
 
 The app runs in this process behind werkzeug's threaded HTTP server on 127.0.0.1, on a
 fresh database (a temporary SpatiaLite file, and/or a database in a throwaway PostgreSQL
-+ PostGIS cluster) holding the demo county. Every operation gets positive and negative
-examples (schemathesis 4 strategies driven by Hypothesis with a fixed seed), and each
-example is sent three times: as the county's admin, a township supervisor and a village
-inspector. Examples that sign a demo account out (logout, password reset, deactivation,
-revoked sessions) are repaired in the database and the account signs in again, so the
-rest of the run stays authenticated. Every 5xx is written to stderr with its request and
-the server's traceback.
++ PostGIS cluster) holding the demo county. Every operation gets schemathesis 4's coverage
+cases (boundary values, wrong types, missing fields; ``--coverage`` per operation) and then
+positive and negative examples (its Hypothesis strategies, ``--max-examples`` per mode,
+fixed ``--seed``); each case is sent three times: as the county's admin, a township
+supervisor and a village inspector. A request left unanswered for 20 s counts as a 5xx.
+Cases that sign a demo account out (logout, password reset, deactivation, revoked
+sessions) are repaired in the database and the account signs in again, so the rest of the
+run stays authenticated. Every 5xx is written to stderr with its request and the server's
+traceback (once per operation and error).
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import logging
 import os
 import sys
@@ -171,7 +174,7 @@ class Accounts:
             self.login(role)
 
 
-def fuzz(engine: str, max_examples: int, seed: int, only: str = "") -> tuple[int, int, int]:
+def fuzz(engine: str, max_examples: int, seed: int, only: str = "", coverage: int = 30) -> tuple[int, int, int]:
     """Fuzz every operation on one engine; (operations, requests, 5xx)."""
     import hypothesis
     import schemathesis
@@ -208,29 +211,41 @@ def fuzz(engine: str, max_examples: int, seed: int, only: str = "") -> tuple[int
                           suppress_health_check=list(HealthCheck))
                 @given(case=op.as_strategy(generation_mode=mode))
                 def run(case):
-                    for role in ROLES:
-                        try:
-                            response = case.call(base_url=base, session=session, timeout=TIMEOUT,
-                                                 headers={"Authorization": f"Bearer {accounts.tokens[role]}"})
-                        except requests.Timeout:
-                            hung(engine, role, case, log.take(), failures)
-                            session.sent += 1
-                            session.server_errors += 1  # a gateway would answer 504
-                            continue
-                        if response.status_code >= 500:
-                            report(engine, role, case, response, log.take(), failures)
-                        if disruptive:
-                            accounts.restore()
+                    send(op, case, disruptive)
 
                 return run
 
+            def send(op, case, disruptive):
+                for role in ROLES:
+                    try:
+                        response = case.call(base_url=base, session=session, timeout=TIMEOUT,
+                                             headers={"Authorization": f"Bearer {accounts.tokens[role]}"})
+                    except requests.Timeout:
+                        hung(engine, role, case, log.take(), failures)
+                        session.sent += 1
+                        session.server_errors += 1  # a gateway would answer 504
+                        continue
+                    if response.status_code >= 500:
+                        report(engine, role, case, response, log.take(), failures)
+                    if disruptive:
+                        accounts.restore()
+
+            modes = [schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE]
             for op in operations:
                 disruptive = any(part in op.path for part in DISRUPTIVE) and op.method.upper() != "GET"
-                for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
-
-                    run = examples(op, mode, disruptive)
+                # schemathesis' coverage phase first: boundaries, wrong types, missing fields, odd strings
+                try:
+                    cases = schema.iter_coverage_cases(
+                        op, generation_modes=modes,
+                        generation_config=schema.config.generation_for(operation=op, phase="coverage"))
+                    for case in itertools.islice(cases, coverage):
+                        send(op, case, disruptive)
+                except Exception as exc:  # keep going: one operation must not end the run
+                    print(f"[{engine}] {op.method.upper()} {op.path} (coverage): generation failed: "
+                          f"{type(exc).__name__}: {exc}", file=sys.stderr)
+                for mode in modes:
                     try:
-                        run()
+                        examples(op, mode, disruptive)()
                     except hypothesis.errors.Unsatisfiable:
                         pass  # no negative example exists for an operation without inputs
                     except Exception as exc:  # keep going: one operation must not end the run
@@ -284,13 +299,15 @@ def main() -> None:
     parser.add_argument("--max-examples", type=int, default=None,
                         help="examples per operation and mode (default: 10 per engine on both, 20 on one)")
     parser.add_argument("--seed", type=int, default=20261123)
+    parser.add_argument("--coverage", type=int, default=40,
+                        help="at most this many cases per operation from schemathesis' coverage phase")
     parser.add_argument("--only", default="", help="fuzz only operations whose 'METHOD /path' contains this")
     args = parser.parse_args()
     engines = args.engine or ["spatialite", "postgis"]
     max_examples = args.max_examples or (20 if len(engines) == 1 else 10)
     operations = requests_sent = errors = 0
     for engine in engines:
-        ops, sent, bad = fuzz(engine, max_examples, args.seed, args.only)
+        ops, sent, bad = fuzz(engine, max_examples, args.seed, args.only, args.coverage)
         operations, requests_sent, errors = max(operations, ops), requests_sent + sent, errors + bad
     print(f"fuzz_operations: {operations}")
     print(f"fuzz_requests: {requests_sent}")
