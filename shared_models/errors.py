@@ -23,6 +23,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "request.bad_character": (
         "提交的文字含有无法保存的字符（空字符或不成对的代理字符）",
         "The text contains a character that cannot be stored (NUL or an unpaired surrogate)"),
+    "request.too_deep": ("提交的数据嵌套层级过深", "The submitted data is nested too deeply"),
     "import.invalid": ("导入数据有误，未导入任何内容", "The import has errors; nothing was imported"),
     "card.invalid": ("责任卡数据有误", "The responsibility card is invalid"),
     "user.invalid": ("用户数据有误", "The user data is invalid"),

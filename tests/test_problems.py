@@ -112,3 +112,16 @@ def test_text_no_database_can_store_is_refused_and_nothing_is_stored(engine_name
     assert _count() == 0
     r = api.post("/api/v1/problems", token=token, json=_body(description="河岸垃圾 🚮"))  # ordinary text is fine
     assert r.status_code == 201 and r.json()["description"] == "河岸垃圾 🚮"
+
+
+def test_json_nested_past_any_decoder_is_refused_not_a_crash(engine_name, api):
+    token = api.token(INSP_A)
+    for depth in (65, 5000, 200_000):  # 5,000 and more exhaust Python's recursion while decoding
+        for body in ('{"a":' * depth + "1" + "}" * depth, "[" * depth + "]" * depth):
+            r = api.post("/api/v1/problems", token=token, data=body, headers={"Content-Type": "application/json"})
+            assert r.status_code == 422, (depth, r.text[:200])
+            assert r.json()["code"] == "request.too_deep" and r.json()["message"] == "提交的数据嵌套层级过深"
+    nested = {"a": {"b": {"c": "河"}}}  # ordinary nesting still reaches the schema (which refuses the field)
+    r = api.post("/api/v1/problems", token=token, json=_body(extra=nested))
+    assert r.status_code == 422 and r.json()["code"] == "validation_error"
+    assert _count() == 0
