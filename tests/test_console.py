@@ -594,3 +594,25 @@ def test_an_admin_hands_a_card_over_in_the_console(engine_name, api):
     bad = s.post(api.base + f"/console/cards/{versions[-1].id}/handover", data={
         "inspector_id": str(card.inspector_id), "date": "2020-01-01", "csrf_token": token}, allow_redirects=False)
     assert bad.status_code == 422 and "生效日期" in bad.text
+
+
+def test_ids_no_database_holds_are_a_form_error_not_a_crash(engine_name, api):
+    """The console's forms take ids as text; a number past the database's integer is an unfilled field."""
+    card = card_of(INSP)
+    s, token = _session(api, ADMIN)
+    huge = str(2**63)
+    issued = s.post(api.base + "/console/cards", data={
+        "inspector_id": huge, "grid_id": str(card.grid_id), "segment_ids": huge, "valid_from": "2026-11-01",
+        "duties": "巡河", "reason": "测试", "csrf_token": token})
+    assert issued.status_code == 200 and "请完整填写" in issued.text
+    person = s.post(api.base + "/console/users", data={
+        "name": "新人", "phone": "13911110001", "role": "inspector", "org_unit_id": huge, "password": "Longenough1",
+        "csrf_token": token})
+    assert person.status_code == 200 and "请完整填写" in person.text
+    handover = s.post(api.base + f"/console/cards/{card.id}/handover", data={
+        "inspector_id": huge, "date": local_today().isoformat(), "csrf_token": token}, allow_redirects=False)
+    assert handover.status_code == 302 and "error=" in handover.headers["Location"]
+    db.session.expire_all()
+    from server.auth.models import User
+
+    assert db.session.scalar(select(func.count()).select_from(User).where(User.phone == "13911110001")) == 0

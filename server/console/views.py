@@ -29,7 +29,17 @@ from ..extensions import db
 from ..grids.models import OrgUnit
 from ..patrols import service as patrols
 from ..patrols.models import Patrol
+from ..schemas import DB_INT_MAX
 from . import data
+
+
+def _id(value) -> int:
+    """A form's id field: a whole number the database can hold, else ValueError (an unfilled form)."""
+    n = int(value or 0)
+    if not 0 <= n <= DB_INT_MAX:
+        raise ValueError(value)
+    return n
+
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
 csrf = CSRFProtect()
@@ -238,7 +248,7 @@ def case(case_no):
         form = {k: v for k, v in request.form.items() if k != "csrf_token" and v != ""}
         for key in ("assignee_id", "assignee_unit_id", "rechecker_id"):
             if key in form:
-                form[key] = int(form[key]) if form[key].isdigit() else -1
+                form[key] = int(form[key]) if form[key].isdigit() and int(form[key]) <= DB_INT_MAX else -1
         if form.get("action") not in workflow.STEPS:
             abort(400)
         try:
@@ -378,8 +388,8 @@ def cards():
             abort(403)
         form = request.form
         try:
-            data = {"inspector_id": int(form.get("inspector_id") or 0), "grid_id": int(form.get("grid_id") or 0),
-                    "segment_ids": [int(v) for v in form.getlist("segment_ids")],
+            data = {"inspector_id": _id(form.get("inspector_id")), "grid_id": _id(form.get("grid_id")),
+                    "segment_ids": [_id(v) for v in form.getlist("segment_ids")],
                     "valid_from": dt.date.fromisoformat(form.get("valid_from") or ""),
                     "duties": [d.strip() for d in form.get("duties", "").splitlines() if d.strip()],
                     "reason": form.get("reason", "")}
@@ -435,7 +445,7 @@ def users():
         f = request.form
         try:
             people.create_user(g.user, phone=f.get("phone", "").strip(), name=f.get("name", "").strip(),
-                               role=f.get("role", "inspector"), org_unit_id=int(f.get("org_unit_id") or 0),
+                               role=f.get("role", "inspector"), org_unit_id=_id(f.get("org_unit_id")),
                                password=f.get("password", ""))
             return redirect(url_for("console.users"))
         except ValueError:
@@ -626,12 +636,13 @@ def card_change(card_id, what):
     f = request.form
     try:
         day = dt.date.fromisoformat(f.get("date") or "")
+        taker = _id(f.get("inspector_id")) if what == "handover" else None
     except ValueError:
         return redirect(url_for("console.cards", error="date"))
     try:
         if what == "handover":
             card_service.revise_card(g.user, card_id, {"effective_from": day,
-                                                       "inspector_id": int(f.get("inspector_id") or 0),
+                                                       "inspector_id": taker,
                                                        "reason": f.get("reason") or "交接"})
         else:
             card_service.end_card(g.user, card_id, day, f.get("reason") or "终止")

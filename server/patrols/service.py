@@ -105,9 +105,11 @@ def _replays(track: Track, line: LineString | None, uuid: str) -> list[dict]:
     if line is None:
         return []
     area = func_envelope(line)
-    candidates = db.session.scalars(
-        select(Patrol).where(Patrol.uuid != uuid, Patrol.geom.is_not(None), gfunc.ST_Intersects(Patrol.geom, area))
-        .order_by(Patrol.started_at.desc()).limit(REPLAY_CANDIDATES))
+    # only the columns compared: whole rows (analysis, line geometry) would cost more than the comparison
+    candidates = db.session.execute(
+        select(Patrol.uuid, Patrol.inspector_id, Patrol.started_at, Patrol.track)
+        .where(Patrol.uuid != uuid, Patrol.geom.is_not(None), gfunc.ST_Intersects(Patrol.geom, area))
+        .order_by(Patrol.started_at.desc()).limit(REPLAY_CANDIDATES)).all()
     found = []
     for other in candidates:
         theirs = codec.decode(other.track)
