@@ -604,11 +604,11 @@ def test_ids_no_database_holds_are_a_form_error_not_a_crash(engine_name, api):
     issued = s.post(api.base + "/console/cards", data={
         "inspector_id": huge, "grid_id": str(card.grid_id), "segment_ids": huge, "valid_from": "2026-11-01",
         "duties": "巡河", "reason": "测试", "csrf_token": token})
-    assert issued.status_code == 200 and "请完整填写" in issued.text
+    assert issued.status_code == 422 and "请完整填写" in issued.text  # the form again, with its error
     person = s.post(api.base + "/console/users", data={
         "name": "新人", "phone": "13911110001", "role": "inspector", "org_unit_id": huge, "password": "Longenough1",
         "csrf_token": token})
-    assert person.status_code == 200 and "请完整填写" in person.text
+    assert person.status_code == 422 and "请完整填写" in person.text
     handover = s.post(api.base + f"/console/cards/{card.id}/handover", data={
         "inspector_id": huge, "date": local_today().isoformat(), "csrf_token": token}, allow_redirects=False)
     assert handover.status_code == 302 and "error=" in handover.headers["Location"]

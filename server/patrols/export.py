@@ -27,7 +27,7 @@ def display_line(lon: np.ndarray, lat: np.ndarray, max_vertices: int = DISPLAY_M
     lo, hi = 0.0, 1.0
     while len(shapely.simplify(metric, hi).coords) > max_vertices:
         lo, hi = hi, hi * 2
-    for _ in range(20):  # bisect for the smallest tolerance that fits: keeps the most detail
+    while hi - lo > 0.05 * hi:  # bisect for (within 5%) the smallest tolerance that fits: the most detail
         mid = (lo + hi) / 2
         if len(shapely.simplify(metric, mid).coords) > max_vertices:
             lo = mid

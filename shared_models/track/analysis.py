@@ -601,28 +601,34 @@ def _reasons(rule: ValidityRule, kept: int, clock_broken: bool, duration: float,
 
 
 def may_replay(a: Track, b: Track, score: float, radius_m: float = REPLAY_RADIUS_M, samples: int = 48) -> bool:
-    """A cheap test before ``replay_similarity``: could ``b`` repeat ``a``'s fixes at ``score``?
+    """A cheap test before ``replay_similarity``: could ``a`` and ``b`` share fixes at ``score``?
 
-    Checks evenly spaced fixes of ``a`` against all of ``b``'s, in metres on a local flat
-    approximation (off by millimetres at this range), and lets a pair through when the
-    sample's share is within 0.2 of ``score``. A replay puts nearly every sample on ``b``;
-    two honest walks of one path put few. Used by the server,
-    where a busy river segment has many earlier patrols to compare with.
+    Checks evenly spaced fixes of each against all of the other's, in metres on a local flat
+    approximation (off by millimetres at this range), and lets a pair through when both
+    samples' shares are within 0.15 of ``score`` (the exact score is the lesser share). A
+    replay puts nearly every sample on the other track; two honest walks of one path about
+    half. Used by the server, where a busy river segment has many earlier patrols.
     """
     if len(a) == 0 or len(b) == 0:
         return False
-    idx = np.unique(np.linspace(0, len(a) - 1, min(samples, len(a))).astype(int))
-    lat0 = np.radians(float(np.mean(a.lat[idx])))
+    lat0 = np.radians(float(a.lat[0]))
     ky, kx = 111_320.0, 111_320.0 * np.cos(lat0)
+    return (_sample_share(a, b, kx, ky, radius_m, samples) >= score - 0.15
+            and _sample_share(b, a, kx, ky, radius_m, samples) >= score - 0.15)
+
+
+def _sample_share(a: Track, b: Track, kx: float, ky: float, radius_m: float, samples: int) -> float:
+    """The share of evenly spaced fixes of ``a`` with a fix of ``b`` within ``radius_m``."""
+    idx = np.unique(np.linspace(0, len(a) - 1, min(samples, len(a))).astype(int))
     ax, ay = a.lon[idx] * kx, a.lat[idx] * ky
-    bx, by = b.lon * kx, b.lat * ky
-    near = np.zeros(len(idx), dtype=bool)
+    order = np.argsort(b.lon)
+    bx, by = b.lon[order] * kx, b.lat[order] * ky
+    lo = np.searchsorted(bx, ax - radius_m, side="left")  # b's fixes in the sample's east-west band
+    hi = np.searchsorted(bx, ax + radius_m, side="right")
     r2 = radius_m ** 2
-    for start in range(0, len(b), 4096):  # bounded memory for long tracks
-        dx = ax[:, None] - bx[None, start:start + 4096]
-        dy = ay[:, None] - by[None, start:start + 4096]
-        near |= ((dx * dx + dy * dy) <= r2).any(axis=1)
-    return near.mean() >= score - 0.2
+    near = sum(1 for k in range(len(idx)) if hi[k] > lo[k] and bool(
+        (((bx[lo[k]:hi[k]] - ax[k]) ** 2 + (by[lo[k]:hi[k]] - ay[k]) ** 2) <= r2).any()))
+    return near / len(idx)
 
 
 def replay_similarity(a: Track, b: Track, radius_m: float = REPLAY_RADIUS_M) -> dict:
