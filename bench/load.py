@@ -34,7 +34,6 @@ import hashlib
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -53,10 +52,7 @@ PASSWORD = "Load@2026"
 CHUNK = 256 * 1024
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.services import free_port, start_nginx  # noqa: E402  (after the path is set)
 
 
 def _wait(url: str, seconds: float = 60) -> None:
@@ -371,7 +367,7 @@ def _run(args, tmp: Path, disk: Path, cluster, procs: list) -> None:
     print(f"seeded {len(people)} inspectors in {time.perf_counter() - t:.1f} s", file=sys.stderr)
     photos = photo_pool()
 
-    redis_port, app_port = _port(), _port()
+    redis_port, app_port = free_port(), free_port()
     procs.append(subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
                                    "--appendonly", "no", "--dir", str(tmp)], stdout=subprocess.DEVNULL))
     env = {**os.environ, "RIVERPATROL_ENV": "production", "RIVERPATROL_DATABASE_URL": url,
@@ -389,8 +385,8 @@ def _run(args, tmp: Path, disk: Path, cluster, procs: list) -> None:
     procs.append(subprocess.Popen(["nice", "-n", "10", str(VENV_BIN / "riverpatrol"), "worker"], cwd=ROOT, env=env,
                                   stdout=log, stderr=subprocess.STDOUT))
     _wait(f"http://127.0.0.1:{app_port}/api/v1/health/ready")
-    web_port = _port()
-    procs.append(_nginx(tmp, web_port, app_port))
+    web_port = free_port()
+    procs.append(start_nginx(tmp, web_port, app_port))
     base = f"http://127.0.0.1:{web_port}"  # the phones talk to nginx, as in production
     _wait(base + "/api/v1/health/ready")
 
@@ -450,34 +446,6 @@ def _run(args, tmp: Path, disk: Path, cluster, procs: list) -> None:
         time.sleep(2)
 
     report(stats, url, disk, windows, began, args, drained_s)
-
-
-NGINX_MAIN = """
-user root;
-daemon off;
-pid {tmp}/nginx.pid;
-error_log {tmp}/nginx-error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    include {tmp}/riverpatrol.conf;
-}}
-"""
-
-
-def _nginx(tmp: Path, web_port: int, app_port: int) -> subprocess.Popen:
-    """The shipped deploy/nginx/riverpatrol.conf, on loopback ports."""
-    site = (ROOT / "deploy/nginx/riverpatrol.conf").read_text()
-    site = site.replace("listen 80;", f"listen 127.0.0.1:{web_port};").replace("127.0.0.1:8000",
-                                                                               f"127.0.0.1:{app_port}")
-    (tmp / "riverpatrol.conf").write_text(site)
-    (tmp / "nginx.conf").write_text(NGINX_MAIN.format(tmp=tmp))
-    return subprocess.Popen(["nginx", "-c", str(tmp / "nginx.conf")])
 
 
 def _processing(url: str) -> int:

@@ -233,6 +233,25 @@ def empty_api(app):
     yield from _serve(app)
 
 
+@pytest.fixture
+def bucket(monkeypatch):
+    """An S3 API on loopback (moto's server) with an empty bucket ``photos``."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    for key, value in {"AWS_ACCESS_KEY_ID": "riverpatrol", "AWS_SECRET_ACCESS_KEY": "riverpatrol-secret",
+                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(key, value)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{server.get_host_and_port()[1]}"
+    requests.post(endpoint + "/moto-api/reset", timeout=10)  # moto's buckets live as long as the process
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    client.create_bucket(Bucket="photos")
+    yield {"endpoint": endpoint, "client": client}
+    server.stop()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield

@@ -340,24 +340,6 @@ def test_restore_into_a_database_holding_data_is_refused_unless_forced(engine_na
                                                               sorted(manifest["tables"]))
 
 
-@pytest.fixture
-def bucket(monkeypatch):
-    """An S3 API on loopback (moto's server) with an empty bucket ``photos``."""
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    for key, value in {"AWS_ACCESS_KEY_ID": "riverpatrol", "AWS_SECRET_ACCESS_KEY": "riverpatrol-secret",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(key, value)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{server.get_host_and_port()[1]}"
-    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-    client.create_bucket(Bucket="photos")
-    yield {"endpoint": endpoint, "client": client}
-    server.stop()
-
-
 def test_photos_in_a_bucket_are_listed_not_copied_and_a_synced_copy_verifies(
         engine_name, fresh_db, empty_target, bucket, tmp_path):
     url, spool = fresh_db(demo=True), tmp_path / "spool"

@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,18 +20,13 @@ from server.demo import DEMO_PASSWORD
 
 from .conftest import TEST_CONFIG, _serve, make_app
 from .photos import jpeg_with_exif, send, start, upload
+from .services import free_port, start_nginx
 
 serve = contextlib.contextmanager(_serve)
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 INSP = "13900000101"
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_http(url: str, seconds: float = 30) -> None:
@@ -69,42 +63,17 @@ def _server_env(db_url: str, tmp: Path, **extra) -> dict:
             "RIVERPATROL_PASSWORD_TIME_COST": "1", "RIVERPATROL_PASSWORD_MEMORY_KIB": "1024", **extra}
 
 
-NGINX_MAIN = """
-user root;
-daemon off;
-pid {tmp}/nginx.pid;
-error_log {tmp}/nginx-error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    include {tmp}/riverpatrol.conf;
-}}
-"""
-
-
 @pytest.fixture
 def production(engine_name, fresh_db, tmp_path):
     """gunicorn (deploy/gunicorn.conf.py, production settings, JSON logs) behind deploy/nginx."""
-    app_port, web_port = _port(), _port()
+    app_port, web_port = free_port(), free_port()
     env = _server_env(fresh_db(demo=True), tmp_path, RIVERPATROL_ENV="production",
                       GUNICORN_BIND=f"127.0.0.1:{app_port}", GUNICORN_WORKERS="2")
     log = tmp_path / "gunicorn.log"
     with open(log, "wb") as out:
         gunicorn = subprocess.Popen([str(VENV_BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py"], cwd=ROOT, env=env,
                                     stdout=out, stderr=subprocess.STDOUT)
-    site = (ROOT / "deploy/nginx/riverpatrol.conf").read_text()
-    site = site.replace("listen 80;", f"listen 127.0.0.1:{web_port};").replace("127.0.0.1:8000",
-                                                                               f"127.0.0.1:{app_port}")
-    (tmp_path / "riverpatrol.conf").write_text(site)
-    (tmp_path / "nginx.conf").write_text(NGINX_MAIN.format(tmp=tmp_path))
-    check = subprocess.run(["nginx", "-t", "-c", str(tmp_path / "nginx.conf")], capture_output=True, text=True)
-    assert check.returncode == 0, check.stderr
-    nginx = subprocess.Popen(["nginx", "-c", str(tmp_path / "nginx.conf")])
+    nginx = start_nginx(tmp_path, web_port, app_port)  # `nginx -t` first: the shipped file must pass
     try:
         _wait_http(f"http://127.0.0.1:{app_port}/api/v1/health/live")
         _wait_http(f"http://127.0.0.1:{web_port}/api/v1/health/live")
@@ -184,41 +153,22 @@ class _Http:
 
 # ---- photos on S3-compatible storage -------------------------------------------------------
 
-@pytest.fixture
-def s3(monkeypatch):
-    """A real S3 API on loopback (moto's server: no bucket service can run here otherwise)."""
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    for key, value in {"AWS_ACCESS_KEY_ID": "riverpatrol", "AWS_SECRET_ACCESS_KEY": "riverpatrol-secret",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(key, value)
-    port = _port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-    client.create_bucket(Bucket="photos")
-    yield {"endpoint": endpoint, "client": client}
-    server.stop()
-
-
-def test_photos_on_s3_compatible_storage(engine_name, fresh_db, tmp_path, s3):
+def test_photos_on_s3_compatible_storage(engine_name, fresh_db, tmp_path, bucket):
     with _live(fresh_db(demo=True), tmp_path / "spool", PHOTO_STORAGE="s3", S3_BUCKET="photos",
-                      S3_ENDPOINT_URL=s3["endpoint"], S3_PREFIX="county-610112") as (app, api):
+                      S3_ENDPOINT_URL=bucket["endpoint"], S3_PREFIX="county-610112") as (app, api):
         token = api.token(INSP)
         data = jpeg_with_exif(size=(2000, 1500))
         state = upload(api, token, data)
         assert state["complete"] and state["ready"] and state["taken_at"]
         uuid = state["uuid"]
-        keys = {o["Key"] for o in s3["client"].list_objects_v2(Bucket="photos")["Contents"]}
+        keys = {o["Key"] for o in bucket["client"].list_objects_v2(Bucket="photos")["Contents"]}
         assert keys == {f"county-610112/{kind}/{uuid[:2]}/{uuid}{ext}"
                         for kind, ext in (("original", ""), ("full", ".jpg"), ("thumb", ".jpg"))}
-        original = s3["client"].get_object(Bucket="photos", Key=f"county-610112/original/{uuid[:2]}/{uuid}")
+        original = bucket["client"].get_object(Bucket="photos", Key=f"county-610112/original/{uuid[:2]}/{uuid}")
         assert original["Body"].read() == data  # the phone's bytes, kept as evidence
         image = api.get(f"/api/v1/photos/{uuid}/image", token=token)
         assert image.status_code == 200 and image.headers["Content-Type"] == "image/jpeg"
-        stored = s3["client"].get_object(Bucket="photos", Key=f"county-610112/full/{uuid[:2]}/{uuid}.jpg")
+        stored = bucket["client"].get_object(Bucket="photos", Key=f"county-610112/full/{uuid[:2]}/{uuid}.jpg")
         assert image.content == stored["Body"].read()
         # nothing of the finished photo stays on the app server's disk
         assert not [p for p in (tmp_path / "spool").rglob("*") if p.is_file()]
@@ -229,7 +179,7 @@ def test_photos_on_s3_compatible_storage(engine_name, fresh_db, tmp_path, s3):
 
 @pytest.fixture
 def redis_server(tmp_path):
-    port = _port()
+    port = free_port()
     proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                              "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
     import redis

@@ -1,6 +1,7 @@
 """Checking and re-encoding photos with Pillow; reading EXIF time and place."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import warnings
 from dataclasses import dataclass
@@ -62,9 +63,10 @@ def _place(exif: Image.Exif) -> tuple[float | None, float | None]:
     return lon, lat
 
 
-def inspect(src: Path, *, max_pixels: int) -> str:
-    """The check done while the phone waits, so it hears at once of a bad file: a JPEG or PNG of a
-    sane size (header) whose pixels decode (a truncated file does not). Re-encoding is the job's."""
+@contextlib.contextmanager
+def _opened(src: Path, max_pixels: int):
+    """``src`` opened with Pillow as a JPEG or PNG of at most ``max_pixels`` (told by the header,
+    before a pixel is decoded); anything Pillow refuses inside the block is ``photo.invalid_image``."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -73,38 +75,32 @@ def inspect(src: Path, *, max_pixels: int) -> str:
                     raise ApiError("photo.unsupported_format", 422, detail=img.format)
                 if img.width * img.height > max_pixels:
                     raise ApiError("photo.too_many_pixels", 422, detail=f"{img.width}x{img.height}")
-                fmt = img.format
-                if fmt == "JPEG":  # every byte is still read (a truncated file fails), at 1/8 scale
-                    img.draft("RGB", (max(1, img.width // 8), max(1, img.height // 8)))
-                img.load()
-                return fmt
+                yield img
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ApiError("photo.too_many_pixels", 422) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise ApiError("photo.invalid_image", 422, detail=str(exc)[:200]) from None
+
+
+def inspect(src: Path, *, max_pixels: int) -> str:
+    """The check done while the phone waits, so it hears at once of a bad file: a JPEG or PNG of a
+    sane size (header) whose pixels decode (a truncated file does not). Re-encoding is the job's."""
+    with _opened(src, max_pixels) as img:
+        if img.format == "JPEG":  # every byte is still read (a truncated file fails), at 1/8 scale
+            img.draft("RGB", (max(1, img.width // 8), max(1, img.height // 8)))
+        img.load()
+        return img.format
 
 
 def process(src: Path, full: Path, thumb: Path, *, max_pixels: int, long_edge: int, thumb_edge: int) -> Processed:
     """Check ``src`` is a sane JPEG or PNG, then write the re-encoded photo and its thumbnail."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(src) as img:
-                if img.format not in ACCEPTED:
-                    raise ApiError("photo.unsupported_format", 422, detail=img.format)
-                # the header alone tells the size: refuse before decoding a single pixel
-                if img.width * img.height > max_pixels:
-                    raise ApiError("photo.too_many_pixels", 422, detail=f"{img.width}x{img.height}")
-                fmt = img.format
-                exif = img.getexif()
-                taken_at = _taken_at(exif)
-                lon, lat = _place(exif)
-                img.load()
-                upright = ImageOps.exif_transpose(img).convert("RGB")
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ApiError("photo.too_many_pixels", 422) from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise ApiError("photo.invalid_image", 422, detail=str(exc)[:200]) from None
+    with _opened(src, max_pixels) as img:
+        fmt = img.format
+        exif = img.getexif()
+        taken_at = _taken_at(exif)
+        lon, lat = _place(exif)
+        img.load()
+        upright = ImageOps.exif_transpose(img).convert("RGB")
     width, height = upright.size
     full.parent.mkdir(parents=True, exist_ok=True)
     thumb.parent.mkdir(parents=True, exist_ok=True)
