@@ -247,17 +247,7 @@ def main() -> None:
 
         cluster = Cluster().start()
         try:
-            import sqlalchemy
-
-            engine = sqlalchemy.create_engine(cluster.url(), isolation_level="AUTOCOMMIT")
-            with engine.connect() as conn:
-                conn.execute(text("CREATE DATABASE bench"))
-            engine.dispose()
-            engine = sqlalchemy.create_engine(cluster.url("bench"), isolation_level="AUTOCOMMIT")
-            with engine.connect() as conn:
-                conn.execute(text("CREATE EXTENSION postgis"))
-            engine.dispose()
-            app = make_app(cluster.url("bench"))
+            app = make_app(cluster.create_postgis_database("bench"))
             # 10 cities x 10 counties x 10 townships x 25 villages x 2 = 50,000 inspectors
             measure(app, "province", cities=10, counties=10, townships=10, villages=25, per_village=2,
                     patrols=400_000)

@@ -174,17 +174,7 @@ def main() -> None:  # noqa: C901 (a script: one measure after another)
 
     cluster = Cluster().start()
     try:
-        import sqlalchemy
-
-        engine = sqlalchemy.create_engine(cluster.url(), isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text("CREATE DATABASE bench"))
-        engine.dispose()
-        engine = sqlalchemy.create_engine(cluster.url("bench"), isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text("CREATE EXTENSION postgis"))
-        engine.dispose()
-        app = make_app(cluster.url("bench"))
+        app = make_app(cluster.create_postgis_database("bench"))
         run(app)
     finally:
         cluster.stop()

@@ -88,18 +88,12 @@ def database(engine: str, tmp: Path):
     if engine == "spatialite":
         yield f"sqlite:///{tmp / 'fuzz.sqlite'}"
         return
-    import sqlalchemy as sa
 
     from tests.pgcluster import Cluster
 
     cluster = Cluster().start()
     try:
-        for url, sql in ((cluster.url(), "CREATE DATABASE fuzz"), (cluster.url("fuzz"), "CREATE EXTENSION postgis")):
-            eng = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-            with eng.connect() as conn:
-                conn.exec_driver_sql(sql)
-            eng.dispose()
-        yield cluster.url("fuzz")
+        yield cluster.create_postgis_database("fuzz")
     finally:
         cluster.stop()
 

@@ -354,14 +354,8 @@ def main() -> None:
 
 
 def _run(args, tmp: Path, disk: Path, cluster, procs: list) -> None:
-    import sqlalchemy as sa
 
-    admin = sa.create_engine(cluster.url(), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    with admin.connect() as conn:
-        conn.exec_driver_sql("CREATE DATABASE load")
-    with sa.create_engine(cluster.url("load"), isolation_level="AUTOCOMMIT").connect() as conn:
-        conn.exec_driver_sql("CREATE EXTENSION postgis")
-    url = cluster.url("load")
+    url = cluster.create_postgis_database("load")
     t = time.perf_counter()
     people = seed(url, args.phones)
     print(f"seeded {len(people)} inspectors in {time.perf_counter() - t:.1f} s", file=sys.stderr)

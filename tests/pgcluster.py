@@ -58,6 +58,16 @@ class Cluster:
     def url(self, dbname: str = "postgres") -> str:
         return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/{dbname}"
 
+    def create_postgis_database(self, dbname: str) -> str:
+        """A new database with PostGIS (for the benches); its URL."""
+        import sqlalchemy as sa
+
+        for url, sql in ((self.url(), f"CREATE DATABASE {dbname}"), (self.url(dbname), "CREATE EXTENSION postgis")):
+            engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+            with engine.connect() as conn:
+                conn.exec_driver_sql(sql)
+        return self.url(dbname)
+
     def stop(self) -> None:
         try:
             self._run(f"{self.bindir}/pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
