@@ -491,8 +491,11 @@ def report(stats: Stats, url: str, disk: Path, windows, began, args, drained_s) 
     print(f"load_requests: {stats.requests}")
     print(f"load_patrols: {len(stats.created_patrols)}")
     print(f"load_photos: {len(stats.created_photos)}")
-    print(f"load_upload_p95_ms: {np.percentile(normal, 95):.1f}")
-    print(f"load_upload_p50_ms: {np.percentile(normal, 50):.1f}")
+    def pct(values, q):  # nan when a (short) run had no upload there
+        return float(np.percentile(values, q)) if values else float("nan")
+
+    print(f"load_upload_p95_ms: {pct(normal, 95):.1f}")
+    print(f"load_upload_p50_ms: {pct(normal, 50):.1f}")
     if faulty:
         print(f"load_upload_p95_ms_in_fault_windows: {np.percentile(faulty, 95):.1f}")
     print(f"load_errors: {errors}")
