@@ -14,7 +14,7 @@ from ..jobs import job
 from ..storage import storage
 from . import images
 from .models import Photo
-from .service import FULL, ORIGINAL, THUMB, spool
+from .service import FULL, ORIGINAL, THUMB, spool, verified_path
 
 
 @job("photos.process")
@@ -25,9 +25,10 @@ def process(uuid: str) -> None:
     cfg = current_app.config
     store = storage()
     spool_dir = spool()
+    spool_dir.mkdir(parents=True, exist_ok=True)  # a worker on another machine may have none yet
     with tempfile.TemporaryDirectory(dir=spool_dir, prefix="job-") as tmp:
         tmp = Path(tmp)
-        src = spool_dir / f"{uuid}.verified"
+        src = verified_path(uuid)
         if not src.exists():  # another machine took the upload: read the kept original
             src = tmp / "original"
             src.write_bytes(store.get_bytes(ORIGINAL(uuid)))
@@ -47,4 +48,4 @@ def process(uuid: str) -> None:
     photo.status = "complete"
     photo.completed_at = utcnow()
     db.session.commit()
-    (spool_dir / f"{uuid}.verified").unlink(missing_ok=True)
+    verified_path(uuid).unlink(missing_ok=True)

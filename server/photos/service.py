@@ -35,6 +35,11 @@ def partial_path(uuid: str) -> Path:
     return spool() / f"{uuid}.part"
 
 
+def verified_path(uuid: str) -> Path:
+    """A whole, checked upload waiting for its job on the server that received it."""
+    return spool() / f"{uuid}.verified"
+
+
 # keys in photo storage (a directory or a bucket, server/storage.py)
 def FULL(uuid: str) -> str:  # noqa: N802
     return f"full/{uuid[:2]}/{uuid}.jpg"
@@ -153,7 +158,7 @@ def append(user: User, uuid: str, offset: int, chunk: bytes) -> Photo:
     if finished:
         # only once the commit holds: a commit lost to a database restart leaves the part file whole,
         # so the phone's retry of the last chunk finds every byte where it was
-        part.replace(spool() / f"{uuid}.verified")  # the job's input when it runs on this machine
+        part.replace(verified_path(uuid))  # the job's input when it runs on this machine
         enqueue("photos.process", uuid=uuid)
         db.session.refresh(photo)
     return photo
@@ -190,7 +195,7 @@ def prune_partials(older_than: dt.timedelta = dt.timedelta(hours=48)) -> int:
     stale = db.session.scalars(select(Photo).where(Photo.status == "uploading", Photo.updated_at < cutoff)).all()
     for photo in stale:
         partial_path(photo.uuid).unlink(missing_ok=True)
-        (spool() / f"{photo.uuid}.verified").unlink(missing_ok=True)
+        verified_path(photo.uuid).unlink(missing_ok=True)
         db.session.delete(photo)
     db.session.commit()
     return len(stale)
