@@ -520,8 +520,10 @@ def test_the_monthly_spot_check_is_random_but_the_same_for_everyone(engine_name,
     assert "从 20 条有效巡河中随机抽取 5 条" in s.get(api.base + "/console/spotcheck?period=2026-10").text
 
 
-def test_a_rule_is_previewed_on_last_month_before_it_is_saved(engine_name, api, browser):
-    """An admin drafts "twice a week" and sees, before saving, who would have missed what in October."""
+def test_a_rule_is_previewed_on_last_month_before_it_is_saved(engine_name, api, browser, time_machine):
+    """An admin drafts "twice a week" in November and sees, before saving, who would have missed what
+    in October."""
+    time_machine.move_to(dt.datetime(2026, 11, 10, 10, tzinfo=CN))  # "last month" is October 2026
     card = card_of(INSP)
     for day in (6, 13, 20):  # once a week in October: enough for the weekly rule, not for twice a week
         r = api.post("/api/v1/patrols", token=api.token(INSP),
