@@ -15,12 +15,14 @@ from server.grids.formats import read_upload
 from server.grids.models import OrgUnit
 
 BOX = [(108.905, 34.345), (108.907, 34.345), (108.907, 34.347), (108.905, 34.347), (108.905, 34.345)]
+# Inside 未央区 but outside its three demo townships (each already cut into villages): 草滩 lies here.
+FREE = [(x + 0.05, y + 0.047) for x, y in BOX]
 
 
 def _kml() -> bytes:
     kml = simplekml.Kml()
-    poly = kml.newpolygon(name="新建村", outerboundaryis=BOX)
-    for key, value in (("code", "610112010901"), ("level", "village"), ("parent_code", "610112010")):
+    poly = kml.newpolygon(name="新建街道", outerboundaryis=FREE)
+    for key, value in (("code", "610112099"), ("level", "township"), ("parent_code", "610112")):
         poly.extendeddata.newdata(name=key, value=value)
     return kml.kml().encode("utf-8")
 
@@ -44,9 +46,9 @@ def test_kml_placemarks_with_their_extended_data():
     [feature] = doc["features"]
     props = feature["properties"]
     assert (props["code"], props["name"], props["level"], props["parent_code"]) == (
-        "610112010901", "新建村", "village", "610112010")
+        "610112099", "新建街道", "township", "610112")
     assert feature["geometry"]["type"] == "Polygon"
-    assert shapely.geometry.shape(feature["geometry"]).equals_exact(shapely.Polygon(BOX), 1e-9)
+    assert shapely.geometry.shape(feature["geometry"]).equals_exact(shapely.Polygon(FREE), 1e-9)
 
 
 def test_a_zipped_shapefile_and_its_coordinate_system(tmp_path):
@@ -81,9 +83,9 @@ def test_the_console_imports_a_kml_after_its_preview(engine_name, api):
     r = s.post(api.base + "/console/grids/import", data={"kind": "grids", "csrf_token": token},
                files={"file": ("村界.kml", _kml(), "application/vnd.google-earth.kml+xml")})
     assert r.status_code == 200 and "将导入 1 个网格" in r.text
-    assert db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == "610112010901")) is None
+    assert db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == "610112099")) is None
     preview = re.search(r'name="token" value="([0-9a-f]+)"', r.text).group(1)
     done = s.post(api.base + "/console/grids/import", data={"kind": "grids", "csrf_token": token, "token": preview})
     assert "已导入 1 个网格" in done.text
     db.session.expire_all()
-    assert db.session.scalar(select(OrgUnit.name).where(OrgUnit.code == "610112010901")) == "新建村"
+    assert db.session.scalar(select(OrgUnit.name).where(OrgUnit.code == "610112099")) == "新建街道"
