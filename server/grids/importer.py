@@ -5,11 +5,11 @@ written unless every feature is valid.
 """
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
 import shapely
 from geoalchemy2.shape import to_shape
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon, shape
@@ -96,7 +96,7 @@ def _geometry(i: int, code, raw, allowed: tuple[type, ...], problems: Problems):
     if geom.is_empty:
         problems.add(i, code, "geometry", "empty_geometry")
         return None
-    if not all(math.isfinite(c) for c in coords.ravel()) or not lonlat_in_range(geom):
+    if not np.isfinite(coords).all() or not lonlat_in_range(geom):
         problems.add(i, code, "geometry", "coordinates_out_of_range", detail=str(geom.bounds))
         return None
     return geom
