@@ -218,7 +218,8 @@ def null_shapefile(records: int) -> dict[str, bytes]:
     shx["offset"], shx["len"] = 50 + 6 * n, 2
     field = b"code".ljust(11, b"\0") + b"C" + b"\0" * 4 + bytes([1, 0]) + b"\0" * 14
     dbf_head = struct.pack("<B3BIHH20x", 3, 126, 11, 20, records, 32 + 32 + 1, 2) + field + b"\r"
-    return {"nulls.shp": header(50 + 6 * records) + shp.tobytes(), "nulls.shx": header(50 + 4 * records) + shx.tobytes(),
+    return {"nulls.shp": header(50 + 6 * records) + shp.tobytes(),
+            "nulls.shx": header(50 + 4 * records) + shx.tobytes(),
             "nulls.dbf": dbf_head + b" X" * records + b"\x1a"}
 
 

@@ -201,20 +201,26 @@ def _check_places(rows: list[dict], file_codes: dict[str, dict], db_parents: dic
             known.setdefault((by_id.get(unit.parent_id), unit.level), []).append(unit)
     for (pc, level), members in groups.items():
         parent = db_parents.get(pc)
-        parent_geom = (to_shape(parent.boundary) if parent is not None and parent.boundary is not None
+        parent_geom = (_stored(parent) if parent is not None and parent.boundary is not None
                        else file_codes[pc]["geom"] if pc in file_codes and file_codes[pc]["valid"] else None)
         if parent_geom is not None:
             for r, out in zip(members, topology.outside([r["geom"] for r in members], parent_geom), strict=True):
                 if out:
                     problems.add(r["index"], r["code"], "geometry", "outside_parent", detail=pc)
         old = [u for u in known.get((pc, level), []) if u.code not in file_codes]
-        for i, j in topology.overlaps([r["geom"] for r in members], [to_shape(u.boundary) for u in old]):
+        for i, j in topology.overlaps([r["geom"] for r in members], [_stored(u) for u in old]):
             a = members[i]
             if j < len(members):  # both in the file: each is told of the other
                 b = members[j]
                 problems.add(b["index"], b["code"], "geometry", "overlaps_sibling", detail=a["code"])
             problems.add(a["index"], a["code"], "geometry", "overlaps_sibling",
                          detail=members[j]["code"] if j < len(members) else old[j - len(members)].code)
+
+
+def _stored(unit: OrgUnit):
+    """A stored boundary, made valid if an older import let an invalid one in (GEOS refuses to overlay those)."""
+    geom = to_shape(unit.boundary)
+    return geom if geom.is_valid else shapely.make_valid(geom)
 
 
 def import_grids(fc, *, actor: User | None, levels: tuple[str, ...], repair: bool = False,
@@ -310,10 +316,9 @@ def import_segments(fc, *, actor: User | None, commit: bool = True) -> dict:
     for r in rows:
         if r["code"] and counts[r["code"]] > 1:
             problems.add(r["index"], r["code"], "code", "duplicate_code")
-    codes = [r["code"] for r in rows if r["code"]]
-    for code in db.session.scalars(select(RiverSegment.code).where(RiverSegment.code.in_(codes))):
-        r = next(r for r in rows if r["code"] == code)
-        problems.add(r["index"], code, "code", "code_exists")
+    by_code = {r["code"]: r for r in reversed(rows) if r["code"]}  # the first row of each code
+    for code in db.session.scalars(select(RiverSegment.code).where(RiverSegment.code.in_(list(by_code)))):
+        problems.add(by_code[code]["index"], code, "code", "code_exists")  # in use; not whose, nor where
 
     grid_codes = {r["grid_code"] for r in rows if r["grid_code"]}
     grids = {u.code: u for u in db.session.scalars(select(OrgUnit).where(OrgUnit.code.in_(list(grid_codes))))}

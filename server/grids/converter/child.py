@@ -223,16 +223,22 @@ def _check_headers(shp: bytes, shx: bytes, dbf: bytes, budget: Budget) -> None:
         raise Refused("too_many_features", f"{count} > {budget.max_features}")
 
 
-def _encoding(cpg: bytes | None, dbf: bytes) -> str | None:
+def _encoding(cpg: bytes | None, dbf: bytes) -> str:
+    """The .cpg's code page; else the DBF's language driver; else UTF-8 if the text is UTF-8, else
+    GB18030 (Chinese ArcGIS of old wrote GBK and no .cpg)."""
     name = (cpg or b"").decode("ascii", "replace").strip().lower()
     if name in ("936", "cp936", "gbk", "gb2312", "gb18030") or not name and dbf[29] in GB_LANGUAGE_DRIVERS:
         return "gb18030"
     if name in ("65001", "utf-8", "utf8"):
         return "utf-8"
     try:
-        return codecs.lookup(name).name if name else None
+        return codecs.lookup(name).name
     except LookupError:
-        return None
+        try:
+            dbf[32:].decode("utf-8")
+            return "utf-8"
+        except UnicodeDecodeError:
+            return "gb18030"
 
 
 def _crs_name(prj: bytes) -> str:
@@ -292,18 +298,13 @@ def read_zip(data: bytes, limits: dict) -> dict:
         if fc["crs"]["properties"]["name"] not in ("EPSG:4326", "EPSG:4490"):
             return fc  # the importer names the wrong coordinate system; no coordinate is read
     encoding = _encoding(extra.get(".cpg"), dbf)
-    for attempt in (encoding or "utf-8", "gb18030"):
-        try:
-            fc["features"] = _features(shp, shx, dbf, attempt, Budget(limits))
-            return fc
-        except UnicodeDecodeError:
-            if encoding:
-                break
-        except (Refused, MemoryError):
-            raise
-        except Exception:  # noqa: BLE001  (pyshp on a damaged file: struct, index, value errors...)
-            raise Refused("not_shapefile", None) from None
-    raise Refused("not_shapefile", "text encoding")
+    try:
+        fc["features"] = _features(shp, shx, dbf, encoding, Budget(limits))
+    except (Refused, MemoryError):
+        raise
+    except Exception:  # noqa: BLE001  (pyshp on a damaged file: struct, index, value, encoding errors...)
+        raise Refused("not_shapefile", None) from None
+    return fc
 
 
 # ---------------------------------------------------------------- the sandbox
