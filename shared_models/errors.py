@@ -108,6 +108,7 @@ IMPORT_REASONS: dict[str, tuple[str, str]] = {
     "one_shapefile": ("压缩包中应恰有一个 Shapefile（.shp 及同名的 .shx、.dbf）",
                       "The zip must hold exactly one Shapefile (.shp with its .shx and .dbf)"),
     "not_shapefile": ("Shapefile 已损坏或无法读取", "The Shapefile is damaged or cannot be read"),
+    "too_complex": ("图形过于复杂（环过多），请简化后导入", "A shape is too complex (too many rings); simplify it"),
     "too_many_points": ("坐标点过多，请简化或分成几个文件导入", "Too many coordinates; simplify or split the file"),
     "unreadable": ("无法读取该文件（文件已损坏或过于复杂）", "The file cannot be read (damaged or too complex)"),
 }

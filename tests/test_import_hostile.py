@@ -233,6 +233,23 @@ def test_a_million_null_records_are_refused_at_once(engine_name, api):
     assert state() == before
 
 
+def test_a_polygon_of_thousands_of_rings_is_refused_before_its_quadratic_sorting(engine_name, api):
+    import shapefile
+
+    shp, shx, dbf = io.BytesIO(), io.BytesIO(), io.BytesIO()
+    with shapefile.Writer(shp=shp, shx=shx, dbf=dbf, shapeType=shapefile.POLYGON) as w:
+        w.field("code", "C")
+        squares = [[(x, y), (x, y + 3e-5), (x + 3e-5, y + 3e-5), (x + 3e-5, y), (x, y)]
+                   for x in np.arange(108.955, 108.957, 4e-5) for y in np.arange(34.392, 34.394, 4e-5)]
+        w.poly(squares[:1500] + [ring[::-1] for ring in squares[1500:]])  # 1,500 outer rings, 1,000 holes
+        w.record("610112099")
+    before = state()
+    r = upload(api, "rings.zip", zipped({"rings.shp": shp.getvalue(), "rings.shx": shx.getvalue(),
+                                         "rings.dbf": dbf.getvalue()}))
+    refused(r, "too_complex")
+    assert state() == before
+
+
 def test_a_long_list_of_problems_is_cut_to_the_first_hundred_and_counted(engine_name, api):
     before = state()
     r = upload(api, "nulls.zip", zipped(null_shapefile(20_000)))  # as many as allowed, every one bad
@@ -262,3 +279,13 @@ def test_a_crash_or_a_limit_in_the_converter_is_a_clean_422(engine_name, api, tm
     assert state() == before
     r = upload(api, "村界.kml", kml)  # the same server, unharmed, with the real converter
     assert r.status_code == 200 and "将导入 1 个网格" in r.text
+
+
+def test_previews_do_not_pile_up(engine_name, api, tmp_path):
+    from server.auth.models import User
+
+    admin = db.session.scalar(select(User.id).where(User.phone == ADMIN))
+    parts = shapefile_parts(tmp_path)
+    for _ in range(3):
+        assert upload(api, "村界.zip", zipped(parts)).status_code == 200
+    assert len([n for n in state()[1] if n.startswith(f"{admin}-")]) == 1  # the last waits; the two before are gone

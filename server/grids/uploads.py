@@ -1,7 +1,8 @@
 """The console's import of a grid or segment file: a preview that writes nothing, then the import.
 
 The previewed FeatureCollection waits as JSON in the instance folder under a random token
-that only its uploader can confirm; confirming imports exactly what was previewed.
+that only its uploader can confirm (one preview per user: a new one replaces the last);
+confirming imports exactly what was previewed.
 """
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ def preview(actor: User, kind: str, filename: str | None, data: bytes | None) ->
     finally:
         db.session.rollback()  # a preview writes nothing
     token = secrets.token_hex(16)
+    for older in _folder().glob(f"{actor.id}-*.json"):  # one preview waits per user: the disk holds no heap of them
+        older.unlink(missing_ok=True)
     (_folder() / f"{actor.id}-{token}.json").write_text(json.dumps(doc), encoding="utf-8")
     return result, token
 

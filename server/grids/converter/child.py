@@ -32,6 +32,7 @@ SIDE_FILES = (".sbn", ".sbx", ".shp.xml", ".qix", ".qpj", ".cst")
 MAX_MEMBERS = 16
 MAX_MEMBER_BYTES = {".shp": 32 << 20, ".dbf": 32 << 20, ".prj": 16 << 10, ".cpg": 64}
 MAX_RATIO = 100  # uncompressed / compressed, for members over 1 MiB: beyond it, a zip bomb
+MAX_RING_PAIRS = 4_000_000  # about a second of pyshp's hole sorting (2,000 rings in one polygon)
 DBF_VERSIONS = {0x02, 0x03, 0x04, 0x05, 0x30, 0x31, 0x32, 0x43, 0x63, 0x83, 0x8B, 0xCB, 0xF5, 0xFB}
 GB_LANGUAGE_DRIVERS = {0x4D, 0x7A}  # DBF language driver ids of code page 936
 
@@ -47,7 +48,7 @@ class Budget:
 
     def __init__(self, limits: dict) -> None:
         self.max_features, self.max_points = limits["max_features"], limits["max_points"]
-        self.features = self.points = 0
+        self.features = self.points = self.ring_pairs = 0
 
     def feature(self, points: int) -> None:
         self.features += 1
@@ -56,6 +57,12 @@ class Budget:
             raise Refused("too_many_features", f"> {self.max_features}")
         if self.points > self.max_points:
             raise Refused("too_many_points", f"> {self.max_points}")
+
+    def rings(self, count: int) -> None:
+        """pyshp sorts a polygon's holes into its outer rings pair by pair: that work is counted too."""
+        self.ring_pairs += count * count
+        if self.ring_pairs > MAX_RING_PAIRS:
+            raise Refused("too_complex", f"{count} rings")
 
 
 # ---------------------------------------------------------------- KML (Google Earth, 奥维)
@@ -268,6 +275,8 @@ def _features(shp: bytes, shx: bytes, dbf: bytes, encoding: str, budget: Budget)
     for item in reader.iterShapeRecords():
         shape = item.shape
         budget.feature(len(shape.points))
+        if shape.shapeType in (shapefile.POLYGON, shapefile.POLYGONZ, shapefile.POLYGONM):
+            budget.rings(len(shape.parts))
         props = {n: _value(v) for n, v in zip(names, item.record, strict=False)}
         if "parent_cod" in props and "parent_code" not in props:
             props["parent_code"] = props.pop("parent_cod")  # a DBF field name has at most 10 letters
