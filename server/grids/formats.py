@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 MAX_POINTS = 500_000  # coordinates of one file: about what the largest GeoJSON body (8 MB) can carry
 CHILD = Path(__file__).with_name("converter") / "child.py"
 LIMITS = {
-    "memory_bytes": 1 << 30,  # address space (Python, pyproj and the file's objects fit in a third)
+    "memory_bytes": 512 << 20,  # address space: the largest file accepted converts within 256 MiB
     "cpu_seconds": 20,
     "max_bytes": 16 << 20,
     "max_features": MAX_FEATURES,
