@@ -151,8 +151,8 @@ MATRIX = [
     ("GET", "/api/v1/grids/<int:grid_id>", lambda w: f"/api/v1/grids/{w['grid_a']}", None, scoped()),
     ("POST", "/api/v1/grids/import", lambda w: "/api/v1/grids/import",
      J(lambda w: {"type": "FeatureCollection", "features": [{
-         "type": "Feature", "geometry": _box(108.90, 34.345), "properties": {
-             "code": "610112010901", "name": "新村", "level": "village", "parent_code": w["township_code"]}}]}),
+         "type": "Feature", "geometry": _box(108.955, 34.392), "properties": {  # off the townships' villages
+             "code": "610112010901", "name": "新村", "level": "village", "parent_code": "610112"}}]}),
      admin_only(201, other=422)),
     ("GET", "/api/v1/segments", lambda w: "/api/v1/segments", None, everyone()),
     ("GET", "/api/v1/segments/<int:segment_id>", lambda w: f"/api/v1/segments/{w['seg_a']}", None, scoped()),

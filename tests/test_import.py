@@ -80,6 +80,12 @@ def township(code: str) -> dict:
     return grid(f["geometry"], code, name=f["properties"]["name"], level="township", parent_code=COUNTY)
 
 
+def xujiawan_box(k: int) -> dict:
+    """The k-th of four small squares side by side inside 徐家湾街道 (a township without villages yet:
+    the demo townships are covered by their villages, and a new village there would overlap one)."""
+    return box(108.95 + 0.005 * k, 34.355)
+
+
 def tsinghua_without_crs() -> dict:
     """The projected coordinates of the Tsinghua file, with nothing saying they are projected."""
     return grid(TSINGHUA["features"][0]["geometry"], "610112010908")
@@ -174,15 +180,18 @@ BAD_GRIDS = [
                  id="unknown-parent"),
     pytest.param([grid(box(), "610112010903", level="township", parent_code="610113")],
                  [(0, "parent_code", "unknown_parent")], id="parent-in-another-county"),
-    pytest.param([grid(box(), "610112010904", name="甲村"), grid(box(108.91), "610112010904", name="乙村")],
+    pytest.param([grid(xujiawan_box(0), "610112010904", name="甲村", parent_code=XUJIAWAN),
+                  grid(xujiawan_box(1), "610112010904", name="乙村", parent_code=XUJIAWAN)],
                  [(0, "code", "duplicate_code"), (1, "code", "duplicate_code")], id="duplicate-code"),
-    pytest.param([grid(box(), "610112010001", name="阁老门村")], [(0, "code", "code_exists")], id="existing-code"),
+    pytest.param([grid(xujiawan_box(2), "610112010001", name="阁老门村", parent_code=XUJIAWAN)],
+                 [(0, "code", "code_exists")], id="existing-code"),
     pytest.param([tsinghua_without_crs()], [(0, "geometry", "coordinates_out_of_range")],
                  id="projected-coordinates-without-crs"),
     pytest.param([grid(box(), "610112010905", name="某区", level="county")], [(0, "level", "level_order")],
                  id="county-under-township"),
     pytest.param([grid(box(), "610112010906", level="村")], [(0, "level", "unknown_level")], id="unknown-level"),
-    pytest.param([grid(box(), "610112010907", name=None)], [(0, "name", "missing_field")], id="missing-name"),
+    pytest.param([grid(xujiawan_box(3), "610112010907", name=None, parent_code=XUJIAWAN)],
+                 [(0, "name", "missing_field")], id="missing-name"),
     pytest.param([grid(POINT, "610112010909")], [(0, "geometry", "wrong_geometry_type")], id="point"),
 ]
 
@@ -234,8 +243,9 @@ def test_not_a_feature_collection(engine_name, api, kind):
 
 
 def test_repair_fixes_the_bow_tie(engine_name, api):
-    r = post(api, GRIDS_URL, fc(township(XUJIAWAN), grid(BOWTIE, "610112010901", name="罗家寨新村")),
-             query="?repair=true")
+    bowtie = {"type": "Polygon", "coordinates": [[[x + 0.05, y] for x, y in BOWTIE["coordinates"][0]]]}  # in 徐家湾
+    r = post(api, GRIDS_URL, fc(township(XUJIAWAN), grid(bowtie, "610112010901", name="罗家寨新村",
+                                                         parent_code=XUJIAWAN)), query="?repair=true")
     assert r.status_code == 201, r.text
     assert r.json() == {"imported": 2, "repaired": ["610112010901"]}  # the valid township is left alone
     listed = {g["code"]: g for g in get(api, "/api/v1/grids?level=village")}

@@ -324,52 +324,23 @@ def payroll_file(fmt):
 @bp.route("/grids/import", methods=["GET", "POST"])
 @signed_in(Role.ADMIN)
 def grid_import():
-    """Import grids or segments from GeoJSON: a preview first (nothing written), then the import."""
-    import json
-    import secrets
-    from pathlib import Path
+    """Import grids or segments from a file: a preview first (nothing written), then the import."""
+    from ..grids import uploads
 
-    from ..grids import importer
-
-    folder = Path(current_app.instance_path) / "console-imports"
-    folder.mkdir(parents=True, exist_ok=True)
     result, error, token, kind = None, None, None, request.form.get("kind", "grids")
     if request.method == "POST":
-        if kind not in ("grids", "segments"):
+        if kind not in uploads.KINDS:
             abort(400)
-        token = request.form.get("token") or ""
-        if token:  # the confirmed import of what was previewed
-            path = folder / f"{g.user.id}-{token}.json"
-            if not token.isalnum() or not path.exists():
-                abort(400)
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        else:
-            from ..grids.formats import read_upload
-
+        try:
+            if request.form.get("token"):
+                result = uploads.confirm(g.user, kind, request.form["token"])
+                return render_template("console/import.html", result=result, done=True, kind=kind)
             upload = request.files.get("file")
-            doc = None
-            try:
-                doc = read_upload(upload.filename, upload.read()) if upload else None
-            except ApiError as exc:
-                error = exc.errors
-            if doc is None and error is None:
-                error = "请选择文件 / choose a file"
-        if doc is not None:
-            run = importer.import_grids if kind == "grids" else importer.import_segments
-            args = {"levels": current_app.config["ORG_LEVELS"]} if kind == "grids" else {}
-            try:
-                result = run(doc, actor=g.user, commit=bool(token), **args)
-                if not token:
-                    db.session.rollback()  # a preview writes nothing
-                    token = secrets.token_hex(16)
-                    (folder / f"{g.user.id}-{token}.json").write_text(json.dumps(doc), encoding="utf-8")
-                else:
-                    (folder / f"{g.user.id}-{token}.json").unlink()
-                    return render_template("console/import.html", result=result, done=True, kind=kind)
-            except ApiError as exc:
-                db.session.rollback()
-                error = exc.errors or exc.code
-                token = None
+            result, token = uploads.preview(g.user, kind, upload and upload.filename, upload and upload.read())
+        except uploads.UnknownPreview:
+            abort(400)
+        except ApiError as exc:
+            error = {"items": exc.errors or [], "count": exc.extra.get("error_count", len(exc.errors or []))}
     return render_template("console/import.html", result=result, error=error, token=token, kind=kind,
                            done=False), 422 if error else 200
 

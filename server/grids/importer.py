@@ -5,16 +5,16 @@ written unless every feature is valid.
 """
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
 import shapely
 from geoalchemy2.shape import to_shape
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon, shape
 from shapely.validation import explain_validity
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from shared_models.errors import IMPORT_REASONS
 
@@ -22,10 +22,14 @@ from ..auth.models import User
 from ..errors import ApiError
 from ..extensions import db
 from ..geo import WGS84_CRS_NAMES, length_m, lonlat_in_range, to_db
+from . import topology
 from .models import OrgUnit, River, RiverSegment
 
 CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 MAX_NAME = 100  # the columns' length
+MAX_PATH = 500  # OrgUnit.path's length
+MAX_FEATURES = 20_000  # a county's villages and segments many times over; more is split into files
+MAX_LISTED = 100  # problems listed in the answer (all are counted)
 NEAR_DEG = 0.001  # about 100 m: a segment drawn along a grid's edge still belongs to it
 MIN_SEGMENT_M = 1.0
 
@@ -43,7 +47,7 @@ class Problems:
 
     def raise_if_any(self) -> None:
         if self.items:
-            raise ApiError("import.invalid", 422, errors=self.items)
+            raise ApiError("import.invalid", 422, errors=self.items[:MAX_LISTED], error_count=len(self.items))
 
 
 def _features(fc, problems: Problems) -> list[dict]:
@@ -54,10 +58,13 @@ def _features(fc, problems: Problems) -> list[dict]:
     if crs is not None:
         props = crs.get("properties") if isinstance(crs, dict) else None
         name = props.get("name") if isinstance(props, dict) else None
-        if name not in WGS84_CRS_NAMES:
+        if not isinstance(name, str) or name not in WGS84_CRS_NAMES:
             problems.add(None, None, "crs", "wrong_crs", detail=str(name))
             problems.raise_if_any()
     feats = fc["features"]
+    if len(feats) > MAX_FEATURES:
+        problems.add(None, None, "features", "too_many_features", detail=f"{len(feats)} > {MAX_FEATURES}")
+        problems.raise_if_any()
     for i, f in enumerate(feats):
         if not isinstance(f, dict) or not isinstance(f.get("properties") or {}, dict):
             problems.add(i, None, "properties", "missing_field")
@@ -89,7 +96,7 @@ def _geometry(i: int, code, raw, allowed: tuple[type, ...], problems: Problems):
     if geom.is_empty:
         problems.add(i, code, "geometry", "empty_geometry")
         return None
-    if not all(math.isfinite(c) for c in coords.ravel()) or not lonlat_in_range(geom):
+    if not np.isfinite(coords).all() or not lonlat_in_range(geom):
         problems.add(i, code, "geometry", "coordinates_out_of_range", detail=str(geom.bounds))
         return None
     return geom
@@ -107,13 +114,9 @@ def _polygonal(geom) -> MultiPolygon:
     return MultiPolygon(parts)
 
 
-def import_grids(fc, *, actor: User | None, levels: tuple[str, ...], repair: bool = False,
-                 commit: bool = True) -> dict:
-    """Create org units. ``actor`` None means the command line (may create roots)."""
-    problems = Problems()
-    feats = _features(fc, problems)
-    rank = {lvl: n for n, lvl in enumerate(levels)}
+def _grid_rows(feats: list[dict], rank: dict, repair: bool, problems: Problems) -> list[dict]:
     rows: list[dict] = []
+    levels = list(rank)
     for i, f in enumerate(feats):
         props = f.get("properties") or {}
         code, name = _text(props, "code"), _text(props, "name")
@@ -126,7 +129,7 @@ def import_grids(fc, *, actor: User | None, levels: tuple[str, ...], repair: boo
         if code is not None and not CODE_RE.match(code):
             problems.add(i, code, "code", "bad_code")
         if level is not None and level not in rank:
-            problems.add(i, code, "level", "unknown_level", detail=f"{level} not in {list(levels)}")
+            problems.add(i, code, "level", "unknown_level", detail=f"{level} not in {levels}")
         geom = _geometry(i, code, f.get("geometry"), (Polygon, MultiPolygon), problems)
         repaired = False
         if geom is not None and not geom.is_valid:
@@ -138,8 +141,95 @@ def import_grids(fc, *, actor: User | None, levels: tuple[str, ...], repair: boo
                     problems.add(i, code, "geometry", "invalid_geometry", detail=reason)
             else:
                 problems.add(i, code, "geometry", "invalid_geometry", detail=reason)
-        rows.append(dict(index=i, code=code, name=name, level=level, parent_code=parent_code,
-                         geom=_polygonal(geom) if geom is not None else None, repaired=repaired))
+        geom = _polygonal(geom) if geom is not None else None
+        rows.append(dict(index=i, code=code, name=name, level=level, parent_code=parent_code, geom=geom,
+                         valid=geom is not None and not geom.is_empty and geom.is_valid, repaired=repaired))
+    return rows
+
+
+def _paths(file_codes: dict[str, dict], db_parents: dict[str, OrgUnit], actor: User | None,
+           max_depth: int) -> tuple[dict[str, str | None], set[str]]:
+    """Each code's path, walking up its parent codes once each (no recursion): None where the chain
+    ends at a parent that is missing or out of scope, or runs in a cycle; and the codes deeper than
+    ``max_depth`` levels (the configured levels: no level order holds more), which get None too."""
+    paths: dict[str, str | None] = {}
+    too_deep: set[str] = set()
+    for start in file_codes:
+        chain: list[str] = []
+        on_chain: set[str] = set()
+        code, base, deep = start, None, False
+        while True:
+            if code in paths:
+                base, deep = paths[code], code in too_deep
+                break
+            if code in on_chain:
+                break  # a cycle
+            chain.append(code)
+            on_chain.add(code)
+            pc = file_codes[code]["parent_code"]
+            if pc is None or pc in db_parents or pc not in file_codes:
+                base = ("/" if actor is None else None) if pc is None else (
+                    db_parents[pc].path if pc in db_parents else None)
+                break
+            code = pc
+        for code in reversed(chain):
+            if base is not None:
+                base = base + code + "/"
+                if base.count("/") - 1 > max_depth or len(base) > MAX_PATH:
+                    base, deep = None, True
+            if deep:
+                too_deep.add(code)
+            paths[code] = base
+    return paths, too_deep
+
+
+def _check_places(rows: list[dict], file_codes: dict[str, dict], db_parents: dict[str, OrgUnit],
+                  problems: Problems) -> None:
+    """A child within its parent, siblings (one parent, one level) not over each other."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        if r["valid"] and r["code"] and r["level"]:
+            groups.setdefault((r["parent_code"], r["level"]), []).append(r)
+    parent_ids = {db_parents[pc].id for pc, _ in groups if pc in db_parents}
+    roots = any(pc is None for pc, _ in groups)
+    known: dict[tuple, list[OrgUnit]] = {}
+    if parent_ids or roots:
+        clause = or_(OrgUnit.parent_id.in_(parent_ids), OrgUnit.parent_id.is_(None)) if roots else \
+            OrgUnit.parent_id.in_(parent_ids)
+        by_id = {u.id: c for c, u in db_parents.items()}
+        for unit in db.session.scalars(select(OrgUnit).where(clause, OrgUnit.boundary.is_not(None))):
+            known.setdefault((by_id.get(unit.parent_id), unit.level), []).append(unit)
+    for (pc, level), members in groups.items():
+        parent = db_parents.get(pc)
+        parent_geom = (_stored(parent) if parent is not None and parent.boundary is not None
+                       else file_codes[pc]["geom"] if pc in file_codes and file_codes[pc]["valid"] else None)
+        if parent_geom is not None:
+            for r, out in zip(members, topology.outside([r["geom"] for r in members], parent_geom), strict=True):
+                if out:
+                    problems.add(r["index"], r["code"], "geometry", "outside_parent", detail=pc)
+        old = [u for u in known.get((pc, level), []) if u.code not in file_codes]
+        for i, j in topology.overlaps([r["geom"] for r in members], [_stored(u) for u in old]):
+            a = members[i]
+            if j < len(members):  # both in the file: each is told of the other
+                b = members[j]
+                problems.add(b["index"], b["code"], "geometry", "overlaps_sibling", detail=a["code"])
+            problems.add(a["index"], a["code"], "geometry", "overlaps_sibling",
+                         detail=members[j]["code"] if j < len(members) else old[j - len(members)].code)
+
+
+def _stored(unit: OrgUnit):
+    """A stored boundary, made valid if an older import let an invalid one in (GEOS refuses to overlay those)."""
+    geom = to_shape(unit.boundary)
+    return geom if geom.is_valid else shapely.make_valid(geom)
+
+
+def import_grids(fc, *, actor: User | None, levels: tuple[str, ...], repair: bool = False,
+                 commit: bool = True) -> dict:
+    """Create org units. ``actor`` None means the command line (may create roots)."""
+    problems = Problems()
+    feats = _features(fc, problems)
+    rank = {lvl: n for n, lvl in enumerate(levels)}
+    rows = _grid_rows(feats, rank, repair, problems)
 
     counts = Counter(r["code"] for r in rows if r["code"])
     for r in rows:
@@ -147,7 +237,7 @@ def import_grids(fc, *, actor: User | None, levels: tuple[str, ...], repair: boo
             problems.add(r["index"], r["code"], "code", "duplicate_code")
     file_codes = {r["code"]: r for r in rows if r["code"]}
     existing = set(db.session.scalars(select(OrgUnit.code).where(OrgUnit.code.in_(list(file_codes)))))
-    for code in existing:
+    for code in existing:  # codes are unique everywhere: in use, and nothing about where
         problems.add(file_codes[code]["index"], code, "code", "code_exists")
 
     outside = {r["parent_code"] for r in rows if r["parent_code"] and r["parent_code"] not in file_codes}
@@ -156,40 +246,19 @@ def import_grids(fc, *, actor: User | None, levels: tuple[str, ...], repair: boo
         scope = actor.org_unit.path
         db_parents = {c: u for c, u in db_parents.items() if u.path.startswith(scope)}
 
-    # Resolve paths parents-first; a parent missing, out of scope or in a cycle is unknown.
-    paths: dict[str, str] = {}
-
-    def resolve(code: str, seen: frozenset) -> str | None:
-        if code in paths:
-            return paths[code]
-        r = file_codes[code]
-        pc = r["parent_code"]
-        if pc is None:
-            parent_path = "/" if actor is None else None
-        elif pc in db_parents:
-            parent_path = db_parents[pc].path
-        elif pc in file_codes and pc not in seen:
-            parent_path = resolve(pc, seen | {code})
-        else:
-            parent_path = None
-        if parent_path is not None:
-            paths[code] = parent_path + code + "/"
-        return paths.get(code)
-
+    paths, too_deep = _paths(file_codes, db_parents, actor, len(levels))
     for r in rows:
         if not r["code"]:
             continue
-        if resolve(r["code"], frozenset()) is None:
-            problems.add(r["index"], r["code"], "parent_code", "unknown_parent", detail=r["parent_code"])
+        if paths[r["code"]] is None:
+            reason = "too_deep" if r["code"] in too_deep else "unknown_parent"
+            problems.add(r["index"], r["code"], "parent_code", reason, detail=r["parent_code"])
             continue
         pc = r["parent_code"]
         parent_level = db_parents[pc].level if pc in db_parents else file_codes[pc]["level"] if pc else None
         if pc and r["level"] in rank and parent_level in rank and rank[r["level"]] <= rank[parent_level]:
             problems.add(r["index"], r["code"], "level", "level_order", detail=f"{r['level']} under {parent_level}")
-        parent_geom = (to_shape(db_parents[pc].boundary) if pc in db_parents and db_parents[pc].boundary is not None
-                       else file_codes[pc]["geom"] if pc in file_codes else None)
-        if r["geom"] is not None and parent_geom is not None and not r["geom"].intersects(parent_geom.buffer(NEAR_DEG)):
-            problems.add(r["index"], r["code"], "geometry", "outside_parent", detail=pc)
+    _check_places([r for r in rows if r["code"] and paths[r["code"]]], file_codes, db_parents, problems)
     problems.raise_if_any()
 
     units: dict[str, OrgUnit] = {}
@@ -247,10 +316,9 @@ def import_segments(fc, *, actor: User | None, commit: bool = True) -> dict:
     for r in rows:
         if r["code"] and counts[r["code"]] > 1:
             problems.add(r["index"], r["code"], "code", "duplicate_code")
-    codes = [r["code"] for r in rows if r["code"]]
-    for code in db.session.scalars(select(RiverSegment.code).where(RiverSegment.code.in_(codes))):
-        r = next(r for r in rows if r["code"] == code)
-        problems.add(r["index"], code, "code", "code_exists")
+    by_code = {r["code"]: r for r in reversed(rows) if r["code"]}  # the first row of each code
+    for code in db.session.scalars(select(RiverSegment.code).where(RiverSegment.code.in_(list(by_code)))):
+        problems.add(by_code[code]["index"], code, "code", "code_exists")  # in use; not whose, nor where
 
     grid_codes = {r["grid_code"] for r in rows if r["grid_code"]}
     grids = {u.code: u for u in db.session.scalars(select(OrgUnit).where(OrgUnit.code.in_(list(grid_codes))))}
@@ -259,6 +327,7 @@ def import_segments(fc, *, actor: User | None, commit: bool = True) -> dict:
     river_codes = {r["river_code"] for r in rows if r["river_code"]}
     rivers = {rv.code: rv for rv in db.session.scalars(select(River).where(River.code.in_(list(river_codes))))}
     names: dict[str, str] = {code: rv.name for code, rv in rivers.items()}
+    shown = set(names) if actor is None else _rivers_in_scope(actor, rivers)
     for r in rows:
         if r["grid_code"] and r["grid_code"] not in grids:
             problems.add(r["index"], r["code"], "grid_code", "unknown_grid", detail=r["grid_code"])
@@ -268,8 +337,9 @@ def import_segments(fc, *, actor: User | None, commit: bool = True) -> dict:
                 problems.add(r["index"], r["code"], "geometry", "outside_grid", detail=r["grid_code"])
         rc, rn = r["river_code"], r["river_name"]
         if rc and rn and names.setdefault(rc, rn) != rn:
+            # rivers are shared by the counties they cross; another county's river name stays its own
             problems.add(r["index"], r["code"], "river_name", "river_name_conflict",
-                         detail=f"{rc}: {names[rc]} / {rn}")
+                         detail=f"{rc}: {names[rc]} / {rn}" if rc in shown or rc not in rivers else None)
     problems.raise_if_any()
 
     created = 0
@@ -289,3 +359,13 @@ def import_segments(fc, *, actor: User | None, commit: bool = True) -> dict:
     else:
         db.session.flush()
     return {"imported": len(rows), "rivers_created": created}
+
+
+def _rivers_in_scope(actor: User, rivers: dict[str, River]) -> set[str]:
+    """Codes of the rivers that have a segment in the actor's scope (their names are the actor's to see)."""
+    ids = {rv.id: code for code, rv in rivers.items()}
+    if not ids:
+        return set()
+    seen = db.session.scalars(select(RiverSegment.river_id).join(OrgUnit, OrgUnit.id == RiverSegment.grid_id).where(
+        RiverSegment.river_id.in_(list(ids)), OrgUnit.path.startswith(actor.org_unit.path, autoescape=True)))
+    return {ids[i] for i in set(seen)}

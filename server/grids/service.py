@@ -1,9 +1,13 @@
-"""Queries over grids and segments, scoped to the caller."""
-from sqlalchemy import select
+"""Queries over grids and segments, scoped to the caller; which grid holds a place."""
+from geoalchemy2 import functions as gfunc
+from sqlalchemy import func, select
 
 from ..auth.models import User
+from ..extensions import db
 from ..security import scope_path
 from .models import OrgUnit, RiverSegment
+
+ROUTING_LEVEL = "county"  # problems are routed within the reporter's county, never across counties
 
 
 def segments_in_scope(user: User):
@@ -17,3 +21,31 @@ def segments_in_scope(user: User):
                 .where(ResponsibilityCard.inspector_id == user.id))
         return q.where(RiverSegment.id.in_(mine))
     return q.join(OrgUnit, OrgUnit.id == RiverSegment.grid_id).where(OrgUnit.path.startswith(path, autoescape=True))
+
+
+def _codes(path: str) -> list[str]:
+    return path.strip("/").split("/")
+
+
+def county_of(unit: OrgUnit) -> OrgUnit:
+    """The county ``unit`` belongs to: its ancestor (or itself) at the county level, from its path;
+    the root of its path where no unit on it is a county (a deployment without that level)."""
+    codes = _codes(unit.path)
+    chain = {u.code: u for u in db.session.scalars(select(OrgUnit).where(OrgUnit.code.in_(codes)))}
+    return next((chain[c] for c in codes if c in chain and chain[c].level == ROUTING_LEVEL),
+                chain.get(codes[0], unit))
+
+
+def deepest_holding(within: OrgUnit, lon: float, lat: float) -> OrgUnit | None:
+    """The deepest grid under ``within`` (or itself) whose boundary holds the point, and whose every
+    ancestor below ``within`` holds it too: a grid reaching past its parent gets nothing there.
+    Depth is the number of levels on the path; between equals (siblings overlapping within the
+    import's tolerance) the older grid keeps the place."""
+    point = func.ST_GeomFromText(f"POINT({float(lon)!r} {float(lat)!r})", 4326)
+    holding = db.session.scalars(select(OrgUnit).where(
+        OrgUnit.boundary.is_not(None), OrgUnit.path.startswith(within.path, autoescape=True),
+        gfunc.ST_Contains(OrgUnit.boundary, point))).all()
+    codes = {u.code for u in holding}
+    top = len(_codes(within.path))
+    fits = [u for u in holding if all(c in codes for c in _codes(u.path)[top:])]
+    return min(fits, key=lambda u: (-len(_codes(u.path)), u.id), default=None)

@@ -3,17 +3,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from geoalchemy2 import functions as gfunc
 from shapely.geometry import Point
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from ..auth.models import User
 from ..db import utcnow
 from ..errors import ApiError
 from ..extensions import db
 from ..geo import to_db
+from ..grids import service as grids
 from ..grids.models import OrgUnit
 from ..idempotency import body_hash, create_once
+from ..patrols.models import Patrol
 from ..photos.models import Photo
 from ..security import scope_path
 from .models import Problem
@@ -21,12 +22,19 @@ from .models import Problem
 FUTURE_TOLERANCE = dt.timedelta(minutes=10)  # phone clocks drift; more than this is a wrong clock
 
 
-def locate_grid(lon: float, lat: float) -> OrgUnit | None:
-    """The deepest grid whose boundary holds the point."""
-    point = func.ST_GeomFromText(f"POINT({lon!r} {lat!r})", 4326)
-    return db.session.scalar(
-        select(OrgUnit).where(OrgUnit.boundary.is_not(None), gfunc.ST_Contains(OrgUnit.boundary, point))
-        .order_by(func.length(OrgUnit.path).desc()).limit(1))
+def locate_grid(user: User, lon: float, lat: float) -> OrgUnit | None:
+    """The grid a report at (lon, lat) goes to: the deepest that holds it in the reporter's own county."""
+    return grids.deepest_holding(grids.county_of(user.org_unit), lon, lat)
+
+
+def _check_patrol(user: User, patrol_uuid) -> None:
+    """A report names a patrol of its reporter's, or one not uploaded yet (the phone sends a report
+    made during a patrol before the patrol itself, which is sent when it ends)."""
+    if patrol_uuid is None:
+        return
+    owner = db.session.scalar(select(Patrol.inspector_id).where(Patrol.uuid == str(patrol_uuid)))
+    if owner is not None and owner != user.id:
+        raise ApiError("validation_error", 422, errors={"patrol_uuid": ["不是您本人的巡河 / not one of your patrols"]})
 
 
 def report(user: User, data: dict) -> tuple[Problem, bool]:
@@ -39,9 +47,10 @@ def report(user: User, data: dict) -> tuple[Problem, bool]:
     if category is None:
         raise ApiError("validation_error", 422, errors={"category": ["未知的问题类别 / unknown category"]})
     data = {**data, "severity": severity_for(category, data.get("quantity"), data["severity"])}
+    _check_patrol(user, data.get("patrol_uuid"))
 
     def build() -> Problem:
-        grid = locate_grid(data["lon"], data["lat"]) or user.org_unit
+        grid = locate_grid(user, data["lon"], data["lat"]) or user.org_unit
         problem = Problem(
             uuid=str(data["uuid"]), body_hash=digest, reporter_id=user.id, grid_id=grid.id,
             patrol_uuid=str(data["patrol_uuid"]) if data.get("patrol_uuid") else None,
