@@ -16,7 +16,7 @@ class ScopedRuleSchema(Schema):
     org_unit_id = Int(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     role = fields.String(load_default="inspector", validate=validate.OneOf(ROLES))
-    grid_level = fields.String(allow_none=True, load_default=None)
+    grid_level = fields.String(allow_none=True, load_default=None, validate=validate.Length(min=1, max=20))
     valid_from = Date(required=True)
     valid_to = Date(allow_none=True, load_default=None)
 
