@@ -140,4 +140,5 @@ class GridRenameForm(Schema):
     """An administrator corrects a grid's or a segment's name (codes and shapes come by import)."""
     kind = fields.String(required=True, validate=validate.OneOf(["grid", "segment"]))
     id = Int(required=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=100), validate.Regexp(
+        r"[^\x00-\x1f\x7f-\x9f]*\Z", error="名称不能含控制字符 / no control characters")])
