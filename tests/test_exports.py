@@ -140,3 +140,23 @@ def test_every_formula_lead_is_text_in_both_formats(text):
     assert (sheet["B2"].value, sheet["B2"].data_type) == (12.5, "n")
     row = next(csv.reader(io.StringIO(csv_bytes([[text, Decimal("12.50"), 3]]).decode("utf-8-sig"))))
     assert row == ["'" + text, "12.50", "3"]
+
+
+def test_the_ledgers_steps_come_in_order_whatever_the_query_size(engine_name, api, hostile, monkeypatch):
+    """Steps are read in chunks of case numbers (SQLite takes 32,766 parameters a query): one case a
+    chunk gives the same sheet."""
+    from server.cases import service
+
+    def steps():
+        r = api.get("/api/v1/cases/ledger", token=api.token(ADMIN))
+        assert r.status_code == 200
+        return list(load_workbook(io.BytesIO(r.content))["流转记录"].iter_rows(min_row=2, values_only=True))
+
+    accepted = hostile[FORMULA]
+    r = api.post(f"/api/v1/cases/{accepted}/transitions", token=api.token(SUP_OWN), json={"action": "accept"})
+    assert r.status_code == 201, r.text
+    whole = steps()
+    monkeypatch.setattr(service, "LEDGER_CHUNK", 1)
+    assert steps() == whole and len(whole) == len(hostile) + 1
+    assert [row[0] for row in whole] == sorted([*hostile.values(), accepted])
+    assert [row[2] for row in whole if row[0] == accepted] == ["上报", "受理"]
