@@ -40,6 +40,22 @@ def _error(page: str) -> str:
     return found.group(1) if found else ""
 
 
+def test_the_sign_in_form_has_the_apis_limits(engine_name, api):
+    """A phone longer than the column was a 500 on PostGIS (the failure is counted under that phone)."""
+    from server.auth.models import LoginAttempt
+
+    attempts = _count(LoginAttempt)
+    s = requests.Session()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', s.get(api.base + "/console/login").text).group(1)
+    for phone, password, said in (("1" * 100, "x", "手机号：长度须在 3 至 20 个字之间"), (SUP, "", "密码：必填"),
+                                  (SUP, "x" * 201, "密码：必填，且不超过 200 个字")):
+        r = s.post(api.base + "/console/login", data={"phone": phone, "password": password, "csrf_token": token})
+        assert r.status_code == 422 and said in _error(r.text), (phone[:20], _error(r.text))
+    assert _count(LoginAttempt) == attempts
+    r = s.post(api.base + "/console/login", data={"phone": SUP, "password": "wrong-password", "csrf_token": token})
+    assert r.status_code == 401 and "/console/login" in r.url
+
+
 def test_a_person_is_added_only_as_the_api_would_add_them(engine_name, api):
     """Finding 9: an empty password, a role ``superuser`` and a phone ``not-a-phone`` made an account
     that could sign in. Now each is named in Chinese and nothing is created."""

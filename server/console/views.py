@@ -24,6 +24,7 @@ from shared_models.periods import LOCAL_TZ, local_today
 
 from ..auth import service as auth_service
 from ..auth.models import DeviceSession
+from ..auth.schemas import LoginSchema
 from ..errors import ApiError
 from ..extensions import db
 from ..patrols import service as patrols
@@ -127,30 +128,25 @@ def leaflet_static(name: str):
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    error = None
+    done = forms.Outcome()
     if request.method == "POST":
-        try:
-            issued = auth_service.login(request.form.get("phone", ""), request.form.get("password", ""),
-                                        device_id=f"console-{request.remote_addr}", device_name="网页控制台",
-                                        address=request.remote_addr or "")
-        except ApiError as exc:
-            error = exc.message[0] if exc.message else _message(exc.code)
-        else:
+        def sign_in():
+            form = forms.load(LoginSchema(), request.form)  # the API's limits (a longer phone was a 500 on PostGIS)
+            return auth_service.login(form["phone"], form["password"], device_id=f"console-{request.remote_addr}",
+                                      device_name="网页控制台", address=request.remote_addr or "")
+
+        done = forms.attempt(sign_in)
+        if done.error is None:
+            issued = done.value
             if issued.session.user.role not in MANAGERS:
                 auth_service.revoke(issued.session)
-                error = "网页控制台供网格长和管理员使用，巡查员请使用手机App"
+                done = forms.Outcome(error="网页控制台供网格长和管理员使用，巡查员请使用手机App", status=401)
             else:
                 session.clear()
                 session["sid"] = issued.session.id
                 target = request.args.get("next") or ""
                 return redirect(target if target.startswith("/console/") else url_for("console.dashboard"))
-    return render_template("console/login.html", error=error), 401 if error else 200
-
-
-def _message(code: str) -> str:
-    from shared_models.errors import message
-
-    return message(code)[0]
+    return render_template("console/login.html", error=done.error), done.status
 
 
 @bp.post("/logout")
