@@ -1,18 +1,24 @@
 """Payroll (补贴发放表): one row per inspector with Chinese headers, totals per township; CSV and XLSX."""
 from __future__ import annotations
 
-import csv
-import io
+from decimal import Decimal
 
-from ..xlsx import workbook
+from ..xlsx import csv_bytes, workbook
 
 HEADERS = ["乡镇(街道)", "网格", "巡查员", "手机号", "责任卡", "在岗天数", "应巡次数", "有效巡河次数", "考核得分",
            "考核等次", "应发金额(元)", "建议解聘", "更正", "计算说明"]
 TOTAL_HEADERS = ["乡镇(街道)", "人数", "应发合计(元)", "建议解聘人数"]
 
 
-def _yuan(fen: int) -> str:
-    return f"{fen / 100:.2f}"
+def _yuan(fen: int) -> Decimal:
+    """Money as a number with its two decimals ("800.00" in the CSV, a number the sheet can sum)."""
+    return (Decimal(fen) / 100).quantize(Decimal("0.01"))
+
+
+def _score(score: float | None):
+    if score is None:
+        return ""
+    return int(score) if float(score).is_integer() else round(score, 2)
 
 
 def rows(lines: list[dict]) -> list[list]:
@@ -20,10 +26,9 @@ def rows(lines: list[dict]) -> list[list]:
     for x in lines:
         m = x.get("metrics") or {}
         why = "；".join([i["why"] for i in x.get("items", [])] + [p["why"] for p in x.get("pay_lines", [])])
-        score = "" if x.get("score") is None else f"{x['score']:g}"
         out.append([x.get("township") or "", x.get("grid", ""), x.get("name", ""), x.get("phone", ""),
                     "、".join(x.get("cards", [])), m.get("held_days", ""), m.get("required", ""), m.get("counted", ""),
-                    score, x.get("tier_label") or x.get("tier") or "", _yuan(x["amount_fen"]),
+                    _score(x.get("score")), x.get("tier_label") or x.get("tier") or "", _yuan(x["amount_fen"]),
                     "是" if x.get("dismissal") else "", f"#{x['corrected_by']}" if x.get("corrected_by") else "", why])
     return out
 
@@ -37,22 +42,8 @@ def total_rows(totals: dict) -> list[list]:
 
 
 def to_csv(title: str, lines: list[dict], totals: dict) -> bytes:
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow([title])
-    w.writerow(HEADERS)
-    w.writerows(rows(lines))
-    w.writerow([])
-    w.writerow(TOTAL_HEADERS)
-    w.writerows(total_rows(totals))
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: Excel on Chinese Windows opens it as UTF-8
+    return csv_bytes([[title], HEADERS, *rows(lines), [], TOTAL_HEADERS, *total_rows(totals)])
 
 
 def to_xlsx(title: str, lines: list[dict], totals: dict) -> bytes:
-    detail = rows(lines)
-    for row in detail:
-        row[10] = float(row[10])  # money as a number, so the sheet can sum it
-    town_rows = total_rows(totals)
-    for row in town_rows:
-        row[2] = float(row[2])
-    return workbook([("补贴明细", title, HEADERS, detail), ("乡镇合计", None, TOTAL_HEADERS, town_rows)])
+    return workbook([("补贴明细", title, HEADERS, rows(lines)), ("乡镇合计", None, TOTAL_HEADERS, total_rows(totals))])

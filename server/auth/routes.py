@@ -1,6 +1,5 @@
 from flask import g, request
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from shared_models.enums import Role
@@ -10,7 +9,17 @@ from ..extensions import db
 from ..security import BEARER, current_user, get_or_404, login_required
 from . import service, users
 from .models import DeviceSession, User
-from .schemas import LoginSchema, RefreshSchema, SessionSchema, TokensSchema, UserCreateSchema, UserListArgs, UserSchema
+from .schemas import (
+    ActiveSchema,
+    LoginSchema,
+    PasswordResetSchema,
+    RefreshSchema,
+    SessionSchema,
+    TokensSchema,
+    UserCreateSchema,
+    UserListArgs,
+    UserSchema,
+)
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="登录与用户 Sign-in and users")
 
@@ -127,14 +136,6 @@ def revoke_user_sessions(user_id):
     user = get_or_404(users.users_in_scope(current_user()), user_id)
     service.revoke_all(user)
     return service.active_sessions(user)
-
-
-class PasswordResetSchema(Schema):
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=200))
-
-
-class ActiveSchema(Schema):
-    active = fields.Boolean(required=True)
 
 
 @blp.post("/users/<int:user_id>/password")

@@ -63,3 +63,11 @@ class UserCreateSchema(Schema):
 class UserListArgs(Schema):
     role = fields.String(validate=validate.OneOf([r.value for r in Role]))
     org_unit_id = Int()
+
+
+class PasswordResetSchema(Schema):
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=200))
+
+
+class ActiveSchema(Schema):
+    active = fields.Boolean(required=True)

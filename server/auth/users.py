@@ -11,6 +11,7 @@ from ..grids.models import OrgUnit
 from ..security import scope_path
 from .models import User
 from .passwords import hash_password
+from .schemas import PasswordResetSchema, UserCreateSchema
 
 
 def users_in_scope(user: User):
@@ -23,8 +24,13 @@ def users_in_scope(user: User):
 
 def create_user(actor: User | None, *, phone: str, name: str, role: str, org_unit_id: int, password: str,
                 commit: bool = True) -> User:
+    """A person who can sign in: the API's own checks (an 11-digit phone, a known role, a password of
+    8 or more) for every caller, then the scope and the phone's uniqueness."""
+    errors = UserCreateSchema().validate({"phone": phone, "name": name, "role": role, "org_unit_id": org_unit_id,
+                                          "password": password})
+    if errors:
+        raise ApiError("user.invalid", 422, errors=errors)
     unit = db.session.get(OrgUnit, org_unit_id)
-    errors = {}
     if unit is None or (actor is not None and not unit.path.startswith(actor.org_unit.path)):
         errors["org_unit_id"] = "网格不存在或不在您的管辖范围 / org unit not found in your scope"
     if actor is not None and role == Role.ADMIN and unit is not None and unit.id != actor.org_unit_id:
@@ -46,8 +52,9 @@ def reset_password(actor: User, user: User, password: str) -> User:
     """A new password set by an admin (the person forgot theirs); every device must sign in again."""
     from .service import revoke_all
 
-    if len(password) < 8:
-        raise ApiError("user.invalid", 422, errors={"password": "密码至少 8 位 / at least 8 characters"})
+    errors = PasswordResetSchema().validate({"password": password})
+    if errors:
+        raise ApiError("user.invalid", 422, errors=errors)
     user.password_hash = hash_password(password)
     db.session.commit()
     revoke_all(user)

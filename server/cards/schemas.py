@@ -50,28 +50,32 @@ class CardListArgs(Schema):
     on = Date(metadata={"description": "only versions in force on this day"})
 
 
+MAX_SEGMENTS, MAX_DUTIES = 500, 50  # (a village's segments; a card's lines of duties)
+
+
 class CardIssueSchema(Schema):
     inspector_id = Int(required=True)
     grid_id = Int(required=True)
-    segment_ids = fields.List(Int(), load_default=list)
+    segment_ids = fields.List(Int(), load_default=list, validate=validate.Length(max=MAX_SEGMENTS))
     supervisor_id = Int(allow_none=True)
-    duties = fields.List(fields.String(validate=validate.Length(max=200)), load_default=list)
+    duties = fields.List(fields.String(validate=validate.Length(max=200)), load_default=list,
+                         validate=validate.Length(max=MAX_DUTIES))
     frequency_summary = fields.String(load_default="", validate=validate.Length(max=200))
     valid_from = Date(required=True)
     valid_to = Date(allow_none=True)
-    reason = fields.String(load_default="")
+    reason = fields.String(load_default="", validate=validate.Length(max=500))
 
 
 class CardRevisionSchema(Schema):
     effective_from = Date(required=True)
     inspector_id = Int()
     supervisor_id = Int(allow_none=True)
-    segment_ids = fields.List(Int())
-    duties = fields.List(fields.String(validate=validate.Length(max=200)))
+    segment_ids = fields.List(Int(), validate=validate.Length(max=MAX_SEGMENTS))
+    duties = fields.List(fields.String(validate=validate.Length(max=200)), validate=validate.Length(max=MAX_DUTIES))
     frequency_summary = fields.String(validate=validate.Length(max=200))
-    reason = fields.String(required=True, validate=validate.Length(min=1))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
 class CardEndSchema(Schema):
     valid_to = Date(required=True)
-    reason = fields.String(required=True, validate=validate.Length(min=1))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))

@@ -24,6 +24,7 @@ from ..errors import ApiError
 from ..extensions import db
 from ..grids.models import OrgUnit
 from ..photos.models import Photo
+from ..schemas import DB_INT_MAX, DB_INT_MIN
 from .calendar import add_working_days, working_days_between
 from .models import Case, CaseEvent
 
@@ -164,7 +165,15 @@ def _apply(case: Case, user: User | None, action: str, data: dict, roles: set[st
 def transition(user: User, case: Case, data: dict) -> tuple[CaseEvent, bool]:
     """Apply one step (``data``: action, base_version?, client_uuid?, at?, lon?, lat?, note?, photo_uuids?...).
 
-    Returns the event and whether it is new (a repeated ``client_uuid`` answers with the first)."""
+    Returns the event and whether it is new (a repeated ``client_uuid`` answers with the first).
+    ``data`` is loaded by ``TransitionSchema``; a number of another type or beyond the database's
+    integer is refused here too (stored, it made the case unreadable)."""
+    for key in ("base_version", "assignee_id", "assignee_unit_id", "rechecker_id"):
+        value = data.get(key)
+        if value is not None and (type(value) is not int or not DB_INT_MIN <= value <= DB_INT_MAX):
+            raise _bad(**{key: "应为数据库可保存的整数 / must be a whole number the database can hold"})
+    if data.get("action") not in STEPS:
+        raise _bad(action="未知的操作 / unknown step")
     if data.get("client_uuid"):
         seen = db.session.scalar(select(CaseEvent).where(CaseEvent.client_uuid == str(data["client_uuid"])))
         if seen is not None:

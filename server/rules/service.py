@@ -80,6 +80,49 @@ def _unit_in_scope(actor: User | None, unit_id: int) -> OrgUnit | None:
 
 def create_rule(actor: User | None, data: dict, *, model=FrequencyRule, commit: bool = True):
     """Any effective-dated rule or plan: in the actor's scope, dates in order, no overlap at one scope."""
+    data, errors = _checked(actor, data, model)
+    if errors:
+        raise ApiError("rule.invalid", 422, errors=errors)
+    return _add(model(**data), commit)
+
+
+def replace_rule(actor: User, data: dict, *, model=FrequencyRule, today: dt.date | None = None):
+    """The rule at ``data``'s scope (unit, role, grid level; a plan's kind) from ``data["valid_from"]`` on:
+    the rules running there then end the day before, and the new one starts. Everything is checked
+    before anything is written (a refused rule leaves the old one as it was), and both writes are
+    one transaction."""
+    ending = [old for old in same_scope(model, data) if old.valid_from < data["valid_from"]]
+    data, errors = _checked(actor, data, model, ending=ending)
+    end = data["valid_from"] - dt.timedelta(days=1)
+    for old in ending:  # (it starts before the new one: only the day can be refused)
+        if _end_refused(old, end, today):
+            errors.setdefault("valid_from", f"接替现行规则（#{old.id}）的新规则最早从今天开始（已过去的考核不改写） / "
+                                            "a rule taking over starts today at the earliest")
+    if errors:
+        raise ApiError("rule.invalid", 422, errors=errors)
+    for old in ending:
+        old.valid_to = end
+    return _add(model(**data), commit=True)
+
+
+def same_scope(model, data: dict, *, unit_id: int | None = None) -> list:
+    """Rules at ``data``'s scope still running on or after its first day."""
+    return list(db.session.scalars(select(model).where(*_at_scope(model, unit_id or data["org_unit_id"], data),
+                                                       or_(model.valid_to.is_(None),
+                                                           model.valid_to >= data["valid_from"]))))
+
+
+def _at_scope(model, unit_id: int, data: dict) -> list:
+    where = [model.org_unit_id == unit_id, model.role == data.get("role", "inspector"),
+             model.grid_level.is_(None) if data.get("grid_level") is None else model.grid_level == data["grid_level"]]
+    if model is Plan:
+        where.append(Plan.kind == data["kind"])
+    return where
+
+
+def _checked(actor: User | None, data: dict, model, *, ending: list = ()) -> tuple[dict, dict]:
+    """``data`` as it would be stored, and what is wrong with it (``ending``: rules it takes over from,
+    which end the day before it starts and so do not count as overlapping)."""
     unit = _unit_in_scope(actor, data["org_unit_id"])
     errors = {}
     if unit is None:
@@ -98,21 +141,17 @@ def create_rule(actor: User | None, data: dict, *, model=FrequencyRule, commit: 
         except ValidationError as exc:
             errors["definition"] = exc.messages
     if unit is not None and not errors:
-        far = dt.date.max
-        same = [model.org_unit_id == unit.id, model.role == data.get("role", "inspector"),
-                model.grid_level.is_(None) if data.get("grid_level") is None
-                else model.grid_level == data["grid_level"],
-                model.valid_from <= (data.get("valid_to") or far),
-                or_(model.valid_to.is_(None), model.valid_to >= data["valid_from"])]
-        if model is Plan:
-            same.append(Plan.kind == data["kind"])
-        overlap = db.session.scalar(select(model.id).where(*same))
+        overlap = db.session.scalar(select(model.id).where(
+            *_at_scope(model, unit.id, data), model.id.not_in([old.id for old in ending]),
+            model.valid_from <= (data.get("valid_to") or dt.date.max),
+            or_(model.valid_to.is_(None), model.valid_to >= data["valid_from"])))
         if overlap:
             errors["valid_from"] = (f"与本级已有规则（#{overlap}）的有效期重叠 / overlaps the dates of rule #{overlap} "
                                     "at this scope")
-    if errors:
-        raise ApiError("rule.invalid", 422, errors=errors)
-    rule = model(**data)
+    return data, errors
+
+
+def _add(rule, commit: bool):
     db.session.add(rule)
     if commit:
         db.session.commit()
@@ -121,19 +160,24 @@ def create_rule(actor: User | None, data: dict, *, model=FrequencyRule, commit: 
     return rule
 
 
+def _end_refused(rule, end: dt.date | None, today: dt.date | None = None) -> str | None:
+    """Why a rule may not end on ``end`` (None: it may): never before it starts, never before yesterday
+    (a month already assessed is not rewritten)."""
+    if end is not None and (end < rule.valid_from or end < (today or local_today()) - dt.timedelta(days=1)):
+        return "结束日期不能早于开始日期或昨天（已过去的考核不改写） / valid_to cannot precede valid_from or yesterday"
+    return None
+
+
 def change_rule(actor: User, model, rule_id: int, data: dict, today: dt.date | None = None):
     """Rename, or end a rule from a date on; what a rule asks is never rewritten (add a new one instead)."""
     rule = db.session.scalar(rules_in_scope(actor, model).where(model.id == rule_id))
     if rule is None:
         raise NotFound()
-    today = today or local_today()
     if "valid_to" in data:
-        end = data["valid_to"]
-        if end is not None and (end < rule.valid_from or end < today - dt.timedelta(days=1)):
-            raise ApiError("rule.invalid", 422, errors={
-                "valid_to": "结束日期不能早于开始日期或昨天（已过去的考核不改写） / valid_to cannot precede valid_from "
-                            "or yesterday"})
-        rule.valid_to = end
+        why = _end_refused(rule, data["valid_to"], today)
+        if why:
+            raise ApiError("rule.invalid", 422, errors={"valid_to": why})
+        rule.valid_to = data["valid_to"]
     if data.get("name"):
         rule.name = data["name"]
     db.session.commit()

@@ -1,0 +1,122 @@
+"""Cases' schemas, shared by the API and the console's forms."""
+from marshmallow import Schema, fields, validate
+
+from shared_models.enums import PROBLEM_CATEGORIES, SEVERITIES
+
+from ..schemas import AwareDateTime, Date, Int
+from . import workflow
+from .models import Case
+
+
+class EventSchema(Schema):
+    action = fields.String()
+    action_label = fields.Function(lambda e: workflow.ACTION_LABELS.get(e.action, e.action))
+    outcome = fields.String(metadata={"description": "applied | stale (an offline step overtaken; kept for review)"})
+    from_status = fields.String()
+    to_status = fields.String()
+    base_version = Int(allow_none=True)
+    actor = fields.Function(lambda e: e.actor.name if e.actor else "系统")
+    at = fields.DateTime()
+    client_at = fields.DateTime(allow_none=True)
+    lon = fields.Float(allow_none=True)
+    lat = fields.Float(allow_none=True)
+    note = fields.String()
+    evidence = fields.Raw()
+
+
+def problem_of(case: Case) -> dict:
+    """The report behind a case, as the API and the console show it."""
+    from geoalchemy2.shape import to_shape
+
+    from ..problems.service import photos_of
+
+    p, where = case.problem, to_shape(case.problem.location)
+    return {"uuid": p.uuid, "description": p.description, "lon": where.x, "lat": where.y,
+            "reported_at": p.reported_at.isoformat(), "reporter": p.reporter.name,
+            "photo_uuids": [ph.uuid for ph in photos_of(p)]}
+
+
+class CaseSchema(Schema):
+    case_no = fields.String()
+    status = fields.String()
+    status_label = fields.Function(lambda c: workflow.STATUS_LABELS[c.status])
+    version = Int()
+    category = fields.String()
+    category_label = fields.Function(lambda c: PROBLEM_CATEGORIES.get(c.category, (c.category,))[0])
+    severity = fields.String()
+    severity_label = fields.Function(lambda c: SEVERITIES.get(c.severity, (c.severity,))[0])
+    grid_id = Int()
+    grid_name = fields.Function(lambda c: c.grid.name)
+    problem = fields.Function(problem_of)
+    assignee_id = Int(allow_none=True)
+    assignee_unit_id = Int(allow_none=True)
+    rechecker_id = Int(allow_none=True)
+    assigned_on = Date(allow_none=True)
+    deadline = Date(allow_none=True, metadata={"description": "last Asia/Shanghai day, inclusive"})
+    overdue = fields.Boolean()
+    escalation_level = Int()
+    possible_duplicate_of = fields.Function(lambda c: c.possible_duplicate_of.case_no if c.possible_duplicate_of
+                                            else None)
+    needs_review = fields.Boolean()
+    closed_at = fields.DateTime(allow_none=True)
+    allowed_actions = fields.Function(lambda c: c.allowed_actions,
+                                      metadata={"description": "what the caller may do now"})
+
+
+class CaseDetailSchema(CaseSchema):
+    events = fields.List(fields.Nested(EventSchema))
+
+
+class CaseListArgs(Schema):
+    status = fields.String(validate=validate.OneOf(list(workflow.STATUS_LABELS)))
+    overdue = fields.Boolean()
+    needs_review = fields.Boolean()
+    mine = fields.Boolean(metadata={"description": "cases the caller must fix or re-check"})
+    limit = Int(load_default=200, validate=validate.Range(1, 1000))
+    offset = Int(load_default=0, validate=validate.Range(0))
+
+
+class TransitionSchema(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(list(workflow.STEPS)))
+    client_uuid = fields.UUID(metadata={"description": "the phone's id of this step: repeats answer once"})
+    base_version = Int(metadata={"description": "the case version the step was based on"})
+    at = AwareDateTime(metadata={"description": "when it was done (an offline phone's clock)"})
+    lon = fields.Float(validate=validate.Range(-180, 180))
+    lat = fields.Float(validate=validate.Range(-90, 90))
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    photo_uuids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=20))
+    refusal = fields.String(validate=validate.OneOf(["duplicate", "invalid"]))
+    assignee_id = Int()
+    assignee_unit_id = Int()
+    rechecker_id = Int()
+
+
+class TransitionResultSchema(Schema):
+    applied = fields.Boolean()
+    event = fields.Nested(EventSchema)
+    case = fields.Nested(CaseSchema)
+
+
+class LedgerArgs(Schema):
+    date_from = Date()
+    date_to = Date()
+
+
+class CalendarDaySchema(Schema):
+    id = Int(dump_only=True)
+    org_unit_id = Int(required=True)
+    day = Date(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["holiday", "workday"]))
+    name = fields.String(load_default="", validate=validate.Length(max=50))
+
+
+class CategorySchema(Schema):
+    id = Int(dump_only=True)
+    org_unit_id = Int(required=True, load_only=True)
+    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{1,39}$"))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    name_en = fields.String(load_default="", validate=validate.Length(max=100))
+    thresholds = fields.Dict(allow_none=True, load_default=None, metadata={
+        "description": '{"quantity": "area_m2" | "volume_m3", "serious": 1000, "major": 5000}'})
+    active = fields.Boolean(load_default=True)
+    builtin = fields.Boolean(dump_only=True)

@@ -1,0 +1,77 @@
+"""Console pages of the month: the assessment, its lock, the payroll files, the spot-check sample."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Response, g, redirect, render_template, request, url_for
+
+from shared_models.enums import Role
+from shared_models.periods import local_today
+
+from ..assessment import payroll
+from ..assessment import service as assessment_service
+from ..xlsx import CSV_MIME, MIME
+from . import data, forms
+from .views import MANAGERS, bp, signed_in
+
+
+def last_month() -> str:
+    return (local_today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+
+
+def _month(period: str, show):
+    """``show(period)`` for a month the assessment accepts (``YYYY-MM``, years 1900 to 2999), else the
+    refusal in Chinese (422), as the API answers it."""
+    def checked():
+        assessment_service.check_period(period)
+        return show(period)
+
+    return forms.attempt(checked)
+
+
+@bp.get("/assessment")
+@signed_in(*MANAGERS)
+def assessment():
+    """The month: every inspector's score and pay, with each window and item on demand."""
+    period = request.args.get("period") or last_month()
+    done = _month(period, lambda p: assessment_service.view(g.user.org_unit, p))
+    if done.error:
+        return forms.refused(done)
+    return render_template("console/assessment.html", result=done.value, period=period)
+
+
+@bp.post("/assessment/lock")
+@signed_in(Role.ADMIN)
+def lock_month():
+    period = request.form.get("period", "")
+    done = _month(period, lambda p: assessment_service.lock(g.user, g.user.org_unit, p))
+    if done.error:
+        return forms.refused(done)
+    return redirect(url_for("console.assessment", period=period))
+
+
+@bp.get("/assessment/payroll.<any(csv, xlsx):fmt>")
+@signed_in(Role.ADMIN)
+def payroll_file(fmt):
+    period = request.args.get("period", "")
+    done = _month(period, lambda p: assessment_service.view(g.user.org_unit, p))
+    if done.error:
+        return forms.refused(done)
+    result = done.value
+    state = "已锁定" if result["status"] == "locked" else "预览-未锁定"
+    title = f"{g.user.org_unit.name} {period} 河湖巡查员补贴发放表（{state}）"
+    body = (payroll.to_xlsx if fmt == "xlsx" else payroll.to_csv)(title, result["lines"], result["totals"])
+    return Response(body, mimetype=MIME if fmt == "xlsx" else CSV_MIME, headers={
+        "Content-Disposition": f'attachment; filename="payroll-{g.user.org_unit.code}-{period}.{fmt}"'})
+
+
+@bp.get("/spotcheck")
+@signed_in(*MANAGERS)
+def spotcheck():
+    """The month's random spot-check (抽查) of valid patrols: the same sample on every visit."""
+    period = request.args.get("period") or last_month()
+    done = _month(period, lambda p: data.spot_check(g.user, p))
+    if done.error:
+        return forms.refused(done)
+    sample, total = done.value
+    return render_template("console/spotcheck.html", sample=sample, total=total, period=period)
