@@ -64,24 +64,8 @@ def card_pdf(card_id):
     from .pdf import card_pdf as render
 
     card = get_or_404(service.cards_in_scope(current_user()), card_id)
-    return Response(render(card, rule_text_for(card)), mimetype="application/pdf", headers={
+    return Response(render(card, service.rule_text_for(card)), mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="card-{card.card_no}-v{card.version}.pdf"'})
-
-
-def rule_text_for(card) -> str | None:
-    """The frequency rule in force on the card's first day, in words."""
-    from shared_models.windows import KIND_LABELS
-
-    from ..assessment.engine import RuleBook
-
-    rule = RuleBook().rule(card.grid.path, card.grid.level, card.inspector.role, card.valid_from)
-    if rule is None:
-        return None
-    per = {"river": "每条河", "segment": "每个河段"}.get(rule.count_per, "")
-    unit = "天" if rule.count_mode == "days" else "次"
-    window = f"{rule.rolling_days}{KIND_LABELS['rolling']}" if rule.window == "rolling" else \
-        f"每{KIND_LABELS[rule.window]}"
-    return f"{window}{per}至少巡河 {rule.min_count} {unit}（{rule.name}）"
 
 
 @blp.post("/cards")

@@ -203,3 +203,19 @@ def end_card(actor: User, card_id: int, valid_to: dt.date, reason: str) -> Respo
     db.session.commit()
     _locked_months_touched(card, valid_to + dt.timedelta(days=1), [card.inspector_id], f"责任卡终止：{reason}")
     return card
+
+
+def rule_text_for(card) -> str | None:
+    """The frequency rule in force on the card's first day, in words."""
+    from shared_models.windows import KIND_LABELS
+
+    from ..assessment.engine import RuleBook
+
+    rule = RuleBook().rule(card.grid.path, card.grid.level, card.inspector.role, card.valid_from)
+    if rule is None:
+        return None
+    per = {"river": "每条河", "segment": "每个河段"}.get(rule.count_per, "")
+    unit = "天" if rule.count_mode == "days" else "次"
+    window = f"{rule.rolling_days}{KIND_LABELS['rolling']}" if rule.window == "rolling" else \
+        f"每{KIND_LABELS[rule.window]}"
+    return f"{window}{per}至少巡河 {rule.min_count} {unit}（{rule.name}）"

@@ -47,12 +47,11 @@ def cards():
 @signed_in(*MANAGERS)
 def card_pdf(card_id):
     from ..cards.pdf import card_pdf as render
-    from ..cards.routes import rule_text_for
 
     card = db.session.scalar(card_service.cards_in_scope(g.user).where(ResponsibilityCard.id == card_id))
     if card is None:
         abort(404)
-    return Response(render(card, rule_text_for(card)), mimetype="application/pdf",
+    return Response(render(card, card_service.rule_text_for(card)), mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="card-{card.card_no}-v{card.version}.pdf"'})
 
 
