@@ -6,7 +6,7 @@ import os
 from flask import Flask
 from flask_smorest import Api as SmorestApi
 
-from . import errors
+from . import errors, request_guard
 from .config import Config
 from .db import attach_engine_events, prepare_engine_config
 from .extensions import db, migrate
@@ -61,4 +61,5 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     console(app)
     errors.init_app(app)  # after flask-smorest, so our JSON handler wins for HTTP errors
+    request_guard.init_app(app)
     return app

@@ -44,19 +44,30 @@ class Config:
         self.PHOTO_MAX_PIXELS = _env_int("RIVERPATROL_PHOTO_MAX_PIXELS", 25_000_000)
         self.PHOTO_LONG_EDGE = 1600
         self.PHOTO_THUMB_EDGE = 320
+        # the largest body: patrol uploads and imports (server/request_guard.py names the routes)
         self.MAX_CONTENT_LENGTH = _env_int("RIVERPATROL_MAX_BODY_BYTES", 8 * 1024 * 1024)
+        # every other route: sign-in, reports, forms (refused by Content-Length before it is read)
+        self.MAX_SMALL_BODY_BYTES = _env_int("RIVERPATROL_MAX_SMALL_BODY_BYTES", 64 * 1024)
         self.ACCESS_TOKEN_SECONDS = _env_int("RIVERPATROL_ACCESS_TOKEN_SECONDS", 15 * 60)
         # A phone may stay offline for weeks; each use of the refresh token extends it.
         self.REFRESH_TOKEN_DAYS = _env_int("RIVERPATROL_REFRESH_TOKEN_DAYS", 30)
+        # sign-in limits (server/auth/throttle.py): per (phone, address) and per address in the window,
+        # per phone a day (not where the owner is known: an address or device that signed in before)
         self.LOGIN_MAX_FAILURES_PER_PHONE = _env_int("RIVERPATROL_LOGIN_MAX_FAILURES_PER_PHONE", 5)
         self.LOGIN_MAX_FAILURES_PER_ADDRESS = _env_int("RIVERPATROL_LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
         self.LOGIN_WINDOW_SECONDS = _env_int("RIVERPATROL_LOGIN_WINDOW_SECONDS", 15 * 60)
+        self.LOGIN_MAX_FAILURES_PER_PHONE_DAY = _env_int("RIVERPATROL_LOGIN_MAX_FAILURES_PER_PHONE_DAY", 50)
+        self.LOGIN_KNOWN_DAYS = _env_int("RIVERPATROL_LOGIN_KNOWN_DAYS", 60)
         self.ORG_LEVELS = tuple(
             os.environ.get("RIVERPATROL_ORG_LEVELS", "province,city,county,township,village").split(",")
         )
         # Argon2 cost; tests lower it (hashing is deliberately slow).
         self.PASSWORD_HASH_TIME_COST = _env_int("RIVERPATROL_PASSWORD_TIME_COST", 3)
         self.PASSWORD_HASH_MEMORY_KIB = _env_int("RIVERPATROL_PASSWORD_MEMORY_KIB", 65536)
+        # password checks at once per process (each holds PASSWORD_HASH_MEMORY_KIB), and how long a
+        # sign-in waits for a free slot before it is answered 503 with Retry-After
+        self.PASSWORD_HASH_CONCURRENCY = _env_int("RIVERPATROL_PASSWORD_HASH_CONCURRENCY", 2)
+        self.LOGIN_HASH_WAIT_SECONDS = float(os.environ.get("RIVERPATROL_LOGIN_HASH_WAIT_SECONDS", 1))
         self.SQLALCHEMY_ENGINE_OPTIONS: dict = {}
         # flask-smorest / OpenAPI
         self.API_TITLE = "RiverPatrol 河巡 API"
