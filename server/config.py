@@ -1,10 +1,31 @@
 """Configuration from the environment. The embedded default needs none; production needs secrets."""
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
 SPATIALITE_DEFAULT = "mod_spatialite"
+DEVELOPMENT_SECRET = "development-only-not-a-secret-do-not-deploy"
+
+
+def missing_secret(where: str) -> str:
+    """Why the server refuses to start without RIVERPATROL_SECRET_KEY, in Chinese and English."""
+    return (f"未设置 RIVERPATROL_SECRET_KEY，{where} 拒绝启动：开发用的默认密钥只能在本机地址（127.0.0.1）上使用。"
+            "请设置至少 32 个字符的随机密钥（如 openssl rand -hex 32 的输出）。"
+            f" / RIVERPATROL_SECRET_KEY is not set, so {where} refuses to start: the development default secret "
+            "is only accepted on a loopback address (127.0.0.1). Set a random secret of at least 32 characters "
+            "(e.g. the output of openssl rand -hex 32).")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a bind address is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
 
 
 def _env_int(name: str, default: int) -> int:
@@ -21,6 +42,8 @@ class Config:
         # the console's basemap: a tile URL template (Tianditu, OSM, an intranet server); unset: vectors only
         self.CONSOLE_TILES = os.environ.get("RIVERPATROL_CONSOLE_TILES") or None
         self.SECRET_KEY = os.environ.get("RIVERPATROL_SECRET_KEY")
+        # set by server/wsgi.py: a server others reach never runs on the development secret
+        self.REQUIRE_SECRET = False
         self.PHOTO_DIR = os.environ.get("RIVERPATROL_PHOTO_DIR", str(Path(instance_path) / "photos"))
         # photos: a directory (fs) or an S3-compatible bucket (s3: MinIO, Ceph RGW, OSS, COS, AWS)
         self.PHOTO_STORAGE = os.environ.get("RIVERPATROL_PHOTO_STORAGE", "fs")
@@ -36,6 +59,10 @@ class Config:
         # logs: one JSON object a line (production) or plain text (development)
         self.LOG_FORMAT = os.environ.get("RIVERPATROL_LOG_FORMAT", "")
         self.LOG_LEVEL = os.environ.get("RIVERPATROL_LOG_LEVEL", "INFO")
+        # who sees health details (versions, revisions, disk space): these networks, or this token
+        # in X-Health-Token; everyone else gets the status only
+        self.HEALTH_NETWORKS = os.environ.get("RIVERPATROL_HEALTH_NETWORKS", "127.0.0.0/8,::1/128")
+        self.HEALTH_TOKEN = os.environ.get("RIVERPATROL_HEALTH_TOKEN", "")
         self.SQLITE_BUSY_TIMEOUT_MS = _env_int("RIVERPATROL_SQLITE_BUSY_TIMEOUT_MS", 30000)
         self.SPATIALITE_LIBRARY_PATH = os.environ.get("SPATIALITE_LIBRARY_PATH", SPATIALITE_DEFAULT)
         self.PHOTO_MAX_BYTES = _env_int("RIVERPATROL_PHOTO_MAX_BYTES", 20 * 1024 * 1024)
@@ -78,14 +105,18 @@ class Config:
 
     def finalize(self) -> None:
         """Fill derived values and refuse unsafe production settings."""
+        self.SECRET_KEY_IS_DEFAULT = not self.SECRET_KEY
         if not self.SECRET_KEY:
-            if self.ENV_MODE == "production":
-                raise RuntimeError(
-                    "RIVERPATROL_SECRET_KEY must be set in production / 生产环境必须设置 RIVERPATROL_SECRET_KEY"
-                )
-            self.SECRET_KEY = "development-only-not-a-secret-do-not-deploy"
+            if self.ENV_MODE == "production" or self.REQUIRE_SECRET:
+                raise RuntimeError(missing_secret("gunicorn" if self.REQUIRE_SECRET else "RIVERPATROL_ENV=production"))
+            self.SECRET_KEY = DEVELOPMENT_SECRET  # `riverpatrol serve` accepts it on loopback only
         if len(self.SECRET_KEY) < 32 and self.ENV_MODE == "production":
             raise RuntimeError("RIVERPATROL_SECRET_KEY must be at least 32 characters")
+        try:
+            for net in filter(None, (n.strip() for n in self.HEALTH_NETWORKS.split(","))):
+                ipaddress.ip_network(net, strict=False)
+        except ValueError as exc:
+            raise RuntimeError(f"RIVERPATROL_HEALTH_NETWORKS: {exc} / 内部网络列表有误") from None
         if not self.LOG_FORMAT:
             self.LOG_FORMAT = "json" if self.ENV_MODE == "production" else "text"
         if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
