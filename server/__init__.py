@@ -5,6 +5,7 @@ import os
 
 from flask import Flask
 from flask_smorest import Api as SmorestApi
+from flask_smorest.arguments import ArgumentsMixin
 
 from . import errors, request_guard
 from .config import Config
@@ -17,6 +18,9 @@ class Api(SmorestApi):
 
     from .schemas import ErrorSchema as ERROR_SCHEMA  # noqa: N811
 
+
+# every blueprint's arguments read the JSON the request guard decoded (before any route is imported)
+ArgumentsMixin.ARGUMENTS_PARSER = request_guard.JsonOnceParser()
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 

@@ -19,7 +19,8 @@ schema, and any field a new schema forgets. It costs little: JSON text can hold 
 lone surrogate only as a ``\\u0000``/``\\uD800``-``\\uDFFF`` escape or as bytes that are not
 UTF-8, so a body without either is never walked; one with such an escape (an emoji escaped
 as a surrogate pair) is re-encoded by the C encoder and searched; only a body that really
-holds a bad string is walked, keeping one path for where it is (no string per element).
+holds a bad string is searched for where: by halving with the C encoder, scalars sorted out by
+type in C, a path only for each bad string found (none per element).
 Depth is bounded by the count of brackets, and counted over the bracket bytes outside strings
 (regex and numpy) only when there are more than ``MAX_JSON_DEPTH`` of them.
 """
@@ -27,9 +28,11 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import compress
 
 import numpy as np
 from flask import Flask, current_app, jsonify, render_template, request
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .errors import BAD_CHARACTER, MAX_JSON_DEPTH, ApiError, error_body
@@ -100,29 +103,51 @@ def _dotted(path: list, key=None) -> str:
 
 
 def bad_json_paths(value) -> dict:
-    """``{dotted.path: [message]}`` of every unstorable string; one path list kept while walking."""
+    """``{dotted.path: [message]}`` of every unstorable string in decoded JSON. Scalars are sorted
+    out by type in C (``map``/``compress``), the strings of a container searched at once, and only
+    containers that hold a bad string are entered (found by halving with the C encoder)."""
     out: dict = {}
     if isinstance(value, str):
-        return {"_": [BAD_CHARACTER]} if _UNSTORABLE.search(value) else {}
-    path: list = []
-    stack = [iter(value.items()) if isinstance(value, dict) else enumerate(value)] \
-        if isinstance(value, dict | list) else []
-    while stack:
-        for key, item in stack[-1]:
-            if isinstance(key, str) and _UNSTORABLE.search(key):
-                out[_dotted(path, key)] = [BAD_CHARACTER]
-            if isinstance(item, str):
-                if _UNSTORABLE.search(item):
-                    out[_dotted(path, key)] = [BAD_CHARACTER]
-            elif isinstance(item, dict | list):
-                path.append(key)
-                stack.append(iter(item.items()) if isinstance(item, dict) else enumerate(item))
-                break
-        else:
-            stack.pop()
-            if path:
-                path.pop()
+        if _UNSTORABLE.search(value):
+            out["_"] = [BAD_CHARACTER]
+    elif isinstance(value, dict | list) and _holds_unstorable(value):
+        _walk(value, [], out)
     return out
+
+
+_IS_STR = frozenset({str}).__contains__
+_IS_NESTED = frozenset({dict, list}).__contains__
+
+
+def _walk(node: dict | list, path: list, out: dict) -> None:
+    if isinstance(node, dict):
+        keys: list | None = list(node)
+        if _UNSTORABLE.search("".join(keys)):  # (JSON's keys are strings)
+            for key in keys:
+                if _UNSTORABLE.search(key):
+                    out[_dotted(path, key)] = [BAD_CHARACTER]
+        items = list(node.values())
+    else:
+        keys, items = None, node
+    strings = list(compress(range(len(items)), map(_IS_STR, map(type, items))))
+    if strings and _UNSTORABLE.search("".join(map(items.__getitem__, strings))):
+        for i in strings:
+            if _UNSTORABLE.search(items[i]):
+                out[_dotted(path, keys[i] if keys else i)] = [BAD_CHARACTER]
+    _enter(items, keys, list(compress(range(len(items)), map(_IS_NESTED, map(type, items)))), path, out)
+
+
+def _enter(items: list, keys: list | None, nested: list[int], path: list, out: dict) -> None:
+    """Walk those of ``items[i] for i in nested`` that hold a bad string."""
+    if len(nested) > 8:
+        half = len(nested) // 2
+        for part in (nested[:half], nested[half:]):
+            if _holds_unstorable(list(map(items.__getitem__, part))):
+                _enter(items, keys, part, path, out)
+        return
+    for i in nested:
+        if _holds_unstorable(items[i]):
+            _walk(items[i], [*path, keys[i] if keys else i], out)
 
 
 def _bad_in_fields(fields) -> dict:
@@ -153,11 +178,20 @@ def bad_text_in_request() -> dict:
             raise ApiError("request.too_deep", 422, max_depth=MAX_JSON_DEPTH) from None
         if value is not None and json_depth(raw) > MAX_JSON_DEPTH:
             raise ApiError("request.too_deep", 422, max_depth=MAX_JSON_DEPTH)
-        if _may_hold_unstorable(raw) and _holds_unstorable(value):
+        if _may_hold_unstorable(raw):
             out = bad_json_paths(value)
             if out:
                 found["json"] = out
     return found
+
+
+class JsonOnceParser(FlaskParser):
+    """webargs reading the JSON this guard decoded (Flask caches it), not decoding it a second
+    time: an 8 MB upload is parsed once. Invalid JSON is still answered by webargs."""
+
+    def _raw_load_json(self, req):
+        value = req.get_json(silent=True) if is_json_request(req) else None
+        return value if value is not None else super()._raw_load_json(req)
 
 
 def _too_large(exc):

@@ -3,6 +3,8 @@ import pytest
 
 from server import create_app
 
+from .services import free_port
+
 
 def test_production_refuses_to_start_without_a_secret(tmp_path):
     with pytest.raises(RuntimeError, match="RIVERPATROL_SECRET_KEY"):
@@ -33,21 +35,13 @@ def _without_secret(tmp_path, **extra) -> dict:
     return {**env, "RIVERPATROL_INSTANCE": str(tmp_path), **extra}
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_serving_beyond_loopback_needs_a_secret(tmp_path):
     import subprocess
     import sys
     from pathlib import Path
 
     riverpatrol = str(Path(sys.executable).parent / "riverpatrol")
-    r = subprocess.run([riverpatrol, "serve", "--host", "0.0.0.0", "--port", str(_free_port())],
+    r = subprocess.run([riverpatrol, "serve", "--host", "0.0.0.0", "--port", str(free_port())],
                        env=_without_secret(tmp_path), capture_output=True, text=True, timeout=60)
     assert r.returncode == 1
     assert "未设置 RIVERPATROL_SECRET_KEY" in r.stderr and "only accepted on a loopback address" in r.stderr
@@ -61,7 +55,7 @@ def test_gunicorn_refuses_to_start_without_a_secret(tmp_path):
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    env = _without_secret(tmp_path, GUNICORN_BIND=f"127.0.0.1:{_free_port()}", GUNICORN_WORKERS="1")
+    env = _without_secret(tmp_path, GUNICORN_BIND=f"127.0.0.1:{free_port()}", GUNICORN_WORKERS="1")
     r = subprocess.run([str(Path(sys.executable).parent / "gunicorn"), "-c", "deploy/gunicorn.conf.py"], cwd=root,
                        env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode != 0
