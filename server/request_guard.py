@@ -198,8 +198,9 @@ def _too_large(exc):
     limit = body_limit(request.endpoint)
     code = "photo.chunk_too_large" if request.endpoint == PHOTO_CHUNK else "payload_too_large"
     if request.blueprint == "console":
-        return render_template("console/error.html", code=413, zh=f"提交的数据过大（上限 {limit // 1024} KB）",
-                               en=f"The request body is too large (at most {limit // 1024} KB)"), 413
+        size = f"{limit >> 20} MB" if limit >= 1 << 20 else f"{limit >> 10} KB"
+        return render_template("console/error.html", code=413, zh=f"提交的数据过大（上限 {size}）",
+                               en=f"The request body is too large (at most {size})"), 413
     resp = jsonify(error_body(code, limit=limit))
     resp.status_code = 413
     return resp
