@@ -34,7 +34,9 @@ _SLOTS_LOCK = threading.Lock()
 def _slots() -> threading.BoundedSemaphore:
     size = current_app.config["PASSWORD_HASH_CONCURRENCY"]
     with _SLOTS_LOCK:
-        return _SLOTS.setdefault(size, threading.BoundedSemaphore(size))
+        if size not in _SLOTS:
+            _SLOTS[size] = threading.BoundedSemaphore(size)
+        return _SLOTS[size]
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
