@@ -5,8 +5,9 @@ import os
 
 from flask import Flask
 from flask_smorest import Api as SmorestApi
+from flask_smorest.arguments import ArgumentsMixin
 
-from . import errors
+from . import errors, request_guard
 from .config import Config
 from .db import attach_engine_events, prepare_engine_config
 from .extensions import db, migrate
@@ -17,6 +18,9 @@ class Api(SmorestApi):
 
     from .schemas import ErrorSchema as ERROR_SCHEMA  # noqa: N811
 
+
+# every blueprint's arguments read the JSON the request guard decoded (before any route is imported)
+ArgumentsMixin.ARGUMENTS_PARSER = request_guard.JsonOnceParser()
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
@@ -61,4 +65,5 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     console(app)
     errors.init_app(app)  # after flask-smorest, so our JSON handler wins for HTTP errors
+    request_guard.init_app(app)
     return app

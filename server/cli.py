@@ -27,8 +27,13 @@ def main() -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @with_appcontext
 def serve(host: str, port: int) -> None:
-    """Serve the API (threaded HTTP server)."""
+    """Serve the API (threaded HTTP server). Without RIVERPATROL_SECRET_KEY only on loopback."""
     from werkzeug.serving import run_simple
+
+    from .config import is_loopback, missing_secret
+
+    if current_app.config["SECRET_KEY_IS_DEFAULT"] and not is_loopback(host):
+        raise click.ClickException(missing_secret(f"serve --host {host}"))
 
     click.echo(f"RiverPatrol serving on http://{host}:{port}  (API: /api/v1/openapi.json)")
     run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)

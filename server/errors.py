@@ -1,18 +1,14 @@
 """One error type with stable codes, answered as JSON by one handler that also rolls back.
 
-Input no database can store is refused here, before any route sees it: text with a NUL
-character (PostgreSQL refuses it) or an unpaired surrogate (not UTF-8), anywhere in the
-query string, the path, a form or a JSON body, is a 422 ``request.bad_character``; JSON
-nested deeper than ``MAX_JSON_DEPTH`` is a 422 ``request.too_deep``; an id
-in the path beyond the database's integer range is a 404 like any unknown id (integers in
-bodies and query strings are bounded by their schema field, ``schemas.Int``).
+An id in the path beyond the database's integer range is a 404 like any unknown id (integers
+in bodies and query strings are bounded by their schema field, ``schemas.Int``). Body sizes,
+text no database can store and nesting are checked before any route: server/request_guard.py.
 """
 from __future__ import annotations
 
 import logging
-import re
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from shared_models.errors import MESSAGES, message
@@ -82,52 +78,8 @@ def _database_unreachable(exc: Exception) -> bool:
     return False
 
 
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 BAD_CHARACTER = "不允许空字符或不成对的代理字符 / NUL characters and unpaired surrogates are not allowed"
 MAX_JSON_DEPTH = 64  # GeoJSON needs 7; deeper input only exhausts recursion in the decoder or the encoders
-
-
-def _unstorable(value, out: dict) -> int:
-    """Collect in ``out`` the dotted paths of strings (keys or values) no database stores; the nesting."""
-    deepest, stack = 0, [(value, "", 1)]
-    while stack:
-        item, path, depth = stack.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, depth)
-        if isinstance(item, str):
-            if _UNSTORABLE.search(item):
-                out[path or "_"] = [BAD_CHARACTER]
-        elif isinstance(item, dict):
-            for key, sub in item.items():
-                key = str(key)
-                where = _UNSTORABLE.sub("?", f"{path}.{key}" if path else key)
-                if _UNSTORABLE.search(key):
-                    out[where] = [BAD_CHARACTER]
-                stack.append((sub, where, depth + 1))
-        elif isinstance(item, list):
-            stack.extend((sub, f"{path}.{i}" if path else str(i), depth + 1) for i, sub in enumerate(item))
-    return deepest
-
-
-def bad_text_in_request() -> dict:
-    """``{location: {field: [message]}}`` for every unstorable string in this request."""
-    found: dict[str, dict] = {}
-    sources = {"path": request.view_args or {}, "query": request.args.to_dict(flat=False)}
-    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        sources["form"] = request.form.to_dict(flat=False)
-    if request.is_json:
-        try:
-            sources["json"] = request.get_json(silent=True)
-        except RecursionError:  # (only ValueError is silenced)
-            raise ApiError("request.too_deep", 422, max_depth=MAX_JSON_DEPTH) from None
-    for location, value in sources.items():
-        out: dict = {}
-        if _unstorable(value, out) > MAX_JSON_DEPTH:
-            raise ApiError("request.too_deep", 422, max_depth=MAX_JSON_DEPTH)
-        if out:
-            found[location] = {k.removesuffix(".0") if location in ("query", "form") else k: v
-                               for k, v in out.items()}
-    return found
 
 
 def init_app(app: Flask) -> None:
@@ -135,12 +87,6 @@ def init_app(app: Flask) -> None:
     def _ids_in_range(endpoint, values) -> None:
         if values and any(isinstance(v, int) and not DB_INT_MIN <= v <= DB_INT_MAX for v in values.values()):
             raise NotFound()
-
-    @app.before_request
-    def _refuse_unstorable_text() -> None:
-        found = bad_text_in_request()
-        if found:
-            raise ApiError("request.bad_character", 422, errors=found)
 
     def _rollback() -> None:
         try:

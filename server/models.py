@@ -1,6 +1,6 @@
 """Every model, imported in one place so Alembic and the app see the whole metadata."""
 from .assessment.models import AssessmentCorrection, AssessmentLine, AssessmentLock  # noqa: F401
-from .auth.models import DeviceSession, LoginAttempt, User  # noqa: F401
+from .auth.models import DeviceSession, LoginThrottle, User  # noqa: F401
 from .cards.models import ResponsibilityCard, card_segments  # noqa: F401
 from .cases.models import CalendarDay, Case, CaseEvent, ProblemCategory  # noqa: F401
 from .grids.models import OrgUnit, River, RiverSegment  # noqa: F401

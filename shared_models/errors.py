@@ -15,6 +15,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "auth.token_revoked": ("该设备已退出登录", "This device has been signed out"),
     "auth.account_inactive": ("账号已停用，请联系管理员", "The account is deactivated; contact your administrator"),
     "auth.rate_limited": ("登录尝试过多，请稍后再试", "Too many sign-in attempts, please try again later"),
+    "auth.busy": ("登录的人较多，请稍后再试", "Many people are signing in; please try again in a moment"),
     "auth.forbidden": ("您没有权限进行此操作", "You are not allowed to do this"),
     "not_found": ("未找到该记录", "Not found"),
     "method_not_allowed": ("不支持该请求方法", "Method not allowed"),

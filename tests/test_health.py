@@ -63,3 +63,24 @@ def test_unexpected_failure_is_json_500_without_internals(engine_name, fresh_db)
     body = r.get_json()
     assert body["code"] == "internal_error"
     assert "secret" not in r.get_data(as_text=True)
+
+
+def test_health_details_only_for_internal_callers(engine_name, empty_api, app):
+    from .addresses import from_address
+
+    app.config.update(HEALTH_NETWORKS="127.0.0.1/32", HEALTH_TOKEN="monitor-token-0123456789abcdef")
+    outside = from_address(empty_api, "127.0.0.2")
+    assert outside.get("/api/v1/health").json() == {"status": "ok"}
+    r = outside.get("/api/v1/health/ready")
+    assert r.status_code == 200 and r.json() == {"status": "ready"}  # the load balancer still hears it
+    assert outside.get("/api/v1/health/ready", headers={"X-Health-Token": "guess"}).json() == {"status": "ready"}
+    monitor = outside.get("/api/v1/health/ready", headers={"X-Health-Token": "monitor-token-0123456789abcdef"})
+    assert monitor.json()["checks"]["database"]["ok"] is True
+    inside = empty_api.get("/api/v1/health").json()  # 127.0.0.1: versions for the operator
+    assert inside["engine"] and inside["spatial_version"]
+    assert empty_api.get("/api/v1/health/ready").json()["checks"]["photo_storage"]["detail"]["free_bytes"] > 0
+    app.config["PHOTO_MIN_FREE_BYTES"] = 10**18  # a disk below its reserve
+    r = outside.get("/api/v1/health/ready")
+    assert r.status_code == 503 and r.json() == {"status": "not_ready"}
+    r = empty_api.get("/api/v1/health/ready")
+    assert r.status_code == 503 and r.json()["checks"]["photo_storage"]["ok"] is False

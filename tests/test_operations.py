@@ -119,6 +119,14 @@ def test_gunicorn_behind_nginx_serves_logs_and_caps_bodies(engine_name, producti
     big = requests.post(base + "/api/v1/patrols", data=b"x" * (9 * 1024 * 1024), headers=auth, timeout=30)
     assert big.status_code == 413
     assert big.json()["code"] == "payload_too_large" and big.json()["message_en"]
+    # the caps are per route, as the app's: 64 KB to sign in, 256 KB a photo chunk, a page for the console
+    for path, size in (("/api/v1/auth/login", 70_000), (f"/api/v1/photos/{state['uuid']}", 300_000)):
+        r = requests.post(base + path, data=b"x" * size, headers={"Content-Type": "application/json"}, timeout=30)
+        assert r.status_code == 413 and r.json()["code"] == "payload_too_large", path
+    r = requests.post(base + "/console/login", data={"phone": "1" * 70_000}, timeout=30)
+    assert r.status_code == 413 and "提交的数据过大" in r.text and r.headers["Content-Type"].startswith("text/html")
+    upload_sized = requests.post(base + "/api/v1/patrols", json={"track": "A" * 1_000_000}, headers=auth, timeout=30)
+    assert upload_sized.status_code == 422 and upload_sized.json()["code"] == "validation_error"  # reached the app
 
     time.sleep(0.5)
     lines = _log_lines(production["log"])
@@ -129,7 +137,9 @@ def test_gunicorn_behind_nginx_serves_logs_and_caps_bodies(engine_name, producti
     assert mine and mine[0]["user_id"] is not None and mine[0]["remote"] == "127.0.0.1"
     text = production["log"].read_text(encoding="utf-8")
     assert DEMO_PASSWORD not in text and token not in text  # nothing secret in the logs
-    assert not [x for x in lines if x.get("path") == "/api/v1/patrols"]  # the 413 never reached the app
+    assert [x["status"] for x in lines if x.get("path") == "/api/v1/patrols"] == [422]  # no 413 reached the app
+    assert not [x for x in lines if x.get("path") in ("/api/v1/auth/login", "/console/login")
+                and x.get("status") == 413]
 
 
 class _Http:

@@ -1,8 +1,10 @@
 """Photos over a weak network: chunks, resume after cuts, checks, EXIF, re-encoding."""
+import concurrent.futures
 import datetime as dt
 import hashlib
 import io
 import random
+import threading
 
 from PIL import Image
 from sqlalchemy import func, select
@@ -89,6 +91,7 @@ def _refused(api, data, code, demo_app):
     assert r.json()["message"] and r.json()["message_en"]
     assert _count() == before  # nothing stored
     root = demo_app.config["PHOTO_DIR"]
+    assert root not in r.text and pid not in r.text and "/tmp" not in r.text  # no server path in the answer
     from pathlib import Path
 
     assert _files(Path(root)) == []
@@ -211,3 +214,41 @@ def test_unfinished_uploads_are_kept_a_day_then_pruned(engine_name, api, demo_ap
     assert not partial_path(old).exists()
     assert api.get(f"/api/v1/photos/{recent}", token=token).json()["offset"] == 1000
     assert send(api, token, recent, other, 1000, len(other)).json()["complete"] is True
+
+
+def _at_once(api, token, pid, data, offset, n=2):
+    start = threading.Barrier(n)
+
+    def one(_):
+        start.wait()
+        return send(api, token, pid, data, offset)
+
+    with concurrent.futures.ThreadPoolExecutor(n) as pool:
+        return list(pool.map(one, range(n)))
+
+
+def test_the_same_chunk_sent_twice_at_once_is_written_once(engine_name, api, demo_app):
+    """A phone on a flaky network resends a chunk while the first send is still in flight."""
+    from server.storage import storage
+
+    token = api.token(INSP_A)
+    for _ in range(5):
+        data = jpeg_with_exif(size=(2000, 1500))  # three chunks
+        pid, _ = start(api, token, data)
+        last = (len(data) - 1) // CHUNK * CHUNK
+        assert last >= CHUNK
+        middle = _at_once(api, token, pid, data, 0)  # a middle chunk: one writes it, the other hears the offset
+        assert sorted(r.status_code for r in middle) in ([200, 200], [200, 409]), [r.text for r in middle]
+        for r in middle:
+            assert r.json()["offset"] == CHUNK
+            assert r.status_code == 200 or r.json()["code"] == "photo.offset_mismatch"
+        offset = CHUNK
+        while offset < last:
+            assert send(api, token, pid, data, offset).status_code == 200
+            offset += CHUNK
+        final = _at_once(api, token, pid, data, last)  # the last chunk: both hear that it is complete
+        assert [r.status_code for r in final] == [200, 200], [r.text for r in final]
+        assert all(r.json()["complete"] and r.json()["offset"] == len(data) for r in final)
+        assert api.get(f"/api/v1/photos/{pid}", token=token).json()["ready"] is True
+        assert storage().get_bytes(f"original/{pid[:2]}/{pid}") == data
+    assert _count() == 5

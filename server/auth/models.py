@@ -1,9 +1,9 @@
-"""People, their device sessions and the login attempts that rate limiting counts."""
+"""People, their device sessions and the counters of failed sign-ins that rate limiting keeps."""
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import UTCDateTime, utcnow
@@ -44,15 +44,15 @@ class DeviceSession(db.Model):
     user: Mapped[User] = relationship()
 
 
-class LoginAttempt(db.Model):
-    __tablename__ = "login_attempts"
-    __table_args__ = (
-        Index("ix_login_attempts_phone_at", "phone", "at"),
-        Index("ix_login_attempts_address_at", "address", "at"),
-    )
+class LoginThrottle(db.Model):
+    """One counter of failed sign-ins over a window (server/auth/throttle.py): per phone and
+    address (``pa:<phone>|<address>``), per phone (``p:<phone>``), per address (``a:<address>``).
+    A sign-in reserves its failure here before the password is checked; a success gives it back
+    and marks the (phone, address) as the owner's (``last_success_at``)."""
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    phone: Mapped[str] = mapped_column(String(20))
-    address: Mapped[str] = mapped_column(String(64))
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    success: Mapped[bool] = mapped_column(Boolean)
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    last_success_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

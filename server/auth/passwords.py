@@ -1,9 +1,21 @@
-"""Password hashing with Argon2id (argon2-cffi)."""
+"""Password hashing with Argon2id (argon2-cffi), at most a few checks at once per process.
+
+Each check takes ``PASSWORD_HASH_MEMORY_KIB`` (64 MB) for its duration: ``verify_password``
+holds one of ``PASSWORD_HASH_CONCURRENCY`` slots while it hashes and waits at most
+``LOGIN_HASH_WAIT_SECONDS`` for one; beyond that it raises ``HashingBusy`` (the sign-in is
+answered 503 with Retry-After) instead of queueing unbounded memory.
+"""
 from __future__ import annotations
+
+import threading
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+
+
+class HashingBusy(Exception):
+    """Every hashing slot stayed taken for the whole wait."""
 
 
 def _hasher() -> PasswordHasher:
@@ -15,8 +27,30 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
+_SLOTS: dict[int, threading.BoundedSemaphore] = {}
+_SLOTS_LOCK = threading.Lock()
+
+
+def _slots() -> threading.BoundedSemaphore:
+    size = current_app.config["PASSWORD_HASH_CONCURRENCY"]
+    with _SLOTS_LOCK:
+        if size not in _SLOTS:
+            _SLOTS[size] = threading.BoundedSemaphore(size)
+        return _SLOTS[size]
+
+
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """Constant work whether or not the user exists (a dummy hash is checked when none)."""
+    slots = _slots()
+    if not slots.acquire(timeout=current_app.config["LOGIN_HASH_WAIT_SECONDS"]):
+        raise HashingBusy()
+    try:
+        return _check(stored_hash, password)
+    finally:
+        slots.release()
+
+
+def _check(stored_hash: str | None, password: str) -> bool:
     hasher = _hasher()
     try:
         return hasher.verify(stored_hash or _dummy_hash(hasher), password) and stored_hash is not None

@@ -1,22 +1,24 @@
-"""Sign-in, tokens, device sessions and login rate limiting. Owns its transactions."""
+"""Sign-in, tokens and device sessions (rate limits: throttle.py). Owns its transactions."""
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import math
 import secrets
 import uuid
 from dataclasses import dataclass
 
 import jwt
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..db import utcnow
 from ..errors import ApiError
 from ..extensions import db
-from .models import DeviceSession, LoginAttempt, User
-from .passwords import verify_password
+from . import throttle
+from .models import DeviceSession, User
+from .passwords import HashingBusy, verify_password
+
+BUSY_RETRY_SECONDS = 2
 
 
 @dataclass
@@ -44,40 +46,24 @@ def _access_token(session: DeviceSession) -> tuple[str, int]:
     return jwt.encode(claims, current_app.config["SECRET_KEY"], algorithm="HS256"), seconds
 
 
-def _check_rate_limit(phone: str, address: str) -> None:
-    cfg = current_app.config
-    window = dt.timedelta(seconds=cfg["LOGIN_WINDOW_SECONDS"])
-    since = utcnow() - window
-    last_success = db.session.scalar(
-        select(func.max(LoginAttempt.at)).where(LoginAttempt.phone == phone, LoginAttempt.success.is_(True))
-    )
-    phone_since = max(since, last_success) if last_success else since
-    checks = (
-        (LoginAttempt.phone == phone, phone_since, cfg["LOGIN_MAX_FAILURES_PER_PHONE"]),
-        (LoginAttempt.address == address, since, cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]),
-    )
-    for condition, start, limit in checks:
-        failures = db.session.execute(
-            select(func.count(), func.min(LoginAttempt.at)).where(
-                condition, LoginAttempt.success.is_(False), LoginAttempt.at > start
-            )
-        ).one()
-        if failures[0] >= limit:
-            oldest = failures[1]
-            if oldest.tzinfo is None:
-                oldest = oldest.replace(tzinfo=dt.UTC)
-            retry = max(1, math.ceil((oldest + window - utcnow()).total_seconds()))
-            raise ApiError("auth.rate_limited", 429, headers={"Retry-After": str(retry)}, retry_after=retry)
+PHONE_MAX = 20  # users.phone: a longer one names no account
 
 
 def login(phone: str, password: str, device_id: str, device_name: str, address: str) -> IssuedTokens:
-    _check_rate_limit(phone, address)
-    user = db.session.scalar(select(User).where(User.phone == phone))
-    ok = verify_password(user.password_hash if user else None, password)
-    db.session.add(LoginAttempt(phone=phone, address=address, success=ok))
-    db.session.commit()  # a failure must be counted even though we answer with an error
-    if not ok:
+    """Tokens for the right password; failures are counted before it is checked (auth/throttle.py)."""
+    if not 1 <= len(phone) <= PHONE_MAX:
         raise ApiError("auth.invalid_credentials", 401)
+    held = throttle.reserve(phone, address, device_id)
+    user = db.session.scalar(select(User).where(User.phone == phone))
+    try:
+        ok = verify_password(user.password_hash if user else None, password)
+    except HashingBusy:
+        throttle.release(held)
+        raise ApiError("auth.busy", 503, headers={"Retry-After": str(BUSY_RETRY_SECONDS)},
+                       retry_after=BUSY_RETRY_SECONDS) from None
+    if not ok:
+        raise ApiError("auth.invalid_credentials", 401)  # its failure was counted by reserve
+    throttle.succeeded(held)
     if not user.active:
         raise ApiError("auth.account_inactive", 403)
     now = utcnow()

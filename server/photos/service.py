@@ -1,7 +1,9 @@
 """Resumable photo uploads (tus-like): create, append chunks at an offset, finish.
 
 Each chunk is written at its offset and the offset committed; a lost answer is safe
-because the phone asks for the offset and sends from there. Nothing half-written
+because the phone asks for the offset and sends from there. One request at a time writes an
+upload (``_claim``): the same chunk sent twice at once is written once, and the other request
+answers with the state the first one left (complete, or a 409 with the offset). Nothing half-written
 becomes a photo: the whole file is checked (size, SHA-256, Pillow) before it counts.
 """
 from __future__ import annotations
@@ -12,7 +14,7 @@ import os
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..auth.models import User
@@ -85,14 +87,22 @@ def _case_evidence(user: User, uuid: str) -> Photo | None:
     return photo if seen else None
 
 
-def _own_photo(user: User, uuid: str, lock: bool = False) -> Photo:
-    q = select(Photo).where(Photo.uuid == uuid, Photo.owner_id == user.id)
-    if lock:
-        q = q.with_for_update()
-    photo = db.session.scalar(q)
+def _own_photo(user: User, uuid: str) -> Photo:
+    photo = db.session.scalar(select(Photo).where(Photo.uuid == uuid, Photo.owner_id == user.id)
+                              .execution_options(populate_existing=True))
     if photo is None:
         raise NotFound()
     return photo
+
+
+def _claim(photo: Photo, offset: int) -> bool:
+    """Take this upload for one chunk at ``offset``: a conditional update, held until the commit
+    (a row lock on PostgreSQL, the write lock on SQLite). Another request for the same upload
+    waits, then finds the offset moved (or the upload complete) and takes nothing."""
+    claimed = db.session.execute(
+        update(Photo).where(Photo.id == photo.id, Photo.status == "uploading", Photo.received == offset)
+        .values(updated_at=utcnow()).execution_options(synchronize_session=False))
+    return claimed.rowcount == 1
 
 
 def create(user: User, data: dict) -> tuple[Photo, bool]:
@@ -127,7 +137,7 @@ def _str(value) -> str | None:
 def append(user: User, uuid: str, offset: int, chunk: bytes) -> Photo:
     """Write ``chunk`` at ``offset``; on the last byte check and process the whole photo."""
     cfg = current_app.config
-    photo = _own_photo(user, uuid, lock=True)
+    photo = _own_photo(user, uuid)
     if photo.status in ("processing", "complete"):
         return photo  # a repeated last chunk whose answer was lost
     if offset != photo.received:
@@ -136,6 +146,12 @@ def append(user: User, uuid: str, offset: int, chunk: bytes) -> Photo:
         raise ApiError("photo.chunk_too_large", 413, limit=cfg["PHOTO_CHUNK_MAX_BYTES"])
     if offset + len(chunk) > photo.size:
         raise ApiError("photo.too_large", 422, limit=photo.size)
+    if not _claim(photo, offset):  # the same chunk sent twice at once: the other one took it
+        db.session.rollback()
+        photo = _own_photo(user, uuid)
+        if photo.status in ("processing", "complete"):
+            return photo  # the same answer as the one that finished it
+        raise ApiError("photo.offset_mismatch", 409, offset=photo.received)
     part = partial_path(uuid)
     check_free(part.parent, len(chunk))
     try:
