@@ -42,16 +42,16 @@ def _error(page: str) -> str:
 
 def test_the_sign_in_form_has_the_apis_limits(engine_name, api):
     """A phone longer than the column was a 500 on PostGIS (the failure is counted under that phone)."""
-    from server.auth.models import LoginAttempt
+    from server.auth.models import LoginThrottle
 
-    attempts = _count(LoginAttempt)
+    attempts = _count(LoginThrottle)
     s = requests.Session()
     token = re.search(r'name="csrf_token" value="([^"]+)"', s.get(api.base + "/console/login").text).group(1)
     for phone, password, said in (("1" * 100, "x", "手机号：长度须在 3 至 20 个字之间"), (SUP, "", "密码：必填"),
                                   (SUP, "x" * 201, "密码：必填，且不超过 200 个字")):
         r = s.post(api.base + "/console/login", data={"phone": phone, "password": password, "csrf_token": token})
         assert r.status_code == 422 and said in _error(r.text), (phone[:20], _error(r.text))
-    assert _count(LoginAttempt) == attempts
+    assert _count(LoginThrottle) == attempts
     r = s.post(api.base + "/console/login", data={"phone": SUP, "password": "wrong-password", "csrf_token": token})
     assert r.status_code == 401 and "/console/login" in r.url
 
