@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -19,6 +20,7 @@ from .errors import ApiError
 from .extensions import db
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def body_hash(payload: dict) -> str:
@@ -50,8 +52,9 @@ def create_once(model: type[T], uuid: str, digest: str, build: Callable[[], T],
     except IntegrityError:
         db.session.rollback()
         found = existing()
-        if found is None:
-            raise
+        if found is None:  # another unique key taken at the same instant (e.g. a case number): try again
+            log.warning("create_once(%s): integrity error without a stored %s", model.__name__, uuid)
+            raise ApiError("service.unavailable", 503, headers={"Retry-After": "1"}) from None
         return found, False
     if after_commit:
         after_commit(obj)

@@ -382,3 +382,18 @@ def test_a_countys_own_case_policy(engine_name, api):
     assert workflow.escalate_overdue(today=add_working_days(deadline, 1, path)) == []  # not yet: 2 days
     [event] = workflow.escalate_overdue(today=add_working_days(deadline, 9, path))
     assert (event.note, event.evidence["level"]) == ("区级约谈", 3)  # straight to the step reached
+
+
+def test_a_case_number_already_taken_takes_more_of_the_uuid(engine_name, api):
+    """The number shows 48 bits of the phone's UUID; a phone may choose one that shares them with
+    another report of the day (a 500 before): the second case gets a longer number, both are kept."""
+    first = uuid.uuid4()
+    twin = uuid.UUID(first.hex[:12] + uuid.uuid4().hex[12:])
+    before = db.session.scalar(select(func.count()).select_from(Case))
+    a = report(api, uuid=str(first))
+    b = report(api, phone=OTHER_INSP, uuid=str(twin), offset_m=5)
+    assert a == f"W{local_today():%Y%m%d}-{first.hex[:12].upper()}"
+    assert b != a and b.startswith(a) and len(b) == len(a) + 4
+    assert api.get(f"/api/v1/cases/{a}", token=api.token(REPORTER)).json()["case_no"] == a
+    assert api.get(f"/api/v1/cases/{b}", token=api.token(OTHER_INSP)).json()["case_no"] == b
+    assert db.session.scalar(select(func.count()).select_from(Case)) == before + 2

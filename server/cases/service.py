@@ -25,9 +25,7 @@ def open_case(problem: Problem) -> Case:
     """The case of a new report (in the report's own transaction), linked to a possible duplicate."""
     grid = problem.grid or db.session.get(OrgUnit, problem.grid_id)
     day = problem.reported_at.astimezone(LOCAL_TZ)
-    # W + the report's day + 48 bits of the phone's random UUID: readable, and unique in practice
-    case = Case(case_no=f"W{day:%Y%m%d}-{problem.uuid.replace('-', '')[:12].upper()}", problem=problem, grid=grid,
-                status="reported",
+    case = Case(case_no=_case_no(day.date(), problem.uuid), problem=problem, grid=grid, status="reported",
                 category=problem.category, severity=problem.severity)
     case.possible_duplicate_of = possible_duplicate(problem, grid)
     case.events.append(CaseEvent(action="report", from_status="reported", to_status="reported",
@@ -38,6 +36,17 @@ def open_case(problem: Problem) -> Case:
                                  base_version=None))
     db.session.add(case)
     return case
+
+
+def _case_no(day: dt.date, uuid: str) -> str:
+    """W + the report's day + 48 bits of the phone's UUID: readable. The UUID is the phone's choice, so
+    a number already taken (by chance or on purpose) takes more of it, up to the whole, which is unique."""
+    digits = uuid.replace("-", "").upper()
+    for n in (12, 16, 20, 32):
+        case_no = f"W{day:%Y%m%d}-{digits[:n]}"
+        if n == 32 or db.session.scalar(select(Case.id).where(Case.case_no == case_no)) is None:
+            return case_no
+    raise AssertionError("unreachable")
 
 
 def possible_duplicate(problem: Problem, grid: OrgUnit) -> Case | None:
