@@ -9,7 +9,7 @@ import datetime as dt
 from geoalchemy2 import functions as gfunc
 from geoalchemy2.shape import to_shape
 from shapely.geometry import LineString
-from sqlalchemy import func, or_, select
+from sqlalchemy import column, func, or_, select, table
 
 from shared_models.periods import LOCAL_TZ
 from shared_models.track import Track, TrackError, codec, replay
@@ -32,6 +32,9 @@ from .models import Patrol, PatrolFlag
 REPLAY_SCORE = 0.8  # most fixes within a metre of another patrol's fixes: the same recording again
 REPLAY_CANDIDATES = 50
 DEFAULT_RULE = ValidityRule()  # where no county has set a validity rule (Guangzhou 2021: 10 min, 1 km, 30%)
+# the R*Tree SpatiaLite keeps for patrols.geom (pkid is the patrol's id)
+SPATIALITE_INDEX = table("idx_patrols_geom", column("pkid"), column("xmin"), column("xmax"), column("ymin"),
+                         column("ymax"))
 
 
 def validity_for(card: ResponsibilityCard, day: dt.date) -> tuple[ValidityRule, ValidityRuleConfig | None]:
@@ -110,11 +113,13 @@ def _replays(track: Track, uuid: str) -> list[dict]:
     """
     if len(track) < 2:
         return []
-    minx, miny, maxx, maxy = track.lon.min(), track.lat.min(), track.lon.max(), track.lat.max()
-    area = gfunc.ST_GeomFromText(
-        f"POLYGON(({minx} {miny},{maxx} {miny},{maxx} {maxy},{minx} {maxy},{minx} {miny}))", 4326)
-    overlaps = Patrol.geom.intersects(area) if db.engine.dialect.name == "postgresql" else \
-        func.MbrIntersects(Patrol.geom, area)
+    minx, miny, maxx, maxy = (float(v) for v in (track.lon.min(), track.lat.min(), track.lon.max(), track.lat.max()))
+    if db.engine.dialect.name == "postgresql":  # && : the boxes overlap, through the GiST index
+        overlaps = Patrol.geom.intersects(gfunc.ST_MakeEnvelope(minx, miny, maxx, maxy, 4326))
+    else:  # SpatiaLite's R*Tree of the column, asked directly
+        box = SPATIALITE_INDEX.c
+        overlaps = Patrol.id.in_(select(box.pkid).where(box.xmin <= maxx, box.xmax >= minx, box.ymin <= maxy,
+                                                        box.ymax >= miny))
     candidates = db.session.execute(
         select(Patrol.uuid, Patrol.inspector_id, Patrol.started_at, Patrol.replay_sketch)
         .where(Patrol.uuid != uuid, Patrol.replay_sketch.is_not(None), overlaps)
