@@ -21,6 +21,7 @@ from server.patrols.models import Patrol
 from shared_models.track import Track, codec, replay, simplify
 from shared_models.track.analysis import analyze, projection_for
 
+from .hostile_tracks import at, growing_zigzag, jitter_blob, on_line
 from .patrol_data import START, card_of, patrol_body, walk_on
 from .tracks import BROKEN_CLOCK, CAR, MIXED, WALK, noisy_repeat, real, stationary_at_home, time_shifted, walk_along
 
@@ -31,34 +32,6 @@ NOW = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
 
 def _count() -> int:
     return db.session.scalar(select(func.count()).select_from(Patrol))
-
-
-def _at(lon: float, lat: float, x, y, t, accuracy=None) -> Track:
-    """Fixes ``x, y`` metres east and north of a point, at micro-degree precision (as the phone sends them)."""
-    proj = projection_for(np.array([lon]), np.array([lat]))
-    x0, y0 = proj.transform(lon, lat)
-    lo, la = proj.transform(x0 + np.asarray(x), y0 + np.asarray(y), direction="INVERSE")
-    n = len(lo)
-    return Track(np.round(lo, 6), np.round(la, 6), t, np.full(n, 8.0) if accuracy is None else accuracy)
-
-
-def jitter_blob(lon, lat, end: float, n: int = 200_000, seed: int = 0) -> Track:
-    """A phone lying still for 55 hours at 1 Hz: every fix a few metres off, independently."""
-    rng = np.random.default_rng(seed)
-    return _at(lon, lat, rng.normal(0, 3, n), rng.normal(0, 3, n), end - n + np.arange(n, dtype=float),
-               rng.uniform(3, 15, n).round(1))
-
-
-def on_line(lon, lat, start: float, n: int = 10_000, seed: int = 0) -> Track:
-    """``n`` fixes scattered along 0.7 m: every fix within a metre of every other."""
-    rng = np.random.default_rng(seed)
-    return _at(lon, lat, rng.uniform(0, 0.7, n), np.zeros(n), start + np.arange(n, dtype=float))
-
-
-def growing_zigzag(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Back and forth across a widening band: Douglas-Peucker's farthest point is always next to the end."""
-    i = np.arange(n, dtype=float)
-    return i * 0.5, (-1.0) ** np.arange(n) * (1 + i * 0.01)
 
 
 # --- Douglas-Peucker: GEOS's answer, at a bounded cost ----------------------------------------
@@ -161,7 +134,7 @@ def test_a_track_of_nothing_but_gaps_is_counted_not_listed():
     n = 60_000
     steps = np.where(np.arange(n) % 3 == 0, 130.0, 1.0)  # every third step a silence of two minutes
     t = NOW.timestamp() - 86400 * 30 + np.cumsum(steps)
-    track = _at(108.9, 34.33, np.arange(n, dtype=float), np.zeros(n), t)
+    track = at(108.9, 34.33, np.arange(n, dtype=float), np.zeros(n), t)
     events = [{"at": float(at), "event": "gps_lost"} for at in t[3::300][:100]]
     result = analyze(track, lifecycle_events=events, now=NOW)
     gaps = (n - 1) // 3  # the steps after fixes 2, 5, 8, ...
@@ -295,7 +268,7 @@ def test_a_track_of_gaps_with_10000_events_is_judged_and_its_gaps_counted(engine
     n = 30_000
     t = START.timestamp() - 86400 * 20 + np.cumsum(np.where(np.arange(n) % 3 == 0, 130.0, 1.0))
     lon, lat = _on_segment(card)
-    track = _at(lon, lat, np.arange(n, dtype=float), np.zeros(n), t)
+    track = at(lon, lat, np.arange(n, dtype=float), np.zeros(n), t)
     events = [{"at": dt.datetime.fromtimestamp(at, dt.UTC).isoformat(), "event": "gps_lost"}
               for at in np.linspace(t[0], t[n // 2], 10_000)]  # signal lost, said the app, in the first half
     r = api.post("/api/v1/patrols", token=api.token(INSP), json=patrol_body(track, card, lifecycle_events=events))
