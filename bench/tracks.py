@@ -8,16 +8,28 @@ hours resampled to one fix a second with receiver-like error). Beside it, measur
 the same run, a naive implementation of the same measures (marshmallow per fix, Python
 loops, one pyproj Geod call per step, one Shapely call per point); both must agree
 within 1% on distance and coverage. Goals: ingest p95 <= 50 ms, >= 20x the naive one.
+
+Hostile tracks (issue 13): each at the limits, its time (best of three) and the peak of memory
+allocated while it runs (tracemalloc: Python and numpy, not the databases' own caches):
+the analysis of a still phone's 200,000-fix jitter blob, of Douglas-Peucker's worst shape (a
+growing zigzag) and of a track of 66,666 gaps with 10,000 app events; the replay check of two
+10,000-fix tracks on a 0.7 m line (every pair within a metre) and of 5,000 fixes beside a
+200,000-fix blob, exactly and as the server does it against 50 stored sketches; and whole uploads
+and reads through the app on SpatiaLite and PostGIS. Goal: every one <= 2,000 ms and <= 256 MB.
 """
 from __future__ import annotations
 
 import base64
 import datetime as dt
 import gzip
+import io
 import json
+import os
 import statistics
 import sys
+import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +56,8 @@ from shared_models.track.analysis import (  # noqa: E402
     projection_for,
 )
 from shared_models.track.gpx import read_gpx  # noqa: E402
+from shared_models.track.replay import UploadIndex, replay_similarity, sketch  # noqa: E402
+from tests import hostile_tracks as hostile  # noqa: E402
 
 TRACKS = ROOT / "tests" / "data" / "tracks"
 REAL = {"korita": "korita-zbevnica.gpx", "cerknicko": "cerknicko-jezero.gpx", "car": "around-visnjan-with-car.gpx",
@@ -231,10 +245,164 @@ def ingest() -> dict[str, float]:
             "ingest_distance_diff_pct": distance_diff, "ingest_coverage_diff_pct": coverage_diff}
 
 
+def cost(fn, runs: int = 3) -> tuple[float, float, object]:
+    """Best time of ``runs`` (ms) and the peak memory allocated in one more run (MB), with the result."""
+    best = min(timed(fn, runs))
+    tracemalloc.start()
+    out = fn()
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return best, peak, out
+
+
+LON, LAT = 108.905, 34.33
+END = NOW.timestamp() - 3600
+
+
+def hostile_analysis() -> dict[str, float]:
+    blob = hostile.jitter_blob(LON, LAT, END)
+    zigzag = hostile.zigzag_track(LON, LAT, END)
+    gaps, events = hostile.gappy(LON, LAT, END)
+    line_a, line_b = hostile.on_line(LON, LAT, END - 9e4, seed=1), hostile.on_line(LON, LAT, END - 5e4, seed=2)
+    line_5k = hostile.on_line(LON, LAT, END - 9e4, n=5000)
+    out: dict[str, float] = {"hostile_jitter_blob_fixes": len(blob),
+                             "hostile_jitter_blob_base64_mb": len(base64.b64encode(codec.encode(blob))) / 1e6}
+    sketches = [sketch(hostile.jitter_blob(LON, LAT, END - 3e5 * k, seed=k)) for k in range(50)]
+
+    def server_replay():
+        index = UploadIndex(line_5k)
+        return [index.compare(s, 0.8) for s in sketches]
+
+    from server.patrols.export import display
+
+    for name, fn in {
+        "hostile_jitter_blob_analysis": lambda: analyze(blob, now=NOW),
+        "hostile_jitter_blob_display": lambda: display(blob.lon, blob.lat, blob.t),
+        "hostile_zigzag_analysis": lambda: analyze(zigzag, now=NOW),
+        "hostile_gaps_analysis": lambda: analyze(gaps, lifecycle_events=events, now=NOW),
+        "replay_10k_x_10k": lambda: replay_similarity(line_a, line_b),
+        "replay_5k_x_200k": lambda: replay_similarity(line_5k, blob),
+        "replay_sketch_200k": lambda: sketch(blob),
+        "replay_server_5k_vs_50_sketches_of_200k": server_replay,
+    }.items():
+        ms, mb, _ = cost(fn)
+        out[f"{name}_ms"], out[f"{name}_mb"] = ms, mb
+    return out
+
+
+def _upload_app(url: str):
+    import flask_migrate
+
+    from server import create_app
+    from server.demo import load_demo
+    from server.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_KIB": 1024,
+                      "SECRET_KEY": "tracks-bench-secret-key-0123456789abcdef", "PHOTO_DIR": tempfile.mkdtemp()})
+    with app.app_context():
+        flask_migrate.upgrade()
+        load_demo()
+        db.session.remove()
+    return app
+
+
+def uploads(engine: str, url: str, traced: bool) -> dict[str, float]:
+    """Whole uploads (POST /api/v1/patrols) and reads (GET) of hostile and honest tracks, through the app.
+
+    Timed on one database and traced (tracemalloc slows Python code) on another, with the same bodies.
+    """
+    import time_machine
+    from geoalchemy2.shape import to_shape
+
+    from server.demo import DEMO_PASSWORD
+    from tests.patrol_data import START, card_of, patrol_body, walk_on
+
+    app = _upload_app(url)
+    out: dict[str, float] = {}
+    kind = "mb" if traced else "ms"
+    with time_machine.travel(dt.datetime(2026, 11, 21, 4, tzinfo=dt.UTC)), app.app_context():
+        card = card_of()
+        lon, lat = to_shape(card.segments[0].geom).coords[0]
+        end = START.timestamp()
+        gaps, events = hostile.gappy(lon, lat, end - 86400 * 40, n=200_000)
+        walk, _, _ = two_hour_patrol()
+        bodies = {  # in this order: the 10k line twice (the second a replay), 5k inside the stored blob
+            "jitter_blob": patrol_body(hostile.jitter_blob(lon, lat, end), card),
+            "line_10k": patrol_body(hostile.on_line(lon, lat, end - 86400 * 3, seed=1), card),
+            "line_10k_replayed": patrol_body(hostile.on_line(lon, lat, end - 86400 * 4, seed=2), card),
+            "line_5k_in_blob": patrol_body(hostile.on_line(lon, lat, end + 3600, n=5000, east_m=5), card),
+            "zigzag": patrol_body(hostile.zigzag_track(lon, lat, end - 86400 * 60), card),
+            "gaps": patrol_body(gaps, card, lifecycle_events=[
+                {"at": dt.datetime.fromtimestamp(e["at"], dt.UTC).isoformat(), "event": e["event"]} for e in events]),
+            "walk_2h": patrol_body(walk_on(card, START - dt.timedelta(days=80)), card),
+            "real_2h": patrol_body(_shifted(walk, START - dt.timedelta(days=90)), card),
+        }
+        client = app.test_client()
+        token = client.post("/api/v1/auth/login", json={"phone": "13900000101", "password": DEMO_PASSWORD,
+                                                        "device_id": "bench"}).json["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+
+        def measure(fn):
+            if traced:
+                tracemalloc.start()
+            start = time.perf_counter()
+            r = fn()
+            figure = tracemalloc.get_traced_memory()[1] / 2**20 if traced else (time.perf_counter() - start) * 1000
+            if traced:
+                tracemalloc.stop()
+            return r, figure
+
+        for name, body in bodies.items():
+            r, figure = measure(lambda b=body: client.post("/api/v1/patrols", json=b, headers=auth))
+            assert r.status_code == 201, r.get_data(as_text=True)[:300]
+            flags = {f["code"] for f in r.json["flags"]}
+            assert ("replay" in flags) == (name == "line_10k_replayed"), (name, flags)
+            out[f"upload_{engine}_{name}_{kind}"] = figure
+            reads = [measure(lambda u=r.json["uuid"]: client.get(f"/api/v1/patrols/{u}", headers=auth))[1]
+                     for _ in range(1 if traced else 3)]
+            out[f"read_{engine}_{name}_{kind}"] = min(reads)
+        gpx = hostile.gpx_file(lon, lat, end - 86400 * 100)  # the largest GPX a body may carry (7.6 MB)
+        r, figure = measure(lambda: client.post("/api/v1/patrols/import-gpx", headers=auth, data={
+            "uuid": "00000000-0000-4000-8000-00000000beef", "card_id": str(card.id),
+            "file": (io.BytesIO(gpx), "walk.gpx", "application/gpx+xml")}))
+        assert r.status_code == 201, r.get_data(as_text=True)[:300]
+        out[f"upload_{engine}_gpx_100k_{kind}"] = figure
+    return out
+
+
+def _shifted(track: Track, start: dt.datetime) -> Track:
+    return Track(track.lon, track.lat, track.t - track.t[0] + start.timestamp(), track.accuracy)
+
+
+def all_uploads() -> dict[str, float]:
+    out = {}
+    for traced in (False, True):
+        out.update(uploads("spatialite", f"sqlite:///{tempfile.mkdtemp(prefix='bench-tracks-')}/tracks.db", traced))
+    try:
+        from tests.pgcluster import Cluster
+
+        cluster = Cluster().start()
+    except Exception as exc:  # noqa: BLE001 (no PostgreSQL here: the SpatiaLite figures stand alone)
+        print(f"# no PostGIS for the upload figures: {exc}", file=sys.stderr)
+        return out
+    try:
+        for traced in (False, True):
+            out.update(uploads("postgis", cluster.create_postgis_database(f"tracks{int(traced)}"), traced))
+    finally:
+        cluster.stop()
+    return dict(sorted(out.items()))
+
+
 def main() -> None:
-    for name, value in {**sizes(), **ingest()}.items():
+    figures = {**sizes(), **ingest(), **hostile_analysis(), **all_uploads()}
+    timed_ = {k: v for k, v in figures.items() if k.endswith("_ms") and not k.startswith(("ingest", "track"))}
+    figures["hostile_worst_ms"] = max(timed_.values())
+    figures["hostile_worst_mb"] = max(v for k, v in figures.items() if k.endswith("_mb")
+                                      and not k.startswith("hostile_jitter_blob_base64"))
+    for name, value in figures.items():
         print(f"{name}: {value:.0f}" if isinstance(value, int) else f"{name}: {value:.2f}")
 
 
 if __name__ == "__main__":
+    os.environ.setdefault("RIVERPATROL_ENV", "development")
     main()

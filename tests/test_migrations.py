@@ -200,3 +200,37 @@ def test_patrols_partitioned_by_month_on_postgis(engine_name, api):
         conn.execute(text("DELETE FROM patrols WHERE id = :i"), {"i": pid})
         assert conn.scalar(text("SELECT count(*) FROM patrol_keys WHERE id = :i"), {"i": pid}) == 0
         assert conn.scalar(text("SELECT count(*) FROM patrol_segments WHERE patrol_id = :i"), {"i": pid}) == 0
+
+
+def test_0010_fills_the_display_line_and_replay_sketch_of_stored_patrols(engine_name, api):
+    """Patrols stored before 0010 get what intake makes now: the line maps show and the replay sketch."""
+    from sqlalchemy import select
+
+    from server.patrols.models import Patrol
+    from shared_models.track import Track
+
+    from .patrol_data import card_of, patrol_body, walk_on
+
+    card = card_of()
+    token = api.token("13900000101")
+    walk = walk_on(card)
+    first = api.post("/api/v1/patrols", token=token, json=patrol_body(walk, card))
+    assert first.status_code == 201, first.text
+    made = db.session.execute(select(Patrol.display, Patrol.replay_sketch)).one()
+    db.session.remove()
+    flask_migrate.downgrade(revision="0009")
+    db.engine.dispose()
+    assert {"display", "replay_sketch"}.isdisjoint(c["name"] for c in inspect(db.engine).get_columns("patrols"))
+    flask_migrate.upgrade()
+    db.engine.dispose()
+    filled = db.session.execute(select(Patrol.display, Patrol.replay_sketch)).one()
+    assert filled.display == made.display and bytes(filled.replay_sketch) == bytes(made.replay_sketch)
+    assert len(filled.display["line"]["coordinates"]) <= 500
+    assert _diff() == []
+    # and they serve: the stored line on a read, the sketch for the next upload's replay check
+    shown = api.get(f"/api/v1/patrols/{first.json()['uuid']}", token=token).json()["display_track"]
+    assert shown == made.display["line"]
+    again = Track(walk.lon, walk.lat, walk.t - 86400, walk.accuracy)
+    second = api.post("/api/v1/patrols", token=token, json=patrol_body(again, card)).json()
+    match = next(f for f in second["flags"] if f["code"] == "replay")["evidence"]["matches"][0]
+    assert match["patrol_uuid"] == first.json()["uuid"]

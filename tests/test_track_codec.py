@@ -288,12 +288,40 @@ def _track(**over) -> Track:
     (_track(t=[1_790_000_000.0, 1_789_999_990.0, 1_790_000_002.0]), "track.decreasing_time"),
     (_track(t=[2_100_000_000.0, 2_100_000_001.0, 2_100_000_002.0]), "track.future_time"),
     (_track(accuracy=[5.0, -1.0, 5.0]), "track.bad_accuracy"),
+    # year 0 (and -1e300) was a 500 at the first datetime; the server's calendar starts in 1900
+    (_track(t=[-62_167_219_200.0, 1_790_000_001.0, 1_790_000_002.0]), "track.time_out_of_range"),
+    (_track(t=[-1e300, -1e300, 1_790_000_002.0]), "track.time_out_of_range"),
+    (_track(t=[-2_208_988_801.0, 1_790_000_001.0, 1_790_000_002.0]), "track.time_out_of_range"),  # 1899-12-31
+    (_track(t=[1_790_000_000.0, 1e300, 1e300]), "track.future_time"),
+    (_track(altitude=[400.0, float("inf"), 400.0]), "track.bad_values"),
+    (_track(speed=[1.0, 1e300, 1.0]), "track.bad_values"),  # would overflow the codec's integers
+    (_track(accuracy=[5.0, 5.0, 1e300]), "track.bad_values"),
 ])
 def test_validation_refuses_what_no_phone_sends(track, code):
     with pytest.raises(TrackError) as err:
         validate(track, now=NOW)
     assert err.value.code == code and err.value.code in MESSAGES
     assert err.value.zh and err.value.en and "{" not in err.value.zh + err.value.en
+
+
+def test_the_first_day_of_1900_passes_and_the_figure_is_named():
+    validate(_track(t=[-2_208_988_800.0, 1_790_000_001.0, 1_790_000_002.0]), now=NOW)  # 1900-01-01T00:00Z
+    with pytest.raises(TrackError) as err:
+        validate(_track(t=[1_790_000_000.0, 1_790_000_001.0, -62_167_219_200.0]), now=NOW)
+    assert err.value.detail == {"index": 2, "earliest": "1900-01-01"} and "1900-01-01" in err.value.zh
+
+
+def test_times_that_wrap_around_in_the_wire_are_refused_by_validation():
+    """Second differences chosen so that the integer times overflow: decoding gives numbers, never an
+    exception other than TrackError, and validation refuses them."""
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        n = int(rng.integers(2, 6))
+        zeros = codec._varints(np.zeros(n, np.uint64))
+        times = codec._varints(rng.integers(0, 2**64 - 1, n, dtype=np.uint64, endpoint=True))
+        data = v2(n, unit=int(rng.choice([1, 1000])), body=zeros + zeros + times)
+        with pytest.raises(TrackError):
+            validate(decode(data), now=NOW)
 
 
 def test_future_times_within_the_tolerance_pass():

@@ -57,21 +57,22 @@ def dashboard(user: User, today: dt.date) -> list[dict]:
 
 
 def patrol_map(p: Patrol) -> dict:
-    """GeoJSON for the map: grid, the card's segments, the track coloured by speed, flags at their evidence."""
-    track = codec.decode(p.track)
-    pieces = []
-    if len(track) >= 2:
-        steps = np.hypot(np.diff(track.lon) * 92_000, np.diff(track.lat) * 111_000)  # metres, near enough for colour
-        speed = steps / np.maximum(np.diff(track.t), 0.5) * 3.6
-        step = max(1, len(track) // 800)  # at most ~800 coloured pieces
-        for i in range(0, len(track) - 1, step):
-            j = min(i + step, len(track) - 1)
-            pieces.append({"type": "Feature", "properties": {"kmh": round(float(np.median(speed[i:j])), 1)},
-                           "geometry": {"type": "LineString", "coordinates": [
-                               [float(track.lon[k]), float(track.lat[k])] for k in range(i, j + 1)]}})
+    """GeoJSON for the map: grid, the card's segments, the track coloured by speed, flags at their evidence.
+
+    The track is the display line stored at intake (<= 500 vertices, each piece with its median
+    speed): the page costs the same for a 200,000-fix track as for a walk.
+    """
+    shown = p.display or {}
+    coords = (shown.get("line") or {}).get("coordinates") or []
+    pieces = [{"type": "Feature", "properties": {"kmh": kmh},
+               "geometry": {"type": "LineString", "coordinates": [coords[i], coords[i + 1]]}}
+              for i, kmh in enumerate(shown.get("kmh") or [])]
+    # the fixes only for a flag pointing into them (no flag of today's analysis does) or a track of one fix
+    track = codec.decode(p.track) if p.flags and (
+        not coords or any(_points_into_track(f.evidence) for f in p.flags)) else None
     flags = []
     for f in p.flags:
-        where = _flag_point(f.evidence, track)
+        where = _flag_point(f.evidence, track) if track is not None else tuple(coords[0])
         if where:
             flags.append({"code": f.code, "detail": f.detail, "lon": where[0], "lat": where[1]})
     grid = p.card.grid
@@ -88,12 +89,19 @@ def patrol_map(p: Patrol) -> dict:
             "problems": problems}
 
 
+_INDEX_KEYS, _TIME_KEYS = ("index", "at_index", "fix", "start_index"), ("t", "at", "start_t")
+
+
+def _points_into_track(evidence: dict) -> bool:
+    return any(isinstance(evidence.get(k), (int, float)) for k in (*_INDEX_KEYS, *_TIME_KEYS))
+
+
 def _flag_point(evidence: dict, track) -> tuple[float, float] | None:
     """Where a flag's evidence points on the track: an index or a time in the evidence, else the start."""
-    for key in ("index", "at_index", "fix", "start_index"):
+    for key in _INDEX_KEYS:
         if isinstance(evidence.get(key), int) and 0 <= evidence[key] < len(track):
             return float(track.lon[evidence[key]]), float(track.lat[evidence[key]])
-    for key in ("t", "at", "start_t"):
+    for key in _TIME_KEYS:
         if isinstance(evidence.get(key), (int, float)) and len(track):
             k = int(np.clip(np.searchsorted(track.t, evidence[key]), 0, len(track) - 1))
             return float(track.lon[k]), float(track.lat[k])

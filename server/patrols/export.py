@@ -5,36 +5,46 @@ import datetime as dt
 
 import gpxpy.gpx
 import numpy as np
-import shapely
 from shapely.geometry import LineString, mapping
 
-from shared_models.track.analysis import projection_for
+from shared_models.track.replay import M_PER_DEG, even_sample
+from shared_models.track.simplify import simplify_to
 
 DISPLAY_MAX_VERTICES = 500
+DISPLAY_LOOKED_AT = 20_000  # a longer track is thinned evenly first: 500 vertices cannot show finer detail
 
 
+def display(lon: np.ndarray, lat: np.ndarray, t: np.ndarray, max_vertices: int = DISPLAY_MAX_VERTICES) -> dict | None:
+    """What maps show of a track, computed once at intake and stored (``Patrol.display``).
 
-
-def display_line(lon: np.ndarray, lat: np.ndarray, max_vertices: int = DISPLAY_MAX_VERTICES) -> LineString | None:
-    """The track simplified (Douglas-Peucker, in metres) to at most ``max_vertices`` vertices."""
-    if len(lon) < 2:
+    ``line``: a GeoJSON LineString of at most ``max_vertices`` fixes, Douglas-Peucker in
+    metres at the smallest tolerance that fits (the most detail), so a still phone's
+    200,000-fix jitter blob costs what a walk does: numpy, O(n log n) on any shape
+    (shared_models.track.simplify), never GEOS's topology-preserving simplify, quadratic
+    on a track crossing itself. ``kmh``: each piece's median step speed, for colouring.
+    """
+    n = len(lon)
+    if n < 2:
         return None
-    line = LineString(np.column_stack([lon, lat]))
-    if len(lon) <= max_vertices:
-        return line
-    proj = projection_for(np.asarray(lon), np.asarray(lat))
-    metric = shapely.transform(line, lambda xy: np.column_stack(proj.transform(xy[:, 0], xy[:, 1])))
-    lo, hi = 0.0, 1.0
-    while len(shapely.simplify(metric, hi).coords) > max_vertices:
-        lo, hi = hi, hi * 2
-    while hi - lo > 0.05 * hi:  # bisect for (within 5%) the smallest tolerance that fits: the most detail
-        mid = (lo + hi) / 2
-        if len(shapely.simplify(metric, mid).coords) > max_vertices:
-            lo = mid
-        else:
-            hi = mid
-    return shapely.transform(shapely.simplify(metric, hi), lambda xy: np.column_stack(
-        proj.transform(xy[:, 0], xy[:, 1], direction="INVERSE")))
+    # at the codec's precision (micro-degrees, milliseconds): the same line from the upload as from the stored track
+    lon, lat = (np.rint(np.asarray(v, dtype=np.float64) * 1e6) / 1e6 for v in (lon, lat))
+    t = np.rint(np.asarray(t, dtype=np.float64) * 1000) / 1000
+    kx = M_PER_DEG * np.cos(np.radians(float(np.median(lat))))
+    looked_at = even_sample(n, DISPLAY_LOOKED_AT)
+    keep = looked_at[simplify_to(lon[looked_at] * kx, lat[looked_at] * M_PER_DEG, max_vertices)]
+    speed = np.hypot(np.diff(lon) * kx, np.diff(lat) * M_PER_DEG) / np.maximum(np.diff(t), 0.5) * 3.6
+    piece = np.searchsorted(keep, np.arange(n - 1), side="right") - 1  # the piece each step lies in
+    return {"line": {"type": "LineString", "coordinates": np.column_stack([lon[keep], lat[keep]]).tolist()},
+            "kmh": [round(v, 1) for v in _group_medians(speed, piece, len(keep) - 1).tolist()]}
+
+
+def _group_medians(values: np.ndarray, group: np.ndarray, groups: int) -> np.ndarray:
+    """``np.median`` of the values of each group 0..groups-1 (``group`` non-decreasing, none empty)."""
+    order = np.lexsort((values, group))
+    ordered = values[order]
+    counts = np.bincount(group, minlength=groups)
+    first = np.cumsum(counts) - counts
+    return (ordered[first + (counts - 1) // 2] + ordered[first + counts // 2]) / 2
 
 
 def to_gpx(name: str, lon, lat, t_seconds, altitude=None) -> str:

@@ -60,11 +60,20 @@ class Patrol(db.Model):
     source: Mapped[str] = mapped_column(String(10), default="app")  # app | gpx
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     ended_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # Columns that grow with the fixes are loaded only when asked for (deferred): reading patrols, one or
+    # a list of 200, costs the same for 200,000 fixes as for a walk.
     # the encoded fixes exactly as received (shared_models.track codec): the record of truth
-    track: Mapped[bytes] = mapped_column(LargeBinary)
+    track: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     fix_count: Mapped[int] = mapped_column(Integer)
-    # the kept fixes as a line, for maps and spatial queries (replay candidates)
-    geom = mapped_column(Geometry("LINESTRING", srid=4326, spatial_index=True), nullable=True)
+    # the display line below (<= 500 vertices) as a geometry, for spatial queries (replay candidates by
+    # bounding box); rows stored before 0010 hold every fix. Never the whole track: SpatiaLite reads a
+    # geometry from text, in time quadratic in its vertices (19 s for 200,000)
+    geom = mapped_column(Geometry("LINESTRING", srid=4326, spatial_index=True), nullable=True, deferred=True)
+    # made once at intake, so that no read costs more for more fixes (migration 0010 filled older rows):
+    # what maps show, {"line": GeoJSON LineString of <= 500 vertices, "kmh": [per piece]} (export.display)
+    display: Mapped[dict | None] = mapped_column(JSON, deferred=True)
+    # a bounded stand-in for the replay check of later uploads (shared_models.track.replay.sketch)
+    replay_sketch: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     distance_m: Mapped[float] = mapped_column(Float)
     duration_s: Mapped[float] = mapped_column(Float)
     coverage: Mapped[float | None] = mapped_column(Float)

@@ -36,9 +36,7 @@ class GpxFileSchema(Schema):
 
 
 def _detail(patrol):
-    track = codec.decode(patrol.track)
-    line = export.display_line(track.lon, track.lat)
-    patrol.display_track = export.mapping(line) if line is not None else None
+    patrol.display_track = (patrol.display or {}).get("line")  # stored at intake: no read decodes the fixes
     patrol.photos = list(db.session.scalars(select(Photo).where(
         Photo.patrol_uuid == patrol.uuid, Photo.owner_id == patrol.inspector_id).order_by(Photo.created_at)))
     patrol.problem_uuids = list(db.session.scalars(select(Problem.uuid).where(Problem.patrol_uuid == patrol.uuid)))

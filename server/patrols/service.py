@@ -6,15 +6,14 @@ import base64
 import binascii
 import datetime as dt
 
-import numpy as np
 from geoalchemy2 import functions as gfunc
 from geoalchemy2.shape import to_shape
 from shapely.geometry import LineString
-from sqlalchemy import func, or_, select
+from sqlalchemy import column, func, or_, select, table
 
 from shared_models.periods import LOCAL_TZ
-from shared_models.track import Track, TrackError, codec
-from shared_models.track.analysis import Reason, ValidityRule, analyze, may_replay, replay_similarity
+from shared_models.track import Track, TrackError, codec, replay
+from shared_models.track.analysis import Reason, ValidityRule, analyze
 
 from ..auth.models import User
 from ..cards.models import ResponsibilityCard
@@ -27,11 +26,15 @@ from ..grids.models import OrgUnit
 from ..idempotency import body_hash, create_once
 from ..rules.models import ValidityRuleConfig
 from ..security import scope_path, under, under_grid
+from .export import display
 from .models import Patrol, PatrolFlag
 
 REPLAY_SCORE = 0.8  # most fixes within a metre of another patrol's fixes: the same recording again
 REPLAY_CANDIDATES = 50
 DEFAULT_RULE = ValidityRule()  # where no county has set a validity rule (Guangzhou 2021: 10 min, 1 km, 30%)
+# the R*Tree SpatiaLite keeps for patrols.geom (pkid is the patrol's id)
+SPATIALITE_INDEX = table("idx_patrols_geom", column("pkid"), column("xmin"), column("xmax"), column("ymin"),
+                         column("ymax"))
 
 
 def validity_for(card: ResponsibilityCard, day: dt.date) -> tuple[ValidityRule, ValidityRuleConfig | None]:
@@ -100,32 +103,37 @@ def card_for_patrol(user: User, card_id: int, started_at: dt.datetime) -> Respon
     return version
 
 
-def _replays(track: Track, line: LineString | None, uuid: str) -> list[dict]:
-    """Earlier patrols (of anyone) whose fixes this track repeats, found by place, then compared."""
-    if line is None:
+def _replays(track: Track, uuid: str) -> list[dict]:
+    """Earlier patrols (of anyone) whose fixes this track repeats, found by place, then compared.
+
+    Bounded whatever the fixes: the upload is indexed once (linear), each of at most
+    ``REPLAY_CANDIDATES`` candidates is compared through its stored sketch (a few
+    kilobytes, never its track decoded), and candidates are found by bounding box through
+    the spatial index, without reading their geometries.
+    """
+    if len(track) < 2:
         return []
-    area = func_envelope(line)
-    # only the columns compared: whole rows (analysis, line geometry) would cost more than the comparison
+    minx, miny, maxx, maxy = (float(v) for v in (track.lon.min(), track.lat.min(), track.lon.max(), track.lat.max()))
+    if db.engine.dialect.name == "postgresql":  # && : the boxes overlap, through the GiST index
+        overlaps = Patrol.geom.intersects(gfunc.ST_MakeEnvelope(minx, miny, maxx, maxy, 4326))
+    else:  # SpatiaLite's R*Tree of the column, asked directly
+        box = SPATIALITE_INDEX.c
+        overlaps = Patrol.id.in_(select(box.pkid).where(box.xmin <= maxx, box.xmax >= minx, box.ymin <= maxy,
+                                                        box.ymax >= miny))
     candidates = db.session.execute(
-        select(Patrol.uuid, Patrol.inspector_id, Patrol.started_at, Patrol.track)
-        .where(Patrol.uuid != uuid, Patrol.geom.is_not(None), gfunc.ST_Intersects(Patrol.geom, area))
+        select(Patrol.uuid, Patrol.inspector_id, Patrol.started_at, Patrol.replay_sketch)
+        .where(Patrol.uuid != uuid, Patrol.replay_sketch.is_not(None), overlaps)
         .order_by(Patrol.started_at.desc()).limit(REPLAY_CANDIDATES)).all()
+    if not candidates:
+        return []
+    index = replay.UploadIndex(track)
     found = []
     for other in candidates:
-        theirs = codec.decode(other.track)
-        if not may_replay(track, theirs, REPLAY_SCORE):
-            continue  # most fixes far from theirs: not a replay (the exact test costs ten times more)
-        score = replay_similarity(track, theirs)
+        score = index.compare(other.replay_sketch, REPLAY_SCORE)  # screened first, as may_replay does
         if score["score"] >= REPLAY_SCORE:
             found.append({"patrol_uuid": other.uuid, "inspector_id": other.inspector_id, **score,
                           "time_shift_s": round(float(track.t[0] - other.started_at.timestamp()))})
     return found
-
-
-def func_envelope(line: LineString):
-    minx, miny, maxx, maxy = line.bounds
-    return gfunc.ST_GeomFromText(
-        f"POLYGON(({minx} {miny},{maxx} {miny},{maxx} {maxy},{minx} {maxy},{minx} {miny}))", 4326)
 
 
 def repeat_of(user: User, uuid: str, digest: str) -> Patrol | None:
@@ -162,7 +170,7 @@ def intake(user: User, data: dict, track: Track, source: str, digest: str) -> tu
                      now=now)
     result.reasons.extend(evidence_reasons(config, source, data.get("checklist") or {}))
     result.valid = not result.reasons
-    line = LineString(np.column_stack([track.lon, track.lat])) if len(track) >= 2 else None
+    shown = display(track.lon, track.lat, track.t)
     flags = [PatrolFlag(code=f.code, detail=f.detail, evidence=f.evidence) for f in result.flags]
     if config is not None and config.on_fail == "flag" and result.reasons and result.fixes:
         # this county reviews rather than refuses: valid pending a supervisor, who sees why
@@ -170,7 +178,7 @@ def intake(user: User, data: dict, track: Track, source: str, digest: str) -> tu
                                 detail="未达有效巡河标准，待审核 / Below the validity rule, for review: "
                                        + "；".join(str(r) for r in result.reasons)))
         result.valid = True
-    replays = _replays(track, line, uuid)
+    replays = _replays(track, uuid)
     if replays:
         flags.append(PatrolFlag(code="replay", evidence={"matches": replays[:5]},
                                 detail="轨迹与已有巡河记录几乎相同 / The track repeats an earlier patrol"))
@@ -181,7 +189,8 @@ def intake(user: User, data: dict, track: Track, source: str, digest: str) -> tu
         return Patrol(
             uuid=uuid, body_hash=digest, inspector_id=user.id, card_id=card.id, grid_id=card.grid_id,
             source=source, started_at=started, ended_at=dt.datetime.fromtimestamp(float(track.t[-1]), dt.UTC),
-            track=codec.encode(track), fix_count=len(track), geom=to_db(line) if line is not None else None,
+            track=codec.encode(track), fix_count=len(track), geom=to_db(LineString(shown["line"]["coordinates"]))
+            if shown else None, display=shown, replay_sketch=replay.sketch(track),
             distance_m=result.distance_m, duration_s=result.duration_s, coverage=result.coverage,
             valid=result.valid, flagged=bool(flags), analysis=analysis, analysis_version=result.analysis_version,
             rules_version=result.rule.version, checklist=data.get("checklist") or {}, notes=data.get("notes", ""),

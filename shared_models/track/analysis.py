@@ -22,9 +22,14 @@ from pyproj import CRS, Transformer
 from shapely.geometry.base import BaseGeometry
 
 from .model import FUTURE_TOLERANCE_S, Track
+from .replay import REPLAY_RADIUS_M, may_replay, replay_similarity
+from .simplify import simplify_mask
+
+__all__ = ["REPLAY_RADIUS_M", "AnalysisResult", "Flag", "Reason", "ValidityRule", "analyze", "may_replay",
+           "projection_for", "replay_similarity"]
 
 # Stored with every result: a patrol judged by another version may be judged again.
-ANALYSIS_VERSION = "2026.11.2"
+ANALYSIS_VERSION = "2026.11.3"
 
 FLAG_CODES = ("vehicle_speed", "teleport", "synthetic", "stationary", "off_segment", "mock_location",
               "low_accuracy", "time_gap", "clock")
@@ -82,8 +87,8 @@ SYNTHETIC_STRAIGHT_DEG = 0.5
 # clock
 CLOCK_EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC).timestamp()  # GNSS phones postdate this
 
-# replay (the comparison; the server finds the candidates)
-REPLAY_RADIUS_M = 1.0  # two honest walks never put most of their fixes within a metre of each other
+# time_gap evidence: the analysis lists this many gaps (and counts all of them)
+GAPS_LISTED = 100
 
 
 @dataclass(frozen=True)
@@ -153,6 +158,7 @@ class AnalysisResult:
     notes: list[str]
     rule: ValidityRule
     typical_speed_mps: float = 0.0
+    gap_count: int = 0  # all the gaps; ``gaps`` lists the first GAPS_LISTED
     analysis_version: str = ANALYSIS_VERSION
 
     @property
@@ -214,9 +220,13 @@ def _lines(x, y, part):
     return shapely.multilinestrings(shapely.linestrings(np.column_stack([x[ok], y[ok]]), indices=labels))
 
 
-def _simplify(line):
-    # plain Douglas-Peucker: a track needs no topology kept, and it is twice as fast
-    return shapely.simplify(line, JITTER_M, preserve_topology=False)
+def _simplified(x, y, part):
+    """The track as lines, simplified (plain Douglas-Peucker at JITTER_M) so that GNSS wiggles add nothing.
+
+    numpy's Douglas-Peucker (simplify.py): GEOS's result, at a cost bounded on any shape.
+    """
+    keep = simplify_mask(x, y, part, JITTER_M)
+    return _lines(x[keep], y[keep], part[keep])
 
 
 def _walked_line(x, y, t, part, still):
@@ -231,8 +241,7 @@ def _walked_line(x, y, t, part, still):
     drop = np.zeros(len(x), dtype=bool)
     for s_, e_ in zip(starts[long], ends[long], strict=True):  # one slice per standstill, not per fix
         drop[s_ + 1:e_] = True
-    line = _lines(x[~drop], y[~drop], part[~drop])
-    return _simplify(line) if line is not None else None
+    return _simplified(x[~drop], y[~drop], part[~drop])
 
 
 def _pieces(geom) -> tuple[np.ndarray, np.ndarray]:
@@ -317,9 +326,10 @@ def analyze(track: Track, segments: list[BaseGeometry] | None = None, grid: Base
     line = _lines(xs, ys, part)
 
     gaps: list[dict] = []
+    gap_count = 0
     in_gap = cross.copy()
     if m >= 2 and not clock_broken:
-        in_gap, gaps = _gaps(ts, d, dtt, cross, _events(lifecycle_events), flags)
+        in_gap, gaps, gap_count = _gaps(ts, d, dtt, cross, _events(lifecycle_events), flags)
 
     max_speed = sustained = typical = moving = 0.0
     walked = walked_on_foot = None
@@ -362,7 +372,7 @@ def analyze(track: Track, segments: list[BaseGeometry] | None = None, grid: Base
                    "average_moving_kmh": _kmh((walked.length if walked is not None else 0.0) / moving if moving else 0),
                    "vehicle_s": round(float(dtt[fast].sum())), "vehicle_m": round(float(d[fast].sum()))}
     elif line is not None:  # broken clock: the geometry is still measured
-        walked = _simplify(line)
+        walked = _simplified(xs, ys, part)
     distance = float(walked.length) if walked is not None else 0.0
 
     if m >= 2 and duration >= STATIONARY_MIN_S:
@@ -419,7 +429,7 @@ def analyze(track: Track, segments: list[BaseGeometry] | None = None, grid: Base
         coverage=None if coverage is None else round(coverage, 4),
         inside_grid_share=None if inside is None else round(inside, 4),
         valid=not reasons, reasons=reasons, flags=flags, gaps=gaps, notes=notes, rule=rule,
-        typical_speed_mps=round(typical, 2))
+        typical_speed_mps=round(typical, 2), gap_count=gap_count)
 
 
 def _clock(t: np.ndarray, now_s: float) -> tuple[dict, bool]:
@@ -433,7 +443,7 @@ def _clock(t: np.ndarray, now_s: float) -> tuple[dict, bool]:
     if (n > 1 and float(np.ptp(t)) == 0.0) or (n > 2 and (steps <= 0).mean() > 0.5):
         clock["frozen"] = True
     if t.min() < CLOCK_EARLIEST:
-        clock["earliest"] = dt.datetime.fromtimestamp(float(t.min()), dt.UTC).isoformat()
+        clock["earliest"] = _iso(float(t.min())).replace("Z", "+00:00")
     if t.max() > now_s + FUTURE_TOLERANCE_S:
         clock["future_by_s"] = round(float(t.max() - now_s))
     return clock, bool(clock.get("backwards_steps") or clock.get("frozen"))
@@ -465,24 +475,30 @@ def _drop_spikes(x, y, t, keep: np.ndarray, notes: list[str]) -> None:
         notes.append(f"dropped {int(spike.sum())} GNSS spikes")
 
 
-def _gaps(ts, d, dtt, cross, events, flags: list[Flag]) -> tuple[np.ndarray, list[dict]]:
-    """Silences in the recording, told apart by what the app recorded happening to it."""
+def _gaps(ts, d, dtt, cross, events, flags: list[Flag]) -> tuple[np.ndarray, list[dict], int]:
+    """Silences in the recording, told apart by what the app recorded happening to it.
+
+    Whole arrays, not a loop per gap: a hostile track can be nothing but gaps. The first
+    ``GAPS_LISTED`` are listed; the flag counts all of the unexplained ones.
+    """
     median_dt = float(np.median(dtt[dtt > 0])) if (dtt > 0).any() else 0.0
     in_gap = cross | (dtt > max(GAP_MIN_S, 10 * median_dt))
-    gaps = []
-    for g in np.flatnonzero(in_gap):  # one per gap, a handful per patrol
-        start, end = float(ts[g]), float(ts[g + 1])
-        explained = "paused" if cross[g] else _explain(events, start, end)
-        gaps.append({"start": _iso(start), "seconds": round(end - start), "jump_m": round(float(d[g])),
-                     "explained_by": explained})
-    unexplained = [g for g in gaps if g["explained_by"] is None]
-    if unexplained:
-        longest = max(g["seconds"] for g in unexplained)
+    g = np.flatnonzero(in_gap)
+    explained = _explain(events, ts[g], ts[g + 1], cross[g])
+    seconds = np.round(ts[g + 1] - ts[g]).astype(np.int64)
+
+    def listed(which: np.ndarray, limit: int) -> list[dict]:
+        return [{"start": _iso(float(ts[g[i]])), "seconds": int(seconds[i]), "jump_m": round(float(d[g[i]])),
+                 "explained_by": explained[i]} for i in which[:limit]]
+
+    unexplained = np.flatnonzero(np.array([e is None for e in explained], dtype=bool))
+    if len(unexplained):
+        longest = int(seconds[unexplained].max())
         flags.append(Flag("time_gap", f"轨迹中断 {len(unexplained)} 处，最长 {longest} 秒，"
                           "无信号或应用被关闭的记录 / "
                           f"{len(unexplained)} unexplained gaps in the track, the longest {longest} s",
-                          {"gaps": unexplained[:10], "count": len(unexplained)}))
-    return in_gap, gaps
+                          {"gaps": listed(unexplained, 10), "count": len(unexplained)}))
+    return in_gap, listed(np.arange(len(g)), GAPS_LISTED), len(g)
 
 
 def _vehicle(ev: dict, rule: ValidityRule, counted: float, walked_on_foot, coverage: float | None,
@@ -519,7 +535,10 @@ def _empty(rule: ValidityRule, notes: list[str]) -> AnalysisResult:
 
 
 def _iso(seconds: float) -> str:
-    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat().replace("+00:00", "Z")
+    try:
+        return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat().replace("+00:00", "Z")
+    except (OverflowError, OSError, ValueError):  # (validated tracks never get here: Track.validate)
+        return f"{seconds:.0f} s from 1970-01-01T00:00:00Z"
 
 
 _EXPLANATIONS = {"killed": "app_killed", "restarted": "app_killed", "gps_lost": "no_signal",
@@ -527,25 +546,35 @@ _EXPLANATIONS = {"killed": "app_killed", "restarted": "app_killed", "gps_lost": 
                  "user_resumed": "paused"}
 
 
-def _events(events: list[dict] | None) -> list[tuple[float, str]]:
-    out = []
+def _events(events: list[dict] | None) -> dict[str, np.ndarray]:
+    """The times of the app's events, sorted, by what they can explain (app_killed, no_signal, paused)."""
+    out: dict[str, list[float]] = {}
     for e in events or []:
         at = e["at"]
         if isinstance(at, str):
             at = dt.datetime.fromisoformat(at.replace("Z", "+00:00"))
         if isinstance(at, dt.datetime):
             at = (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).timestamp()
-        out.append((float(at), str(e["event"])))
-    return sorted(out)
+        reason = _EXPLANATIONS.get(str(e["event"]))
+        if reason is not None:
+            out.setdefault(reason, []).append(float(at))
+    return {reason: np.sort(np.array(times)) for reason, times in out.items()}
 
 
-def _explain(events: list[tuple[float, str]], start: float, end: float) -> str | None:
-    """What the app recorded during a gap: killed, no signal, or paused; None if nothing."""
-    found = {_EXPLANATIONS.get(kind) for at, kind in events if start - 5 <= at <= end + 5}
-    for reason in ("app_killed", "no_signal", "paused"):
-        if reason in found:
-            return reason
-    return None
+def _explain(events: dict[str, np.ndarray], start: np.ndarray, end: np.ndarray, paused: np.ndarray) -> list:
+    """What the app recorded during each gap: killed, no signal, or paused; None if nothing.
+
+    A gap between parts was a pause. Otherwise an event within 5 s of the gap explains it,
+    the strongest first: found by bisection, never by looking at every event for every gap.
+    """
+    out = np.where(paused, "paused", "").astype(object)
+    for reason in ("paused", "no_signal", "app_killed"):  # the later overwrites: app_killed is the strongest
+        times = events.get(reason)
+        if times is None or not len(out):
+            continue
+        inside = np.searchsorted(times, end + 5, side="right") > np.searchsorted(times, start - 5, side="left")
+        out[inside & ~paused] = reason
+    return [o or None for o in out]
 
 
 def _synthetic(track: Track, keep, dx, dy, dtt) -> dict:
@@ -598,54 +627,3 @@ def _reasons(rule: ValidityRule, kept: int, clock_broken: bool, duration: float,
         out.append(Reason("low_coverage", f"责任河段覆盖 {share}%，不足 {limit}",
                           f"Covered {share}% of the assigned segments, less than {limit}"))
     return out
-
-
-def may_replay(a: Track, b: Track, score: float, radius_m: float = REPLAY_RADIUS_M, samples: int = 48) -> bool:
-    """A cheap test before ``replay_similarity``: could ``a`` and ``b`` share fixes at ``score``?
-
-    Checks evenly spaced fixes of each against all of the other's, in metres on a local flat
-    approximation (off by millimetres at this range), and lets a pair through when both
-    samples' shares are within 0.15 of ``score`` (the exact score is the lesser share). A
-    replay puts nearly every sample on the other track; two honest walks of one path about
-    half. Used by the server, where a busy river segment has many earlier patrols.
-    """
-    if len(a) == 0 or len(b) == 0:
-        return False
-    lat0 = np.radians(float(a.lat[0]))
-    ky, kx = 111_320.0, 111_320.0 * np.cos(lat0)
-    return (_sample_share(a, b, kx, ky, radius_m, samples) >= score - 0.15
-            and _sample_share(b, a, kx, ky, radius_m, samples) >= score - 0.15)
-
-
-def _sample_share(a: Track, b: Track, kx: float, ky: float, radius_m: float, samples: int) -> float:
-    """The share of evenly spaced fixes of ``a`` with a fix of ``b`` within ``radius_m``."""
-    idx = np.unique(np.linspace(0, len(a) - 1, min(samples, len(a))).astype(int))
-    ax, ay = a.lon[idx] * kx, a.lat[idx] * ky
-    order = np.argsort(b.lon)
-    bx, by = b.lon[order] * kx, b.lat[order] * ky
-    lo = np.searchsorted(bx, ax - radius_m, side="left")  # b's fixes in the sample's east-west band
-    hi = np.searchsorted(bx, ax + radius_m, side="right")
-    r2 = radius_m ** 2
-    near = sum(1 for k in range(len(idx)) if hi[k] > lo[k] and bool(
-        (((bx[lo[k]:hi[k]] - ax[k]) ** 2 + (by[lo[k]:hi[k]] - ay[k]) ** 2) <= r2).any()))
-    return near / len(idx)
-
-
-def replay_similarity(a: Track, b: Track, radius_m: float = REPLAY_RADIUS_M) -> dict:
-    """How much of ``a`` lies on ``b``'s very fixes (time ignored), and the reverse; ``score`` is the lesser.
-
-    A replayed track (an old walk re-sent with shifted times) puts nearly all its fixes
-    within a metre of the original's; two honest walks of one path do not, since GNSS
-    error moves every fix by metres. Measured in a projection centred on ``a``.
-    """
-    if len(a) == 0 or len(b) == 0:
-        return {"share_a": 0.0, "share_b": 0.0, "score": 0.0, "radius_m": radius_m}
-    proj = projection_for(a.lon, a.lat)
-    pa = shapely.points(np.column_stack(proj.transform(a.lon, a.lat)))
-    pb = shapely.points(np.column_stack(proj.transform(b.lon, b.lat)))
-    ia = shapely.STRtree(pb).query(pa, predicate="dwithin", distance=radius_m)[0]
-    ib = shapely.STRtree(pa).query(pb, predicate="dwithin", distance=radius_m)[0]
-    share_a = len(np.unique(ia)) / len(a)
-    share_b = len(np.unique(ib)) / len(b)
-    return {"share_a": round(share_a, 4), "share_b": round(share_b, 4), "score": round(min(share_a, share_b), 4),
-            "radius_m": radius_m}

@@ -269,8 +269,10 @@ def validate(track: Track, now: dt.datetime | None = None, max_fixes: int = MAX_
     """``track`` if it is one a phone can honestly send, else TrackError with a stable code.
 
     Codes: ``track.empty``, ``track.too_many_fixes``, ``track.bad_coordinates`` (NaN or
-    beyond +-180/+-90), ``track.bad_time``, ``track.decreasing_time``, ``track.future_time``
-    (later than ``now`` plus the tolerance), ``track.bad_accuracy``.
+    beyond +-180/+-90), ``track.bad_time`` (not a number), ``track.time_out_of_range`` (before
+    ``model.EARLIEST``), ``track.future_time`` (later than ``now`` plus the tolerance),
+    ``track.decreasing_time``, ``track.bad_accuracy``, ``track.bad_values`` (an optional
+    column infinite or beyond ``model.MAX_MAGNITUDE``).
     """
     track.validate(now=now, max_fixes=max_fixes, future_tolerance_s=future_tolerance_s)
     return track

@@ -25,10 +25,14 @@ VALIDATION_MESSAGES: dict[str, tuple[str, str]] = {
     "track.bad_coordinates": ("第 {index} 个点坐标无效（非数字或超出经纬度范围）",
                               "Fix {index} has invalid coordinates (not a number or out of range)"),
     "track.bad_time": ("轨迹时间无效", "Invalid timestamps"),
+    "track.time_out_of_range": ("第 {index} 个点的时间早于 {earliest}，请检查手机时间",
+                                "Fix {index} is dated before {earliest}; check the phone's clock"),
     "track.decreasing_time": ("轨迹时间在第 {index} 个点倒退", "Timestamps go backwards at fix {index}"),
     "track.future_time": ("轨迹时间晚于当前时间 {ahead_s} 秒，请检查手机时间",
                           "Timestamps are {ahead_s} s in the future; check the phone's clock"),
     "track.bad_accuracy": ("定位精度无效（负数）", "Invalid (negative) accuracy values"),
+    "track.bad_values": ("第 {index} 个点的{name}数值无效（无穷大或超出范围）",
+                         "Fix {index} has an invalid {column} value (infinite or out of range)"),
 }
 
 # GPX files (gpx.read_gpx).

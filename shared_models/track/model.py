@@ -8,7 +8,7 @@ import numpy as np
 
 from .errors import TrackError, track_error
 
-__all__ = ["FUTURE_TOLERANCE_S", "MAX_FIXES", "Track", "TrackError"]
+__all__ = ["EARLIEST", "FUTURE_TOLERANCE_S", "MAX_FIXES", "MAX_MAGNITUDE", "Track", "TrackError"]
 
 # A patrol is a few hours at most; at 1 Hz a whole day is 86,400 fixes, so 200,000 leaves
 # room for any honest recording while bounding what a hostile upload can make us allocate.
@@ -16,6 +16,14 @@ MAX_FIXES = 200_000
 # Phone clocks drift and offline phones sync late; more than ten minutes ahead of the
 # server is a wrong clock (or a made-up track), not drift.
 FUTURE_TOLERANCE_S = 600.0
+# Earlier than this is no clock at all: the server's calendar (dates, months, partitions)
+# starts here (server/schemas.py DATE_MIN), and Python's ends at year 1. A 1901 clock is
+# still a phone's fault for a person to see (the analysis flags it), not refused.
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+# The optional columns travel as integers of 0.1 m, 0.01 m/s or 0.1 deg (codec): beyond a
+# billion no phone measures anything, and beyond 2**53 the integers would not even hold them.
+MAX_MAGNITUDE = 1e9
+_OPTIONAL_ZH = {"accuracy": "定位精度", "altitude": "海拔", "speed": "速度", "bearing": "方向"}
 
 
 @dataclass
@@ -105,13 +113,22 @@ class Track:
             raise track_error("track.bad_coordinates", index=int(np.flatnonzero(~in_range)[0]))
         if not np.isfinite(self.t).all():
             raise track_error("track.bad_time", index=int(np.flatnonzero(~np.isfinite(self.t))[0]))
+        # every time between EARLIEST and now before anything subtracts or converts them (no overflow)
+        early = np.flatnonzero(self.t < EARLIEST.timestamp())
+        if len(early):
+            raise track_error("track.time_out_of_range", index=int(early[0]), earliest=EARLIEST.date().isoformat())
+        now_s = (now or dt.datetime.now(dt.UTC)).timestamp()
+        if self.t.max() > now_s + future_tolerance_s:
+            raise track_error("track.future_time", ahead_s=round(float(self.t.max() - now_s)))
         # compared at the codec's millisecond: a receiver writing 52.2073437 s after 52.207 s has not gone back
         back = np.flatnonzero(np.diff(np.rint(self.t * 1000)) < 0)
         if len(back):
             raise track_error("track.decreasing_time", index=int(back[0]) + 1)
-        now_s = (now or dt.datetime.now(dt.UTC)).timestamp()
-        if self.t[-1] > now_s + future_tolerance_s:
-            raise track_error("track.future_time", ahead_s=round(float(self.t[-1] - now_s)))
         acc = self.accuracy[np.isfinite(self.accuracy)]
         if (acc < 0).any():
             raise track_error("track.bad_accuracy")
+        for column, name in _OPTIONAL_ZH.items():  # NaN is "unknown"; infinity or 1e300 is no reading
+            value = getattr(self, column)
+            bad = np.flatnonzero(~(np.abs(value) <= MAX_MAGNITUDE) & ~np.isnan(value)) if value is not None else ()
+            if len(bad):
+                raise track_error("track.bad_values", column=column, name=name, index=int(bad[0]))
