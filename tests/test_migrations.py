@@ -202,8 +202,8 @@ def test_patrols_partitioned_by_month_on_postgis(engine_name, api):
         assert conn.scalar(text("SELECT count(*) FROM patrol_segments WHERE patrol_id = :i"), {"i": pid}) == 0
 
 
-def test_0010_fills_the_display_line_and_replay_sketch_of_stored_patrols(engine_name, api):
-    """Patrols stored before 0010 get what intake makes now: the line maps show and the replay sketch."""
+def test_0011_fills_the_display_line_and_replay_sketch_of_stored_patrols(engine_name, api):
+    """Patrols stored before 0011 get what intake makes now: the line maps show and the replay sketch."""
     from sqlalchemy import select
 
     from server.patrols.models import Patrol
@@ -218,7 +218,7 @@ def test_0010_fills_the_display_line_and_replay_sketch_of_stored_patrols(engine_
     assert first.status_code == 201, first.text
     made = db.session.execute(select(Patrol.display, Patrol.replay_sketch)).one()
     db.session.remove()
-    flask_migrate.downgrade(revision="0009")
+    flask_migrate.downgrade(revision="0010")
     db.engine.dispose()
     assert {"display", "replay_sketch"}.isdisjoint(c["name"] for c in inspect(db.engine).get_columns("patrols"))
     flask_migrate.upgrade()

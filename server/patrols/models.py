@@ -66,10 +66,10 @@ class Patrol(db.Model):
     track: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     fix_count: Mapped[int] = mapped_column(Integer)
     # the display line below (<= 500 vertices) as a geometry, for spatial queries (replay candidates by
-    # bounding box); rows stored before 0010 hold every fix. Never the whole track: SpatiaLite reads a
+    # bounding box); rows stored before 0011 hold every fix. Never the whole track: SpatiaLite reads a
     # geometry from text, in time quadratic in its vertices (19 s for 200,000)
     geom = mapped_column(Geometry("LINESTRING", srid=4326, spatial_index=True), nullable=True, deferred=True)
-    # made once at intake, so that no read costs more for more fixes (migration 0010 filled older rows):
+    # made once at intake, so that no read costs more for more fixes (migration 0011 filled older rows):
     # what maps show, {"line": GeoJSON LineString of <= 500 vertices, "kmh": [per piece]} (export.display)
     display: Mapped[dict | None] = mapped_column(JSON, deferred=True)
     # a bounded stand-in for the replay check of later uploads (shared_models.track.replay.sketch)

@@ -1,7 +1,7 @@
 """patrols keep their display line and a replay sketch, made once at intake
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-01 23:30:00
 
 Two nullable columns, on both engines (on PostgreSQL added to the partitioned parent, so
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0010'
-down_revision = '0009'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
