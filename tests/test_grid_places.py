@@ -212,3 +212,22 @@ def test_a_report_may_not_name_another_inspectors_patrol(engine_name, api, novem
     assert api.get(f"/api/v1/patrols/{patrol}", token=api.token(INSP_A)).json()["problem_uuids"] == [
         mine.json()["uuid"]]
     assert report(api, who=INSP_B, patrol_uuid=str(uuid.uuid4())).status_code == 201
+
+
+def test_a_report_naming_a_patrol_before_it_is_uploaded_never_joins_another_inspectors_patrol(
+        engine_name, api, november):
+    """The server cannot refuse a patrol that is not there yet; when it comes and is someone else's,
+    the report is not shown on it (the API's patrol and the console's patrol map)."""
+    card = card_of(INSP_A)
+    body = patrol_body(walk_on(card), card)
+    early = report(api, who=INSP_B, patrol_uuid=body["uuid"])
+    assert early.status_code == 201
+    own = report(api, who=INSP_A, patrol_uuid=body["uuid"])
+    assert api.post("/api/v1/patrols", token=api.token(INSP_A), json=body).status_code == 201
+    shown = api.get(f"/api/v1/patrols/{body['uuid']}", token=api.token(INSP_A)).json()["problem_uuids"]
+    assert shown == [own.json()["uuid"]]
+    from server.console.data import patrol_map
+    from server.patrols.models import Patrol
+
+    patrol = db.session.scalar(select(Patrol).where(Patrol.uuid == body["uuid"]))
+    assert [p["uuid"] for p in patrol_map(patrol)["problems"]] == [own.json()["uuid"]]

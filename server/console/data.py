@@ -18,7 +18,7 @@ from ..extensions import db
 from ..patrols import service as patrols
 from ..patrols.models import Patrol
 from ..photos.models import Photo
-from ..problems.models import Problem
+from ..problems.service import problems_of_patrol
 from ..security import scope_path
 
 
@@ -80,8 +80,7 @@ def patrol_map(p: Patrol) -> dict:
                if ph.taken_at else None} for ph in db.session.scalars(
         select(Photo).where(Photo.patrol_uuid == p.uuid, Photo.owner_id == p.inspector_id))]
     problems = [{"uuid": pr.uuid, "category": pr.category, "lon": to_shape(pr.location).x,
-                 "lat": to_shape(pr.location).y} for pr in db.session.scalars(
-        select(Problem).where(Problem.patrol_uuid == p.uuid))]
+                 "lat": to_shape(pr.location).y} for pr in problems_of_patrol(p)]
     return {"grid": mapping(to_shape(grid.boundary)) if grid.boundary is not None else None,
             "segments": [{"type": "Feature", "properties": {"name": s.name},
                           "geometry": mapping(to_shape(s.geom))} for s in p.card.segments],

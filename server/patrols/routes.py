@@ -15,7 +15,7 @@ from ..cards.service import with_path_names as with_names
 from ..extensions import db
 from ..idempotency import replayed_header
 from ..photos.models import Photo
-from ..problems.models import Problem
+from ..problems.service import problems_of_patrol
 from ..schemas import AwareDateTime
 from ..security import BEARER, current_user, login_required
 from . import changes, export, service
@@ -39,7 +39,7 @@ def _detail(patrol):
     patrol.display_track = (patrol.display or {}).get("line")  # stored at intake: no read decodes the fixes
     patrol.photos = list(db.session.scalars(select(Photo).where(
         Photo.patrol_uuid == patrol.uuid, Photo.owner_id == patrol.inspector_id).order_by(Photo.created_at)))
-    patrol.problem_uuids = list(db.session.scalars(select(Problem.uuid).where(Problem.patrol_uuid == patrol.uuid)))
+    patrol.problem_uuids = [p.uuid for p in problems_of_patrol(patrol)]
     return patrol
 
 

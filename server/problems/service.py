@@ -82,3 +82,10 @@ def photos_of(problem: Problem) -> list[Photo]:
     return list(db.session.scalars(select(Photo).where(
         or_(Photo.problem_uuid == problem.uuid, Photo.uuid.in_(problem.photo_uuids or [])),
         Photo.owner_id == problem.reporter_id).order_by(Photo.created_at)))
+
+
+def problems_of_patrol(patrol) -> list[Problem]:
+    """The problems its inspector reported on the patrol (a report naming someone else's patrol is not
+    one of them, even one stored before such reports were refused)."""
+    return list(db.session.scalars(select(Problem).where(
+        Problem.patrol_uuid == patrol.uuid, Problem.reporter_id == patrol.inspector_id).order_by(Problem.reported_at)))
