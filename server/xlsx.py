@@ -14,19 +14,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
 from decimal import Decimal
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.styles import Font
+
+from .text import holdable
 
 MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIME = "text/csv; charset=utf-8"
 
-# openpyxl's ILLEGAL_CHARACTERS_RE (C0 controls but tab, LF, CR), and what XML 1.0 and UTF-8 also refuse
-UNHOLDABLE = re.compile(f"{ILLEGAL_CHARACTERS_RE.pattern}|[\ud800-\udfff\ufffe\uffff]")
 FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 NUMBERS = (int, float, Decimal)
 TITLE, HEADER = Font(bold=True, size=14), Font(bold=True)
@@ -39,7 +38,7 @@ def clean(value) -> tuple[object, bool]:
     Numbers, dates and empty cells pass as they are; any other value is text."""
     if value is None or (isinstance(value, NUMBERS + (dt.date,)) and not isinstance(value, bool)):
         return value, False
-    text = UNHOLDABLE.sub("", value if isinstance(value, str) else str(value))
+    text = holdable(value if isinstance(value, str) else str(value))
     return text, text.startswith(FORMULA_LEAD) or text in ERROR_CODES
 
 

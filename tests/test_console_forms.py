@@ -159,7 +159,7 @@ def test_a_grid_rename_with_a_bad_id_or_name_is_refused(engine_name, api):
     name = grid.name
     for form, said in (({"id": "1" * 30, "name": "新名"}, "编号：数值超出范围"),
                        ({"id": str(grid.id), "name": "名" * 101}, "名称：必填，且不超过 100 个字"),
-                       ({"id": str(grid.id), "name": "新\x0b名"}, "名称：名称不能含控制字符"),
+                       ({"id": str(grid.id), "name": "新\x0b名"}, "名称：不能含控制字符"),
                        ({"id": str(grid.id), "name": "新名", "kind": "river"}, "类别：须为以下之一")):
         r = _post(api, ADMIN, "/console/grids", **{"kind": "grid", **form})
         assert r.status_code == 422 and said in _error(r.text), (form, _error(r.text))

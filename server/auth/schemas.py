@@ -3,6 +3,7 @@ from marshmallow import Schema, fields, validate
 from shared_models.enums import Role
 
 from ..schemas import Int
+from ..text import plain_line
 
 
 class LoginSchema(Schema):
@@ -54,7 +55,7 @@ class SessionSchema(Schema):
 class UserCreateSchema(Schema):
     phone = fields.String(required=True,
                           validate=validate.Regexp(r"^1\d{10}$", error="手机号应为11位 / 11-digit mobile"))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=50), plain_line])
     role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
     org_unit_id = Int(required=True)
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=200))

@@ -15,6 +15,7 @@ from shared_models.errors import message
 from ..errors import ApiError
 from ..extensions import db
 from ..schemas import Int
+from ..text import plain_line
 
 LABELS = {
     "phone": "手机号", "name": "名称", "role": "角色", "org_unit_id": "所属单位", "password": "密码", "active": "状态",
@@ -140,5 +141,4 @@ class GridRenameForm(Schema):
     """An administrator corrects a grid's or a segment's name (codes and shapes come by import)."""
     kind = fields.String(required=True, validate=validate.OneOf(["grid", "segment"]))
     id = Int(required=True)
-    name = fields.String(required=True, validate=[validate.Length(min=1, max=100), validate.Regexp(
-        r"[^\x00-\x1f\x7f-\x9f]*\Z", error="名称不能含控制字符 / no control characters")])
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=100), plain_line])

@@ -22,6 +22,7 @@ from ..auth.models import User
 from ..errors import ApiError
 from ..extensions import db
 from ..geo import WGS84_CRS_NAMES, length_m, lonlat_in_range, to_db
+from ..text import CONTROL, NO_CONTROL
 from . import topology
 from .models import OrgUnit, River, RiverSegment
 
@@ -126,6 +127,8 @@ def _grid_rows(feats: list[dict], rank: dict, repair: bool, problems: Problems) 
                 problems.add(i, code, key, "missing_field")
         if name is not None and len(name) > MAX_NAME:
             problems.add(i, code, "name", "too_long", detail=f"{len(name)} > {MAX_NAME}")
+        elif name is not None and CONTROL.search(name):
+            problems.add(i, code, "name", "bad_value", detail=NO_CONTROL)
         if code is not None and not CODE_RE.match(code):
             problems.add(i, code, "code", "bad_code")
         if level is not None and level not in rank:
@@ -310,6 +313,8 @@ def import_segments(fc, *, actor: User | None, commit: bool = True) -> dict:
         for key in ("name", "river_name"):
             if vals[key] is not None and len(vals[key]) > MAX_NAME:
                 problems.add(i, code, key, "too_long", detail=f"{len(vals[key])} > {MAX_NAME}")
+            elif vals[key] is not None and CONTROL.search(vals[key]):
+                problems.add(i, code, key, "bad_value", detail=NO_CONTROL)
         rows.append(dict(index=i, geom=geom, **vals))
 
     counts = Counter(r["code"] for r in rows if r["code"])

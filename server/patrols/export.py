@@ -10,6 +10,8 @@ from shapely.geometry import LineString, mapping
 from shared_models.track.replay import M_PER_DEG, even_sample
 from shared_models.track.simplify import simplify_to
 
+from ..text import holdable
+
 DISPLAY_MAX_VERTICES = 500
 DISPLAY_LOOKED_AT = 20_000  # a longer track is thinned evenly first: 500 vertices cannot show finer detail
 
@@ -51,7 +53,7 @@ def to_gpx(name: str, lon, lat, t_seconds, altitude=None) -> str:
     """GPX 1.1, one track segment (an export for people and GIS tools: not a hot path)."""
     gpx = gpxpy.gpx.GPX()
     gpx.creator = "RiverPatrol 河巡"
-    track = gpxpy.gpx.GPXTrack(name=name)
+    track = gpxpy.gpx.GPXTrack(name=holdable(name))
     seg = gpxpy.gpx.GPXTrackSegment()
     for i in range(len(lon)):
         point = gpxpy.gpx.GPXTrackPoint(
@@ -76,6 +78,7 @@ def to_kml(name: str, lon, lat, t_seconds) -> str:
     """KML 2.2 with a gx:Track (each fix with its time), for Google Earth and GIS tools."""
     import simplekml
 
+    name = holdable(name)
     kml = simplekml.Kml(name=name)
     track = kml.newgxtrack(name=name)
     track.newwhen([dt.datetime.fromtimestamp(float(t), dt.UTC).isoformat().replace("+00:00", "Z")
