@@ -226,3 +226,19 @@ def test_behind_tls_the_session_cookie_is_secure(engine_name, tls_api):
     cookie = r.headers["Set-Cookie"]
     assert "Secure" in cookie and "SameSite=Lax" in cookie and "HttpOnly" in cookie
     assert "Secure" not in requests.get(tls_api.base + "/console/login").headers["Set-Cookie"]
+
+
+def test_a_review_form_is_loaded_through_the_apis_schema(engine_name, api):
+    """The console's review took any decision as a 400 and any note; it now has the API's limits."""
+    from server.patrols.models import Patrol
+
+    from .test_console import _short_patrol_this_week
+
+    flagged = _short_patrol_this_week(api)
+    for form, said in (({"decision": "approve", "note": "x"}, "审核结论：须为以下之一"),
+                       ({"decision": "clear", "note": "说" * 1001}, "说明：")):
+        r = _post(api, SUP, f"/console/patrols/{flagged}/review", **form)
+        shown = re.search(r'<p class="error" id="error">(.*?)</p>', r.text, re.S)
+        assert r.status_code == 422 and shown and said in shown.group(1), (form["decision"], r.status_code)
+    db.session.expire_all()
+    assert db.session.scalar(select(Patrol.review_status).where(Patrol.uuid == flagged)) is None

@@ -194,16 +194,15 @@ def _patrol_or_404(uuid: str) -> Patrol:
 @bp.post("/patrols/<uuid:patrol_uuid>/review")
 @signed_in(*MANAGERS)
 def review(patrol_uuid):
-    decision, note = request.form.get("decision", ""), request.form.get("note", "")
+    from ..patrols.schemas import ReviewSchema
+
     p = _patrol_or_404(str(patrol_uuid))
-    if decision not in ("clear", "reject"):
-        abort(400)
-    try:
-        patrols.review(g.user, p.uuid, decision, note)
-    except ApiError as exc:
+    outcome = forms.attempt(lambda: patrols.review(g.user, p.uuid, **forms.load(ReviewSchema(), request.form)),
+                            labels={"decision": "审核结论", "note": "说明"})
+    if outcome.error:
         return render_template("console/patrol.html", p=p, map_data=data.patrol_map(p),
-                               next_uuid=data.next_in_queue(g.user, p), error=forms.api_error_text(exc),
-                               tiles=current_app.config.get("CONSOLE_TILES")), exc.status
+                               next_uuid=data.next_in_queue(g.user, p), error=outcome.error,
+                               tiles=current_app.config.get("CONSOLE_TILES")), outcome.status
     nxt = data.next_in_queue(g.user, p)
     return redirect(url_for("console.patrol", patrol_uuid=nxt) if nxt else url_for("console.queue"))
 

@@ -3,7 +3,7 @@ import hashlib
 from flask import Response, json
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from shared_models.enums import Role
@@ -19,16 +19,16 @@ from ..problems.service import problems_of_patrol
 from ..schemas import AwareDateTime
 from ..security import BEARER, current_user, login_required
 from . import changes, export, service
-from .schemas import GpxImportSchema, PatrolDetailSchema, PatrolListArgs, PatrolSchema, PatrolUploadSchema
+from .schemas import (
+    GpxImportSchema,
+    PatrolDetailSchema,
+    PatrolListArgs,
+    PatrolSchema,
+    PatrolUploadSchema,
+    ReviewSchema,
+)
 
 blp = Blueprint("patrols", __name__, url_prefix="/api/v1", description="巡河记录 Patrols")
-
-
-class ReviewSchema(Schema):
-    decision = fields.String(required=True, validate=validate.OneOf(["clear", "reject"]),
-                             metadata={"description": "clear: the flags are explained, the patrol counts; "
-                                                      "reject: it never counts (e.g. a fake patrol)"})
-    note = fields.String(load_default="", validate=validate.Length(max=1000))
 
 
 class GpxFileSchema(Schema):

@@ -151,3 +151,10 @@ class GpxImportSchema(Schema):
     card_id = Int(required=True)
     segment_ids = BoundedList(Int(), MAX_SEGMENTS, load_default=list)
     notes = fields.String(load_default="", validate=validate.Length(max=4000))
+
+
+class ReviewSchema(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(["clear", "reject"]),
+                             metadata={"description": "clear: the flags are explained, the patrol counts; "
+                                                      "reject: it never counts (e.g. a fake patrol)"})
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
