@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,12 +104,20 @@ def process(src: Path, full: Path, thumb: Path, *, max_pixels: int, long_edge: i
         exif = img.getexif()
         taken_at = _taken_at(exif)
         lon, lat = _place(exif)
+        width, height = img.size
+        if exif.get(ExifTags.Base.Orientation) in (5, 6, 7, 8):  # turned a quarter: upright it is the other way
+            width, height = height, width
+        if fmt == "JPEG":  # decoded at the smallest scale still at least the served size (25 MP: a quarter)
+            k = long_edge / max(img.size)
+            img.draft("RGB", (math.ceil(img.width * k), math.ceil(img.height * k)))
         img.load()
-        upright = ImageOps.exif_transpose(img).convert("RGB")
-    width, height = upright.size
+        upright = ImageOps.exif_transpose(img, in_place=True) or img
+        if upright.mode not in ("RGB", "RGBA", "L", "LA"):  # (palette and bit images resize only by nearest pixel)
+            upright = upright.convert("RGB")
+        upright.thumbnail((long_edge, long_edge), Image.Resampling.LANCZOS)  # shrunk before any copy is made
+        upright = upright.convert("RGB")
     full.parent.mkdir(parents=True, exist_ok=True)
     thumb.parent.mkdir(parents=True, exist_ok=True)
-    upright.thumbnail((long_edge, long_edge), Image.Resampling.LANCZOS)
     upright.save(full, "JPEG", quality=85, optimize=True)
     upright.thumbnail((thumb_edge, thumb_edge), Image.Resampling.LANCZOS)
     upright.save(thumb, "JPEG", quality=80)
