@@ -31,10 +31,11 @@ import re
 from itertools import compress
 
 import numpy as np
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from .auth import service as auth_service
 from .errors import BAD_CHARACTER, MAX_JSON_DEPTH, ApiError, error_body
 
 # endpoints that take a large body (MAX_CONTENT_LENGTH); a test checks that each still exists
@@ -206,6 +207,21 @@ def _too_large(exc):
     return resp
 
 
+def _stranger():
+    """The answer for a caller not signed in, on a route taking a large body (every one needs a
+    signed-in caller): checked before the body is read, so a stranger's 8 MB costs its headers.
+    None for a signed-in caller (the API's user is kept for ``login_required``)."""
+    if request.blueprint == "console":
+        if auth_service.session_user(session.get("sid")) is None:
+            return redirect(url_for("console.login", next=request.path))
+        return None
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError("auth.unauthenticated", 401, headers={"WWW-Authenticate": "Bearer"})
+    g.user, g.device_session = auth_service.authenticate(token.strip())
+    return None
+
+
 def init_app(app: Flask) -> None:
     @app.url_value_preprocessor
     def _limit_body(endpoint, _values) -> None:
@@ -213,13 +229,17 @@ def init_app(app: Flask) -> None:
         request.max_content_length = body_limit(endpoint)
 
     @app.before_request
-    def _refuse_large_and_unstorable() -> None:
+    def _refuse_large_and_unstorable():
         limit = request.max_content_length
-        if request.content_length is not None:
-            if request.content_length > limit:
-                raise RequestEntityTooLarge()  # by its declared length, before a byte is read
-        elif request.environ.get("wsgi.input_terminated"):  # chunked: werkzeug would cut it at the limit
-            request.max_content_length = limit + 1  # silently, so one byte more tells
+        if request.content_length is not None and request.content_length > limit:
+            raise RequestEntityTooLarge()  # by its declared length, before a byte is read
+        if request.endpoint in LARGE_BODIES or request.endpoint == PHOTO_CHUNK:
+            stranger = _stranger()  # before a byte is read
+            if stranger is not None:
+                return stranger
+        if request.content_length is None and request.environ.get("wsgi.input_terminated"):
+            # chunked: werkzeug would cut it at the limit silently, so one byte more tells
+            request.max_content_length = limit + 1
             if len(request.get_data(cache=True)) > limit:
                 raise RequestEntityTooLarge()
         found = bad_text_in_request()

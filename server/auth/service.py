@@ -129,6 +129,18 @@ def authenticate(access_token: str) -> tuple[User, DeviceSession]:
     return session.user, session
 
 
+def session_user(sid: str | None) -> User | None:
+    """The user of the console's signed-in session ``sid``, or None (unknown, revoked, expired)."""
+    device = db.session.get(DeviceSession, sid) if sid else None
+    if device is None:
+        return None
+    try:
+        _check_session(device)
+    except ApiError:
+        return None
+    return device.user
+
+
 def revoke(session: DeviceSession) -> None:
     if session.revoked_at is None:
         session.revoked_at = utcnow()

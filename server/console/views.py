@@ -73,18 +73,9 @@ def _not_framed(response):
 def _guard():
     if request.method == "POST":
         csrf.protect()  # a form without its token is refused (400) before anything happens
-    g.user = None
-    sid = session.get("sid")
-    if sid:
-        device = db.session.get(DeviceSession, sid)
-        try:
-            if device is None:
-                raise ApiError("auth.token_revoked", 401)
-            auth_service._check_session(device)
-        except ApiError:
-            session.clear()
-        else:
-            g.user = device.user
+    g.user = auth_service.session_user(session.get("sid"))
+    if g.user is None and "sid" in session:
+        session.clear()
 
 
 def signed_in(*roles: Role):
