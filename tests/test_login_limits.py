@@ -76,12 +76,18 @@ def test_concurrent_wrong_attempts_get_at_most_the_limit_of_checks(engine_name, 
 
     with concurrent.futures.ThreadPoolExecutor(attempts) as pool:
         answers = list(pool.map(one, range(attempts)))
-    statuses = sorted(r.status_code for r in answers)
-    assert statuses == [401] * 5 + [429] * (attempts - 5), statuses
-    assert checks["n"] == 5
+    statuses = [r.status_code for r in answers]
+    # one check at a time per address: the others are refused by the count (429) or busy (503)
+    assert set(statuses) <= {401, 429, 503} and statuses.count(401) == checks["n"] <= 5, statuses
     for r in answers:
         if r.status_code == 429:
             assert 0 < _refused(r) <= 15 * 60
+        if r.status_code == 503:
+            assert r.json()["code"] == "auth.busy" and r.headers["Retry-After"] == "2"
+    while checks["n"] < 5:  # a busy answer counted nothing: what is left of the five, then the wall
+        assert _try(attacker).status_code == 401
+    _refused(_try(attacker))
+    assert checks["n"] == 5
     assert from_address(api, "127.0.0.6").login(OWNER)["user"]["phone"] == OWNER
 
 
@@ -156,3 +162,28 @@ def test_counters_stay_bounded(engine_name, api, time_machine):
     db.session.expire_all()
     keys = set(db.session.scalars(select(LoginThrottle.key)))
     assert keys == {f"pa:{OWNER}|127.0.0.12", f"p:{OWNER}", "a:127.0.0.12"}  # the owner's address is kept
+
+
+def test_one_address_has_one_password_check_at_a_time(engine_name, api, monkeypatch):
+    """A spray from one address gets one check at a time (the rest busy at once, counting nothing);
+    another address signs in meanwhile."""
+    entered, release = threading.Event(), threading.Event()
+    real = passwords._check
+
+    def held_open(stored, password):
+        if not entered.is_set():  # the first check waits, under way, until the test lets it go
+            entered.set()
+            release.wait(30)
+        return real(stored, password)
+
+    monkeypatch.setattr(passwords, "_check", held_open)
+    office = from_address(api, "127.0.0.20")
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        first = pool.submit(_try, office, "13900000102")
+        assert entered.wait(30)
+        busy = _try(office, "13900000103")
+        _refused(busy, code="auth.busy", status=503)
+        assert from_address(api, "127.0.0.21").login(OWNER)["user"]["phone"] == OWNER
+        release.set()
+        assert first.result().status_code == 401
+    assert office.login("13900000103")["user"]["phone"] == "13900000103"  # the busy try counted nothing

@@ -3,7 +3,10 @@
 Each check takes ``PASSWORD_HASH_MEMORY_KIB`` (64 MB) for its duration: ``verify_password``
 holds one of ``PASSWORD_HASH_CONCURRENCY`` slots while it hashes and waits at most
 ``LOGIN_HASH_WAIT_SECONDS`` for one; beyond that it raises ``HashingBusy`` (the sign-in is
-answered 503 with Retry-After) instead of queueing unbounded memory.
+answered 503 with Retry-After) instead of queueing unbounded memory. And one address has at
+most one check under way per process: a second from it at the same instant is busy at once
+(a spray of 30 wrong passwords from one address took 3.6 s of both cores, every one of them
+checked; a real sign-in is once per device, and the phone retries a busy answer).
 """
 from __future__ import annotations
 
@@ -39,15 +42,28 @@ def _slots() -> threading.BoundedSemaphore:
         return _SLOTS[size]
 
 
-def verify_password(stored_hash: str | None, password: str) -> bool:
+_CHECKING: set[str] = set()  # addresses with a check under way
+
+
+def verify_password(stored_hash: str | None, password: str, address: str | None = None) -> bool:
     """Constant work whether or not the user exists (a dummy hash is checked when none)."""
-    slots = _slots()
-    if not slots.acquire(timeout=current_app.config["LOGIN_HASH_WAIT_SECONDS"]):
-        raise HashingBusy()
+    if address is not None:
+        with _SLOTS_LOCK:
+            if address in _CHECKING:
+                raise HashingBusy()
+            _CHECKING.add(address)
     try:
-        return _check(stored_hash, password)
+        slots = _slots()
+        if not slots.acquire(timeout=current_app.config["LOGIN_HASH_WAIT_SECONDS"]):
+            raise HashingBusy()
+        try:
+            return _check(stored_hash, password)
+        finally:
+            slots.release()
     finally:
-        slots.release()
+        if address is not None:
+            with _SLOTS_LOCK:
+                _CHECKING.discard(address)
 
 
 def _check(stored_hash: str | None, password: str) -> bool:

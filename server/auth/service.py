@@ -56,7 +56,7 @@ def login(phone: str, password: str, device_id: str, device_name: str, address: 
     held = throttle.reserve(phone, address, device_id)
     user = db.session.scalar(select(User).where(User.phone == phone))
     try:
-        ok = verify_password(user.password_hash if user else None, password)
+        ok = verify_password(user.password_hash if user else None, password, address=throttle.network(address))
     except HashingBusy:
         throttle.release(held)
         raise ApiError("auth.busy", 503, headers={"Retry-After": str(BUSY_RETRY_SECONDS)},

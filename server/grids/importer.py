@@ -227,8 +227,9 @@ def _stored(unit: OrgUnit):
 
 
 def import_grids(fc, *, actor: User | None, levels: tuple[str, ...], repair: bool = False,
-                 commit: bool = True) -> dict:
-    """Create org units. ``actor`` None means the command line (may create roots)."""
+                 commit: bool = True, check_only: bool = False) -> dict:
+    """Create org units. ``actor`` None means the command line (may create roots). ``check_only``:
+    every check, nothing written (the console's preview); else committed, or flushed for the caller."""
     problems = Problems()
     feats = _features(fc, problems)
     rank = {lvl: n for n, lvl in enumerate(levels)}
@@ -263,6 +264,9 @@ def import_grids(fc, *, actor: User | None, levels: tuple[str, ...], repair: boo
             problems.add(r["index"], r["code"], "level", "level_order", detail=f"{r['level']} under {parent_level}")
     _check_places([r for r in rows if r["code"] and paths[r["code"]]], file_codes, db_parents, problems)
     problems.raise_if_any()
+    result = {"imported": len(rows), "repaired": [r["code"] for r in rows if r["repaired"]]}
+    if check_only:
+        return result
 
     units: dict[str, OrgUnit] = {}
     for r in sorted(rows, key=lambda r: paths[r["code"]].count("/")):
@@ -272,14 +276,11 @@ def import_grids(fc, *, actor: User | None, levels: tuple[str, ...], repair: boo
                        boundary=to_db(r["geom"]), parent=parent)
         db.session.add(unit)
         units[r["code"]] = unit
-    if commit:
-        db.session.commit()
-    else:
-        db.session.flush()
-    return {"imported": len(rows), "repaired": [r["code"] for r in rows if r["repaired"]]}
+    _done(commit)
+    return result
 
 
-def import_segments(fc, *, actor: User | None, commit: bool = True) -> dict:
+def import_segments(fc, *, actor: User | None, commit: bool = True, check_only: bool = False) -> dict:
     """Create river segments (and their rivers when new), each inside a grid in scope."""
     problems = Problems()
     feats = _features(fc, problems)
@@ -346,6 +347,8 @@ def import_segments(fc, *, actor: User | None, commit: bool = True) -> dict:
             problems.add(r["index"], r["code"], "river_name", "river_name_conflict",
                          detail=f"{rc}: {names[rc]} / {rn}" if rc in shown or rc not in rivers else None)
     problems.raise_if_any()
+    if check_only:
+        return {"imported": len(rows), "rivers_created": len({r["river_code"] for r in rows} - set(rivers))}
 
     created = 0
     for r in rows:
@@ -359,11 +362,15 @@ def import_segments(fc, *, actor: User | None, commit: bool = True) -> dict:
             grid=grids[r["grid_code"]], bank=r["bank"] or "both", geom=to_db(r["geom"]),
             length_m=round(length_m(r["geom"]), 1),
         ))
+    _done(commit)
+    return {"imported": len(rows), "rivers_created": created}
+
+
+def _done(commit: bool) -> None:
     if commit:
         db.session.commit()
     else:
         db.session.flush()
-    return {"imported": len(rows), "rivers_created": created}
 
 
 def _rivers_in_scope(actor: User, rivers: dict[str, River]) -> set[str]:

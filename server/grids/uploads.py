@@ -30,10 +30,10 @@ def _folder() -> Path:
     return folder
 
 
-def _run(kind: str, doc: dict, actor: User, commit: bool) -> dict:
+def _run(kind: str, doc: dict, actor: User, check_only: bool) -> dict:
     if kind == "grids":
-        return importer.import_grids(doc, actor=actor, levels=current_app.config["ORG_LEVELS"], commit=commit)
-    return importer.import_segments(doc, actor=actor, commit=commit)
+        return importer.import_grids(doc, actor=actor, levels=current_app.config["ORG_LEVELS"], check_only=check_only)
+    return importer.import_segments(doc, actor=actor, check_only=check_only)
 
 
 def preview(actor: User, kind: str, filename: str | None, data: bytes | None) -> tuple[dict, str]:
@@ -42,7 +42,7 @@ def preview(actor: User, kind: str, filename: str | None, data: bytes | None) ->
         refuse("missing_file")
     doc = read_upload(filename, data or b"")
     try:
-        result = _run(kind, doc, actor, commit=False)
+        result = _run(kind, doc, actor, check_only=True)
     finally:
         db.session.rollback()  # a preview writes nothing
     token = secrets.token_hex(16)
@@ -58,7 +58,7 @@ def confirm(actor: User, kind: str, token: str) -> dict:
         raise UnknownPreview(token)
     doc = json.loads(path.read_text(encoding="utf-8"))
     try:
-        result = _run(kind, doc, actor, commit=True)
+        result = _run(kind, doc, actor, check_only=False)
     except Exception:
         db.session.rollback()
         raise

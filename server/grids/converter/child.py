@@ -371,7 +371,7 @@ def main() -> None:
         answer = {"fc": read_kml(data, limits) if kind == "kml" else read_zip(data, limits)}
     except Refused as exc:
         answer = {"refused": exc.reason, "detail": exc.detail}
-    sys.stdout.write(json.dumps(answer, ensure_ascii=False))
+    sys.stdout.write(json.dumps(answer, ensure_ascii=False, separators=(",", ":")))
 
 
 if __name__ == "__main__":
