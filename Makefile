@@ -32,6 +32,7 @@ bench:
 	$(VENV)/python bench/console.py
 	$(VENV)/python bench/fuzz.py
 	$(VENV)/python bench/load.py
+	$(VENV)/python bench/abuse.py
 
 lint:
 	$(VENV)/ruff check server shared_models tests
