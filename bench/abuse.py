@@ -248,27 +248,30 @@ def _wide_json(size: int) -> bytes:
 
 
 def login_8mb_body():
-    body = _wide_json(MAX_BODY - 1024)
-    return (lambda srv: None,
-            lambda srv, _: [srv.post("/api/v1/auth/login", data=body,
-                                     headers={"Content-Type": "application/json"}).status_code],
-            {413, 422, 400})
+    return lambda srv: None, _posted_at_once("/api/v1/auth/login", _wide_json(MAX_BODY - 1024), 1), {413}
+
+
+def _at_once(calls: list) -> list:
+    """Every call in its own thread, all at once; their results."""
+    out = [None] * len(calls)
+
+    def one(i):
+        out[i] = calls[i]()
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+def _posted_at_once(path: str, body: bytes, n: int):
+    return lambda srv, _: _at_once([lambda: srv.post(path, data=body, headers={
+        "Content-Type": "application/json"}).status_code] * n)
 
 
 def logins_wide_8mb_x4():
-    body = _wide_json(MAX_BODY - 1024)
-
-    def run(srv, _):
-        out = []
-        threads = [threading.Thread(target=lambda: out.append(srv.post(
-            "/api/v1/auth/login", data=body, headers={"Content-Type": "application/json"}).status_code))
-            for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        return out
-    return lambda srv: None, run, {413, 422, 400}
+    return lambda srv: None, _posted_at_once("/api/v1/auth/login", _wide_json(MAX_BODY - 1024), 4), {413}
 
 
 def patrol_8mb_of_json():
@@ -284,34 +287,15 @@ def patrol_8mb_of_json():
 def patrol_8mb_stranger_x4():
     """Four 8 MB bodies at once, each with a NUL at its end, to the patrol upload, without signing in."""
     body = _wide_json(MAX_BODY - 1024)[:-1] + b',"\\u0000"]'
-
-    def run(srv, _):
-        out = []
-        threads = [threading.Thread(target=lambda: out.append(srv.post(
-            "/api/v1/patrols", data=body, headers={"Content-Type": "application/json"}).status_code))
-            for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        return out
-    return lambda srv: None, run, {401}
+    return lambda srv: None, _posted_at_once("/api/v1/patrols", body, 4), {401}
 
 
 def _wrong_logins(phones: list[str]):
-    def run(srv, _):
-        out = []
-
-        def one(i, phone):
-            out.append(requests.post(srv.base + "/api/v1/auth/login", timeout=600, json={
-                "phone": phone, "password": "wrong-password", "device_id": f"guess-{i}"}).status_code)
-        threads = [threading.Thread(target=one, args=(i, p)) for i, p in enumerate(phones)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        return out
-    return lambda srv: None, run, {401, 429, 503}
+    def guess(srv, i, phone):
+        return lambda: requests.post(srv.base + "/api/v1/auth/login", timeout=600, json={
+            "phone": phone, "password": "wrong-password", "device_id": f"guess-{i}"}).status_code
+    return lambda srv: None, lambda srv, _: _at_once([guess(srv, i, p) for i, p in enumerate(phones)]), \
+        {401, 429, 503}
 
 
 def logins_one_phone_30():
@@ -354,26 +338,26 @@ def jitter_200k():
     return setup, lambda srv, body: upload_and_read(srv, INSPECTOR, body), {201, 200, 422}
 
 
-def replay_10k_on_a_line():
-    """Two uploads of 10,000 fixes on a 0.7 m line: every fix within a metre of every other (timed: the second)."""
+def _beside(stored, upload):
+    """``upload(x, y)`` timed, after ``stored(x, y)`` was uploaded (x, y: the start of the card's segment)."""
     def setup(srv):
         card = card_of(srv, INSPECTOR)
         x, y = segment_line(card).coords[0]
-        first = patrol_body(card, on_a_line(10_000, x, y, recent_start(8)))
-        assert srv.post("/api/v1/patrols", INSPECTOR, json=first).status_code == 201
-        return patrol_body(card, on_a_line(10_000, x, y, recent_start(5)))
+        assert srv.post("/api/v1/patrols", INSPECTOR, json=patrol_body(card, stored(x, y))).status_code == 201
+        return patrol_body(card, upload(x, y))
     return setup, lambda srv, body: upload_and_read(srv, INSPECTOR, body), {201, 200, 422}
+
+
+def replay_10k_on_a_line():
+    """Two uploads of 10,000 fixes on a 0.7 m line: every fix within a metre of every other (timed: the second)."""
+    return _beside(lambda x, y: on_a_line(10_000, x, y, recent_start(8)),
+                   lambda x, y: on_a_line(10_000, x, y, recent_start(5)))
 
 
 def replay_5k_beside_200k():
     """A 5,000-fix upload beside a stored 200,000-fix patrol of the same spot."""
-    def setup(srv):
-        card = card_of(srv, INSPECTOR)
-        x, y = segment_line(card).coords[0]
-        stored = patrol_body(card, jitter_blob(200_000, x, y, recent_start(120)))
-        assert srv.post("/api/v1/patrols", INSPECTOR, json=stored).status_code == 201
-        return patrol_body(card, on_a_line(5_000, x, y, recent_start(3)))
-    return setup, lambda srv, body: upload_and_read(srv, INSPECTOR, body), {201, 200, 422}
+    return _beside(lambda x, y: jitter_blob(200_000, x, y, recent_start(120)),
+                   lambda x, y: on_a_line(5_000, x, y, recent_start(3)))
 
 
 def gpx_import_8mb():
