@@ -78,10 +78,6 @@ def _database_unreachable(exc: Exception) -> bool:
     return False
 
 
-BAD_CHARACTER = "不允许空字符或不成对的代理字符 / NUL characters and unpaired surrogates are not allowed"
-MAX_JSON_DEPTH = 64  # GeoJSON needs 7; deeper input only exhausts recursion in the decoder or the encoders
-
-
 def init_app(app: Flask) -> None:
     @app.url_value_preprocessor
     def _ids_in_range(endpoint, values) -> None:

@@ -36,7 +36,7 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .auth import service as auth_service
-from .errors import BAD_CHARACTER, MAX_JSON_DEPTH, ApiError, error_body
+from .errors import ApiError, error_body
 
 # endpoints that take a large body (MAX_CONTENT_LENGTH); a test checks that each still exists
 LARGE_BODIES = frozenset({
@@ -45,6 +45,8 @@ LARGE_BODIES = frozenset({
     "console.grid_import",
 })
 PHOTO_CHUNK = "photos.append_chunk"
+BAD_CHARACTER = "不允许空字符或不成对的代理字符 / NUL characters and unpaired surrogates are not allowed"
+MAX_JSON_DEPTH = 64  # GeoJSON needs 7; deeper input only exhausts recursion in the decoder or the encoders
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _RAW_SUSPECT = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")  # a NUL or surrogate escape (possibly a valid pair)

@@ -6,9 +6,9 @@ import uuid
 
 from sqlalchemy import func, select
 
-from server.errors import BAD_CHARACTER
 from server.extensions import db
 from server.problems.models import Problem
+from server.request_guard import BAD_CHARACTER
 
 from .photos import jpeg_with_exif, upload
 

@@ -11,6 +11,11 @@ from ..db import UTCDateTime, utcnow
 from ..extensions import db
 
 
+def path_codes(path: str) -> list[str]:
+    """The codes on an org unit's path, root first: "/610112/610112007/" -> ["610112", "610112007"]."""
+    return [c for c in path.strip("/").split("/") if c]
+
+
 class OrgUnit(db.Model):
     """A grid (网格): county, township, village... ``path`` holds the codes from the root."""
 

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from ..auth.models import User
 from ..extensions import db
 from ..security import scope_path
-from .models import OrgUnit, RiverSegment
+from .models import OrgUnit, RiverSegment, path_codes
 
 ROUTING_LEVEL = "county"  # problems are routed within the reporter's county, never across counties
 
@@ -23,14 +23,10 @@ def segments_in_scope(user: User):
     return q.join(OrgUnit, OrgUnit.id == RiverSegment.grid_id).where(OrgUnit.path.startswith(path, autoescape=True))
 
 
-def _codes(path: str) -> list[str]:
-    return path.strip("/").split("/")
-
-
 def county_of(unit: OrgUnit) -> OrgUnit:
     """The county ``unit`` belongs to: its ancestor (or itself) at the county level, from its path;
     the root of its path where no unit on it is a county (a deployment without that level)."""
-    codes = _codes(unit.path)
+    codes = path_codes(unit.path)
     chain = {u.code: u for u in db.session.scalars(select(OrgUnit).where(OrgUnit.code.in_(codes)))}
     return next((chain[c] for c in codes if c in chain and chain[c].level == ROUTING_LEVEL),
                 chain.get(codes[0], unit))
@@ -46,6 +42,6 @@ def deepest_holding(within: OrgUnit, lon: float, lat: float) -> OrgUnit | None:
         OrgUnit.boundary.is_not(None), OrgUnit.path.startswith(within.path, autoescape=True),
         gfunc.ST_Contains(OrgUnit.boundary, point))).all()
     codes = {u.code for u in holding}
-    top = len(_codes(within.path))
-    fits = [u for u in holding if all(c in codes for c in _codes(u.path)[top:])]
-    return min(fits, key=lambda u: (-len(_codes(u.path)), u.id), default=None)
+    top = len(path_codes(within.path))
+    fits = [u for u in holding if all(c in codes for c in path_codes(u.path)[top:])]
+    return min(fits, key=lambda u: (-len(path_codes(u.path)), u.id), default=None)
