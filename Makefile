@@ -14,7 +14,7 @@ run:
 
 test:
 	bash scripts/bootstrap.sh test
-	$(VENV)/ruff check server shared_models tests migrations bench mobile main.py
+	$(VENV)/ruff check server shared_models tests bench mobile main.py
 	$(VENV)/python -m pytest $(PYTEST_ARGS)
 
 # The field app on the desktop against `make run`'s server, its GPS fed by a real GPX file.

@@ -49,7 +49,7 @@ def make_app(url: str):
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": "bench-" * 8,
                       "PHOTO_DIR": tempfile.mkdtemp(prefix="bench-photos-")})
     with app.app_context():
-        flask_migrate.upgrade(directory=str(ROOT / "migrations"))
+        flask_migrate.upgrade(directory=str(ROOT / "server" / "migrations"))
     return app
 
 

@@ -47,7 +47,7 @@ def build(app) -> dict:
     from tests.tracks import walk_along
 
     with app.app_context():
-        flask_migrate.upgrade(directory=str(ROOT / "migrations"))
+        flask_migrate.upgrade(directory=str(ROOT / "server" / "migrations"))
         load_demo()
         town = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "610112010"))
         cards = db.session.scalars(select(ResponsibilityCard).join(OrgUnit, OrgUnit.id == ResponsibilityCard.grid_id)

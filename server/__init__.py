@@ -22,7 +22,7 @@ class Api(SmorestApi):
 # every blueprint's arguments read the JSON the request guard decoded (before any route is imported)
 ArgumentsMixin.ARGUMENTS_PARSER = request_guard.JsonOnceParser()
 
-MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
 
 
 def create_app(overrides: dict | None = None) -> Flask:

@@ -25,7 +25,10 @@ from server.db import engine_info
 from server.demo import DEMO_PASSWORD, load_demo
 from server.extensions import db
 
+from .one_clock import share_fake_clock
 from .pgcluster import Cluster
+
+share_fake_clock()
 
 ENGINES = [e for e in os.environ.get("RIVERPATROL_TEST_ENGINES", "spatialite,postgis").split(",") if e]
 TEST_CONFIG = {
