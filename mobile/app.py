@@ -5,7 +5,6 @@ import datetime as dt
 import json
 import math
 import threading
-import time
 from pathlib import Path
 
 from kivy.app import App
@@ -21,8 +20,8 @@ from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 from kivy.uix.widget import Widget
 from pyproj import Geod
 
+from shared_models.clock import LOCAL_TZ, timestamp, utcnow
 from shared_models.enums import PROBLEM_CATEGORIES, SEVERITIES
-from shared_models.periods import LOCAL_TZ
 
 from .controller import Controller
 from .platform import gps_service, on_android
@@ -120,7 +119,7 @@ def _gap_hint(next_counted_after: str | None, now: dt.datetime | None = None) ->
     """Akqi's 96 hours: how long until a new patrol counts again (from the last sync's figure)."""
     if not next_counted_after:
         return ""
-    left = dt.datetime.fromisoformat(next_counted_after) - (now or dt.datetime.now(dt.UTC))
+    left = dt.datetime.fromisoformat(next_counted_after) - (now or utcnow())
     hours = math.ceil(left.total_seconds() / 3600)
     return f"\n距下次巡河可计入还有 {hours} 小时" if hours > 0 else ""
 
@@ -177,7 +176,7 @@ class PatrolScreen(Screen):
 
     def begin(self, card: dict | None) -> None:
         self.card = card
-        self.started = time.time()
+        self.started = timestamp()
         self.ids.title.text = f"巡河中 · {card['grid']['name']}" if card else "巡河中"
         self.ids.map.rings = _rings(card["grid"].get("boundary")) if card else []
         self.ids.map.segments = [s["geometry"]["coordinates"] for s in card["segments"]] if card else []

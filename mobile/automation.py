@@ -43,8 +43,8 @@ def attach(app, script_path: str, shots: str) -> None:
         if state["i"] >= len(steps):
             return
         step = steps[state["i"]]
-        state["since"] = state["since"] or time.time()
-        if time.time() - state["since"] > step.get("timeout", 30):
+        state["since"] = state["since"] or time.monotonic()
+        if time.monotonic() - state["since"] > step.get("timeout", 30):
             return fail(f"timed out: {step}")
         screen = app.sm.current_screen
         do = step["do"]
@@ -52,7 +52,7 @@ def attach(app, script_path: str, shots: str) -> None:
             if app.sm.current != step["name"]:
                 return
         elif do == "wait":
-            if time.time() - state["since"] < step["seconds"]:
+            if time.monotonic() - state["since"] < step["seconds"]:
                 return
         elif do == "text":
             screen.ids[step["id"]].text = step["value"]

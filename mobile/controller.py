@@ -16,8 +16,8 @@ from pathlib import Path
 from PIL import Image, ImageOps
 from shapely.geometry import shape
 
+from shared_models.clock import local_midnight, local_today, timestamp
 from shared_models.enums import PROBLEM_CATEGORIES
-from shared_models.periods import LOCAL_TZ
 from shared_models.track.analysis import AnalysisResult, ValidityRule
 
 from .api_client import ApiClient, ApiFailure
@@ -85,8 +85,8 @@ class Controller:
 
     def week_count(self, card: dict, today: dt.date | None = None) -> int:
         """Patrols recorded this week (Monday to Sunday, Asia/Shanghai) under this card number."""
-        today = today or dt.datetime.now(LOCAL_TZ).date()
-        monday = dt.datetime.combine(today - dt.timedelta(days=today.weekday()), dt.time(), LOCAL_TZ).timestamp()
+        today = today or local_today()
+        monday = local_midnight(today - dt.timedelta(days=today.weekday())).timestamp()
         ids = {c["id"] for c in self.cards() if c["card_no"] == card["card_no"]}
         return sum(1 for p in self.store.patrols(self.account["user_id"])
                    if p["card_id"] in ids and p["started_at"] >= monday and p["state"] != "recording")
@@ -148,8 +148,8 @@ class Controller:
         patrol_uuid = self.recorder.patrol_uuid if self.recorder else None
         return self.store.add_problem(self.account["user_id"], {
             "category": category, "severity": severity, "description": description, "lon": fix["lon"],
-            "lat": fix["lat"], "accuracy": fix.get("accuracy"), "reported_at": fix.get("t") or dt.datetime.now(
-                dt.UTC).timestamp(), "patrol_uuid": patrol_uuid}, photos)
+            "lat": fix["lat"], "accuracy": fix.get("accuracy"), "reported_at": fix.get("t") or timestamp(),
+            "patrol_uuid": patrol_uuid}, photos)
 
     def _latest_stored_fix(self) -> dict | None:
         """On a phone the recording service writes the fixes; the last one is where we are."""
@@ -187,7 +187,7 @@ class Controller:
             raise ValueError("复核不通过请写明原因 / say why it fails")
         return self.store.add_case_step(self.account["user_id"], {
             "case_no": task["case_no"], "action": "recheck_pass" if passed else "recheck_fail",
-            "base_version": task["version"], "at": fix.get("t") or dt.datetime.now(dt.UTC).timestamp(),
+            "base_version": task["version"], "at": fix.get("t") or timestamp(),
             "lon": fix["lon"], "lat": fix["lat"], "note": note}, photos)
 
     # --- outbox -------------------------------------------------------------------------

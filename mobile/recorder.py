@@ -8,9 +8,9 @@ killed and restarted.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 
+from shared_models.clock import timestamp, wait
 from shared_models.enums import LIFECYCLE_EVENTS
 from shared_models.track.analysis import AnalysisResult, ValidityRule, analyze
 
@@ -20,7 +20,7 @@ FLUSH_S = 1.0  # well inside the promise of at most 5 s lost
 
 
 class PatrolRecorder:
-    def __init__(self, store: LocalStore, user_id: int, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: LocalStore, user_id: int, clock: Callable[[], float] = timestamp) -> None:
         self.store = store
         self.user_id = user_id
         self.clock = clock
@@ -99,7 +99,7 @@ class PatrolRecorder:
         self._stop.clear()
 
         def tick() -> None:
-            while not self._stop.wait(FLUSH_S):
+            while not wait(self._stop, FLUSH_S):
                 self.flush()
 
         self._timer = threading.Thread(target=tick, name="fix-flush", daemon=True)

@@ -9,17 +9,16 @@ deleted on logout.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import sqlite3
 import threading
-import time
 import uuid as uuidlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
+from shared_models.clock import timestamp, utcnow
 from shared_models.track import Track
 
 SCHEMA_VERSION = 3
@@ -196,7 +195,7 @@ class LocalStore:
     def add_event(self, patrol_uuid: str, event: str, at: float | None = None) -> None:
         with self._tx() as db:
             db.execute("INSERT INTO patrol_events (patrol_uuid, at, event) VALUES (?, ?, ?)",
-                       (patrol_uuid, at if at is not None else time.time(), event))
+                       (patrol_uuid, at if at is not None else timestamp(), event))
 
     def events(self, patrol_uuid: str) -> list[dict]:
         return self._rows("SELECT at, event FROM patrol_events WHERE patrol_uuid = ? ORDER BY at", patrol_uuid)
@@ -259,7 +258,7 @@ class LocalStore:
                 db.execute("INSERT INTO photos (uuid, user_id, path, size, sha256, patrol_uuid, problem_uuid,"
                            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                            (ph["uuid"], user_id, ph["path"], ph["size"], ph["sha256"], data.get("patrol_uuid"),
-                            problem_uuid, time.time()))
+                            problem_uuid, timestamp()))
                 self._enqueue(db, user_id, "photo", ph["uuid"], ph["size"])
             db.execute("INSERT INTO problems (uuid, user_id, patrol_uuid, category, severity, description, lon, lat,"
                        " accuracy, reported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -304,7 +303,7 @@ class LocalStore:
             for ph in photos:
                 db.execute("INSERT INTO photos (uuid, user_id, path, size, sha256, case_step_uuid, created_at)"
                            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           (ph["uuid"], user_id, ph["path"], ph["size"], ph["sha256"], step_uuid, time.time()))
+                           (ph["uuid"], user_id, ph["path"], ph["size"], ph["sha256"], step_uuid, timestamp()))
                 self._enqueue(db, user_id, "photo", ph["uuid"], ph["size"])
             db.execute("INSERT INTO case_steps (uuid, user_id, case_no, action, base_version, at, lon, lat, note)"
                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -335,13 +334,13 @@ class LocalStore:
     def cache_photo(self, photo_uuid: str, path: str) -> None:
         with self._tx() as db:
             db.execute("INSERT OR REPLACE INTO photo_cache (uuid, path, fetched_at) VALUES (?, ?, ?)",
-                       (photo_uuid, path, time.time()))
+                       (photo_uuid, path, timestamp()))
 
     # --- outbox -------------------------------------------------------------------------
 
     def _enqueue(self, db, user_id: int, kind: str, ref: str, size: int = 0) -> None:
         db.execute("INSERT INTO outbox (user_id, kind, ref, created_at, bytes_total) VALUES (?, ?, ?, ?, ?)",
-                   (user_id, kind, ref, time.time(), size))
+                   (user_id, kind, ref, timestamp(), size))
 
     def outbox(self, user_id: int) -> list[dict]:
         return self._rows("SELECT * FROM outbox WHERE user_id = ? ORDER BY created_at, id", user_id)
@@ -358,7 +357,7 @@ class LocalStore:
             db.execute("UPDATE outbox SET state = ?, last_error = ?, permanent = ?, next_attempt_at = ?,"
                        " attempts = attempts + ?, synced_at = CASE WHEN ? = 'synced' THEN ? ELSE synced_at END,"
                        " bytes_sent = COALESCE(?, bytes_sent) WHERE id = ?",
-                       (state, error, int(permanent), next_attempt_at, int(state == "failed"), state, time.time(),
+                       (state, error, int(permanent), next_attempt_at, int(state == "failed"), state, timestamp(),
                         bytes_sent, item_id))
 
     def pending_count(self, user_id: int) -> int:
@@ -366,4 +365,4 @@ class LocalStore:
 
 
 def _now_iso() -> str:
-    return dt.datetime.now(dt.UTC).isoformat()
+    return utcnow().isoformat()

@@ -13,10 +13,10 @@ import hashlib
 import json
 import random
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared_models.clock import timestamp
 from shared_models.track import codec
 
 from .api_client import ApiClient, ApiFailure, SignInRequired
@@ -52,7 +52,7 @@ class SyncEngine:
         if not self._lock.acquire(blocking=False):
             return report  # another sender is at work
         try:
-            due = self.store.due(self.user_id, float("inf") if ignore_backoff else (now or time.time()))
+            due = self.store.due(self.user_id, float("inf") if ignore_backoff else (now or timestamp()))
             for item in due:
                 try:
                     self.store.mark(item["id"], "sending", bytes_sent=item["bytes_sent"])
@@ -64,7 +64,7 @@ class SyncEngine:
                 except ApiFailure as exc:
                     wait = backoff(item["attempts"]) if exc.retryable else 0
                     self.store.mark(item["id"], "failed", error=str(exc), permanent=not exc.retryable,
-                                    next_attempt_at=time.time() + wait)
+                                    next_attempt_at=timestamp() + wait)
                     report.failed.append((item["ref"], str(exc), exc.body.get("errors")))
                     continue
                 self.store.mark(item["id"], "synced", bytes_sent=item["bytes_total"])

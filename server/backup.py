@@ -19,7 +19,6 @@ target database is cleared again and the temporary photo copy removed).
 """
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import hashlib
 import json
@@ -34,6 +33,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+
+from shared_models.clock import utcnow
 
 FORMAT = "riverpatrol-backup"
 FORMAT_VERSION = 1
@@ -64,7 +65,7 @@ class BackupError(Exception):
 # ---------------------------------------------------------------- helpers
 
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def app_version() -> str:
@@ -668,7 +669,7 @@ def restore(archive: str | os.PathLike, *, database_url: str, photo_dir: str | o
                 if photo_dir.is_dir() and not any(photo_dir.iterdir()):
                     photo_dir.rmdir()
                 else:
-                    aside = photo_dir.with_name(f"{photo_dir.name}.replaced-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}")
+                    aside = photo_dir.with_name(f"{photo_dir.name}.replaced-{utcnow():%Y%m%dT%H%M%S}")
                     os.rename(photo_dir, aside)
             os.rename(staged, photo_dir)
             if sqlite_tmp is not None:

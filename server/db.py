@@ -34,10 +34,6 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(dt.UTC)
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def prepare_engine_config(app: Flask) -> None:
     """Before the engine exists: SpatiaLite loading through GeoAlchemy2's engine plugin."""
     uri = app.config["SQLALCHEMY_DATABASE_URI"]

@@ -10,7 +10,7 @@ import logging
 
 from sqlalchemy import select
 
-from shared_models.periods import LOCAL_TZ
+from shared_models.clock import local_today
 
 from .extensions import db
 from .jobs import job
@@ -34,7 +34,7 @@ def lock_last_month(unit_code: str | None = None) -> None:
     from .errors import ApiError
     from .grids.models import OrgUnit
 
-    first = dt.datetime.now(LOCAL_TZ).date().replace(day=1)
+    first = local_today().replace(day=1)
     period = (first - dt.timedelta(days=1)).strftime("%Y-%m")
     q = select(OrgUnit).where(OrgUnit.code == unit_code) if unit_code else select(OrgUnit).where(
         OrgUnit.level == "county")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from .periods import LOCAL_TZ
+from .clock import local_midnight
 
 KINDS = ("day", "week", "xun", "half_month", "month", "quarter", "half_year", "year", "rolling")
 KIND_LABELS = {"day": "天", "week": "周", "xun": "旬", "half_month": "半月", "month": "月", "quarter": "季度",
@@ -30,9 +30,7 @@ class Window:
 
     def utc_range(self) -> tuple[dt.datetime, dt.datetime]:
         """The window as UTC instants: local midnight to local midnight."""
-        start = dt.datetime.combine(self.start, dt.time(), LOCAL_TZ).astimezone(dt.UTC)
-        end = dt.datetime.combine(self.end, dt.time(), LOCAL_TZ).astimezone(dt.UTC)
-        return start, end
+        return local_midnight(self.start), local_midnight(self.end)
 
 
 def _month_start(day: dt.date, months_back: int = 0) -> dt.date:
@@ -68,8 +66,3 @@ def window_of(kind: str, day: dt.date, n: int = 7) -> Window:
             raise ValueError("rolling windows need n >= 1")
         return Window(day - dt.timedelta(days=n - 1), day + dt.timedelta(days=1))
     raise ValueError(f"unknown window kind {kind!r}")
-
-
-def local_day(instant: dt.datetime) -> dt.date:
-    """The Asia/Shanghai date of an aware instant (a patrol at 23:30 UTC is the next day here)."""
-    return instant.astimezone(LOCAL_TZ).date()

@@ -19,7 +19,7 @@ from server.cards.models import ResponsibilityCard
 from server.extensions import db
 from server.grids.models import OrgUnit, RiverSegment
 from server.rules.models import FrequencyRule, Plan
-from shared_models.periods import local_today
+from shared_models.clock import local_today
 from shared_models.track import Track
 
 from .patrol_data import card_of, patrol_body

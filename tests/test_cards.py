@@ -7,7 +7,7 @@ from sqlalchemy import select
 from server.auth.models import User
 from server.cards.models import ResponsibilityCard
 from server.extensions import db
-from shared_models.periods import local_today
+from shared_models.clock import local_today
 
 INSP_A, INSP_B, ADMIN = "13900000101", "13900000102", "13900000001"
 

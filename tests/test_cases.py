@@ -17,7 +17,7 @@ from server.cases.calendar import add_working_days, working_days_between
 from server.cases.models import Case
 from server.extensions import db
 from server.grids.models import OrgUnit
-from shared_models.periods import local_today
+from shared_models.clock import local_today
 
 from .patrol_data import card_of, second_county
 from .photos import jpeg_with_exif, upload

@@ -19,7 +19,7 @@ from server.extensions import db
 from server.patrols.models import Patrol
 from server.rules.models import ValidityRuleConfig
 from server.rules.service import create_rule
-from shared_models.periods import local_today
+from shared_models.clock import local_today
 
 from .patrol_data import card_of, patrol_body, walk_on
 

@@ -132,7 +132,7 @@ def test_patrols_partitioned_by_month_on_postgis(engine_name, api):
     from sqlalchemy.exc import IntegrityError
 
     from server.migration_support import ensure_patrol_partition, ensure_patrol_partitions
-    from shared_models.periods import LOCAL_TZ
+    from shared_models.clock import LOCAL_TZ
 
     from .patrol_data import START, card_of, patrol_body, walk_on
 

@@ -366,7 +366,7 @@ def _enqueue(url: str, tmp: Path, *args: str) -> subprocess.CompletedProcess:
 def test_cron_runs_lock_last_month_once_and_make_partitions(engine_name, fresh_db, tmp_path):
     import datetime as dt
 
-    from shared_models.periods import LOCAL_TZ
+    from shared_models.clock import LOCAL_TZ
 
     url = fresh_db(demo=True)
     first = dt.datetime.now(LOCAL_TZ).date().replace(day=1)

@@ -17,7 +17,7 @@ import requests
 from shapely.geometry import shape
 
 from server.demo import DEMO_PASSWORD
-from shared_models.periods import local_today
+from shared_models.clock import local_today
 from shared_models.track import codec
 
 from .services import free_port

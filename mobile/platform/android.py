@@ -5,9 +5,9 @@ APK is built with buildozer on a machine with the Android SDK.
 """
 from __future__ import annotations
 
-import time
-
 from plyer import gps  # noqa: F401  (Android backend)
+
+from shared_models.clock import timestamp
 
 
 class AndroidGps:
@@ -27,7 +27,7 @@ class AndroidGps:
         self.on_status("gps_lost" if "disabled" in str(status) else "gps_regained")
 
     def _location(self, **kw) -> None:
-        self.on_fix({"t": time.time(), "lon": kw["lon"], "lat": kw["lat"], "accuracy": kw.get("accuracy"),
+        self.on_fix({"t": timestamp(), "lon": kw["lon"], "lat": kw["lat"], "accuracy": kw.get("accuracy"),
                      "altitude": kw.get("altitude"), "speed": kw.get("speed"), "bearing": kw.get("bearing"),
                      "mock": _last_fix_is_mock()})
 

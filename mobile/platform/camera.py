@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
+
+from shared_models.clock import timestamp
 
 
 def take_photo(on_done: Callable[[str | None], None]) -> None:
@@ -14,7 +15,7 @@ def take_photo(on_done: Callable[[str | None], None]) -> None:
     if on_android():
         from plyer import camera
 
-        target = str(Path(tempfile.gettempdir()) / f"photo-{int(time.time() * 1000)}.jpg")
+        target = str(Path(tempfile.gettempdir()) / f"photo-{int(timestamp() * 1000)}.jpg")
         camera.take_picture(filename=target, on_complete=lambda path: on_done(path or None))
         return
     _choose_file(on_done)

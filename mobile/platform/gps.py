@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from shared_models.clock import timestamp, wait
 from shared_models.track.gpx import read_gpx
 
 
@@ -39,13 +40,13 @@ class ReplayGps:
 
     def _run(self) -> None:
         t = self.track.t
-        wall0 = time.time()
+        wall0, mono0 = timestamp(), time.monotonic()
         span = (t[-1] - t[self.skip]) / self.speed
         base = wall0 + span - (t[-1] - t[self.skip])  # recorded times end at the replay's end
         acc = self.track.accuracy
         for i in range(self.skip, len(t)):
-            due = wall0 + (t[i] - t[self.skip]) / self.speed
-            if self._stop.wait(max(0.0, due - time.time())):
+            due = mono0 + (t[i] - t[self.skip]) / self.speed
+            if wait(self._stop, max(0.0, due - time.monotonic()), step=0.05):
                 return
             self.on_fix({"t": base + (t[i] - t[self.skip]), "lon": float(self.track.lon[i]),
                          "lat": float(self.track.lat[i]),

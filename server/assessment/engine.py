@@ -26,7 +26,7 @@ from types import SimpleNamespace
 import numpy as np
 from sqlalchemy import and_, func, or_, select
 
-from shared_models.periods import LOCAL_TZ
+from shared_models.clock import local_midnight
 from shared_models.windows import KIND_LABELS, Window, window_of
 
 from ..auth.models import User
@@ -64,10 +64,6 @@ def local_day_sql(column):
     if db.engine.dialect.name == "postgresql":
         return func.date(func.timezone("Asia/Shanghai", column))
     return func.date(column, "+8 hours")
-
-
-def local_instant(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), LOCAL_TZ).astimezone(dt.UTC)
 
 
 # ---------------------------------------------------------------- rules, resolved in Python
@@ -270,8 +266,8 @@ def evaluate(scope_path: str, first: dt.date, last: dt.date, *, inspector_id: in
     unit_holding = np.array([u.holding for u in frame.units], np.int64)
 
     # Q3: every counted patrol of these holdings in the range, as columns
-    lo = local_instant(start) - dt.timedelta(hours=max_gap)
-    in_range = [COUNTED, Patrol.started_at >= lo, Patrol.started_at < local_instant(end)]
+    lo = local_midnight(start) - dt.timedelta(hours=max_gap)
+    in_range = [COUNTED, Patrol.started_at >= lo, Patrol.started_at < local_midnight(end)]
     pq = (select(Patrol.id, Patrol.card_id, local_day_sql(Patrol.started_at), Patrol.distance_m)
           .join(OrgUnit, OrgUnit.id == Patrol.grid_id)
           .where(*in_range, OrgUnit.path.startswith(scope_path, autoescape=True)))
@@ -306,7 +302,7 @@ def evaluate(scope_path: str, first: dt.date, last: dt.date, *, inspector_id: in
         patrol_day[h[month_rows], d[month_rows]] = True
         rest = known & ~bulk & (d < n_days)
         if rest.any():
-            _count_special(frame, unit_index, counts, pid[rest], h[rest], d[rest], (lo, local_instant(end)))
+            _count_special(frame, unit_index, counts, pid[rest], h[rest], d[rest], (lo, local_midnight(end)))
 
     # warnings over the range: which units each covers (warnings are few; units vectorised)
     warns = db.session.scalars(select(RiverWarning).where(RiverWarning.valid_from < end,
@@ -459,7 +455,7 @@ def last_counted_end(card: ResponsibilityCard, before: dt.datetime) -> dt.dateti
 
 def tallies(scope_path: str, first: dt.date, last: dt.date, inspector_id: int | None = None) -> dict[int, dict]:
     """Q4/Q5: rejected and pending patrols, problems reported, per person in the month."""
-    lo, hi = local_instant(first), local_instant(last + dt.timedelta(days=1))
+    lo, hi = local_midnight(first), local_midnight(last + dt.timedelta(days=1))
     in_scope = OrgUnit.path.startswith(scope_path, autoescape=True)
     out: dict[int, dict] = {}
     q = (select(Patrol.inspector_id,

@@ -6,10 +6,9 @@ import re
 
 from sqlalchemy import or_, select
 
-from shared_models.periods import LOCAL_TZ
+from shared_models.clock import local_day, utcnow
 
 from ..auth.models import User
-from ..db import utcnow
 from ..errors import ApiError, NotFound
 from ..extensions import db
 from ..grids.models import OrgUnit
@@ -110,7 +109,7 @@ def lock_over(unit: OrgUnit, period: str) -> AssessmentLock | None:
 def lock(actor: User | None, unit: OrgUnit, period: str, now: dt.datetime | None = None) -> AssessmentLock:
     first, last = check_period(period)
     now = now or utcnow()
-    if last >= now.astimezone(LOCAL_TZ).date():
+    if last >= local_day(now):
         raise ApiError("assessment.period_open", 409, period=period)
     if lock_over(unit, period) is not None or db.session.scalar(
             select(AssessmentLock.id).join(OrgUnit, OrgUnit.id == AssessmentLock.org_unit_id)
@@ -157,7 +156,7 @@ def effective_lines(snapshot: AssessmentLock) -> list[dict]:
 
 def propose(patrol: Patrol, source: str, reason: str) -> AssessmentCorrection | None:
     """A late patrol or a review that touches a locked month: recompute that person, propose the change."""
-    day = patrol.started_at.astimezone(LOCAL_TZ).date()
+    day = local_day(patrol.started_at)
     return propose_for(patrol.inspector_id, db.session.get(OrgUnit, patrol.grid_id), f"{day:%Y-%m}", source, reason,
                        patrol_id=patrol.id)
 

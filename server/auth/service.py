@@ -11,7 +11,8 @@ import jwt
 from flask import current_app
 from sqlalchemy import select
 
-from ..db import utcnow
+from shared_models.clock import utcnow
+
 from ..errors import ApiError
 from ..extensions import db
 from . import throttle

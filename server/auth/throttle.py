@@ -36,7 +36,9 @@ from sqlalchemy import case, delete, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..db import UTCDateTime, utcnow
+from shared_models.clock import utcnow
+
+from ..db import UTCDateTime
 from ..errors import ApiError
 from ..extensions import db
 from .models import DeviceSession, LoginThrottle, User

@@ -6,8 +6,10 @@ import datetime as dt
 from sqlalchemy import JSON, Column, Date, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shared_models.clock import utcnow
+
 from ..auth.models import User
-from ..db import UTCDateTime, utcnow
+from ..db import UTCDateTime
 from ..extensions import db
 from ..grids.models import OrgUnit, RiverSegment
 

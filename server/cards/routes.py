@@ -1,8 +1,8 @@
 from flask_smorest import Blueprint
 from sqlalchemy import or_
 
+from shared_models.clock import local_today
 from shared_models.enums import Role
-from shared_models.periods import local_today
 
 from ..extensions import db
 from ..security import BEARER, current_user, get_or_404, login_required

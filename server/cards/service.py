@@ -6,8 +6,8 @@ import datetime as dt
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from shared_models.clock import local_today
 from shared_models.enums import Role
-from shared_models.periods import local_today
 
 from ..auth.models import User
 from ..errors import ApiError

@@ -8,8 +8,8 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
+from shared_models.clock import LOCAL_TZ, local_midnight, local_today
 from shared_models.enums import PROBLEM_CATEGORIES, SEVERITIES, Role
-from shared_models.periods import LOCAL_TZ, local_today
 
 from ..auth.models import User
 from ..errors import NotFound
@@ -153,9 +153,9 @@ def ledger_rows(unit: OrgUnit, first: dt.date | None, last: dt.date | None) -> l
          .options(contains_eager(Case.problem).joinedload(Problem.reporter), contains_eager(Case.grid),
                   joinedload(Case.assignee_unit), joinedload(Case.assignee), joinedload(Case.possible_duplicate_of)))
     if first:
-        q = q.where(Problem.reported_at >= dt.datetime.combine(first, dt.time(), LOCAL_TZ))
+        q = q.where(Problem.reported_at >= local_midnight(first))
     if last:
-        q = q.where(Problem.reported_at < dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), LOCAL_TZ))
+        q = q.where(Problem.reported_at < local_midnight(last + dt.timedelta(days=1)))
     rows = []
     for case, step_count in db.session.execute(q.order_by(Problem.reported_at, Case.id)):
         p, where = case.problem, to_shape(case.problem.location)

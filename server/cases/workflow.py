@@ -15,11 +15,10 @@ from geoalchemy2.shape import to_shape
 from pyproj import Geod
 from sqlalchemy import select
 
+from shared_models.clock import local_day, local_today, utcnow
 from shared_models.enums import Role
-from shared_models.periods import LOCAL_TZ, local_today
 
 from ..auth.models import User
-from ..db import utcnow
 from ..errors import ApiError
 from ..extensions import db
 from ..grids.models import OrgUnit
@@ -249,4 +248,4 @@ def escalate_overdue(today: dt.date | None = None, scope_path: str = "/") -> lis
 
 
 def local_date(instant: dt.datetime) -> dt.date:
-    return instant.astimezone(LOCAL_TZ).date()
+    return local_day(instant)

@@ -5,8 +5,8 @@ import datetime as dt
 
 from flask import Response, g, redirect, render_template, request, url_for
 
+from shared_models.clock import local_today
 from shared_models.enums import Role
-from shared_models.periods import local_today
 
 from ..assessment import payroll
 from ..assessment import service as assessment_service

@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Response, abort, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from shared_models.clock import local_today
 from shared_models.enums import Role
-from shared_models.periods import local_today
 
 from ..auth.models import User
 from ..cards import service as card_service

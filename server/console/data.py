@@ -123,12 +123,12 @@ def spot_check(user: User, period: str) -> tuple[list[Patrol], int]:
     import hashlib
     import random
 
-    from ..assessment.engine import local_instant, month_range
+    from ..assessment.engine import local_midnight, month_range
 
     first, last = month_range(period)
     ids = list(db.session.scalars(patrols.patrols_in_scope(user).with_only_columns(Patrol.id).where(
-        Patrol.valid.is_(True), Patrol.started_at >= local_instant(first),
-        Patrol.started_at < local_instant(last + dt.timedelta(days=1))).order_by(Patrol.id)))
+        Patrol.valid.is_(True), Patrol.started_at >= local_midnight(first),
+        Patrol.started_at < local_midnight(last + dt.timedelta(days=1))).order_by(Patrol.id)))
     seed = int(hashlib.sha256(f"{user.org_unit.code}:{period}".encode()).hexdigest()[:16], 16)
     size = min(len(ids), max(SPOT_MIN, round(len(ids) * SPOT_SHARE)))
     chosen = sorted(random.Random(seed).sample(ids, size))

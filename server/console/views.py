@@ -19,8 +19,8 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 from xstatic.pkg import leaflet
 
+from shared_models.clock import LOCAL_TZ, local_today
 from shared_models.enums import Role
-from shared_models.periods import LOCAL_TZ, local_today
 
 from ..auth import service as auth_service
 from ..auth.models import DeviceSession

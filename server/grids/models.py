@@ -7,7 +7,9 @@ from geoalchemy2 import Geometry
 from sqlalchemy import Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import UTCDateTime, utcnow
+from shared_models.clock import utcnow
+
+from ..db import UTCDateTime
 from ..extensions import db
 
 

@@ -6,9 +6,10 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from shared_models.clock import utcnow
+
 from ..auth.models import User
 from ..cards.service import cards_for_phone
-from ..db import utcnow
 from ..extensions import db
 from .models import Patrol
 

@@ -21,9 +21,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shared_models.clock import utcnow
+
 from ..auth.models import User
 from ..cards.models import ResponsibilityCard
-from ..db import UTCDateTime, utcnow
+from ..db import UTCDateTime
 from ..extensions import db
 from ..grids.models import RiverSegment
 

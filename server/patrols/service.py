@@ -11,14 +11,13 @@ from geoalchemy2.shape import to_shape
 from shapely.geometry import LineString
 from sqlalchemy import column, func, or_, select, table
 
-from shared_models.periods import LOCAL_TZ
+from shared_models.clock import local_day, local_midnight, utcnow
 from shared_models.track import Track, TrackError, codec, replay
 from shared_models.track.analysis import Reason, ValidityRule, analyze
 
 from ..auth.models import User
 from ..cards.models import ResponsibilityCard
 from ..cards.service import cards_in_scope
-from ..db import utcnow
 from ..errors import ApiError, NotFound
 from ..extensions import db
 from ..geo import to_db
@@ -94,7 +93,7 @@ def card_for_patrol(user: User, card_id: int, started_at: dt.datetime) -> Respon
     card = db.session.scalar(cards_in_scope(user).where(ResponsibilityCard.id == card_id))
     if card is None or card.inspector_id != user.id:
         raise NotFound()
-    day = started_at.astimezone(LOCAL_TZ).date()
+    day = local_day(started_at)
     version = db.session.scalar(select(ResponsibilityCard).where(
         ResponsibilityCard.card_no == card.card_no, ResponsibilityCard.valid_from <= day,
         or_(ResponsibilityCard.valid_to.is_(None), ResponsibilityCard.valid_to >= day)))
@@ -164,7 +163,7 @@ def intake(user: User, data: dict, track: Track, source: str, digest: str) -> tu
         if len(segments) != len(wanted):
             raise _invalid(segment_ids="河段不在该责任卡上 / segments not on the card")
     events = data.get("lifecycle_events") or []
-    rule, config = validity_for(card, started.astimezone(LOCAL_TZ).date())
+    rule, config = validity_for(card, local_day(started))
     result = analyze(track, segments=[to_shape(s.geom) for s in segments], grid=to_shape(card.grid.boundary)
                      if card.grid.boundary is not None else None, rule=rule, lifecycle_events=events,
                      now=now)
@@ -242,10 +241,6 @@ def patrols_in_scope(user: User):
     return q.where(Patrol.grid_id.in_(under(path)))
 
 
-def local_day_start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), LOCAL_TZ).astimezone(dt.UTC)
-
-
 def search(user: User, args: dict) -> list[Patrol]:
     q = patrols_in_scope(user)
     if "inspector_id" in args:
@@ -253,9 +248,9 @@ def search(user: User, args: dict) -> list[Patrol]:
     if "grid_id" in args:
         q = q.where(Patrol.grid_id.in_(under_grid(args["grid_id"])))
     if "date_from" in args:
-        q = q.where(Patrol.started_at >= local_day_start(args["date_from"]))
+        q = q.where(Patrol.started_at >= local_midnight(args["date_from"]))
     if "date_to" in args:
-        q = q.where(Patrol.started_at < local_day_start(args["date_to"] + dt.timedelta(days=1)))
+        q = q.where(Patrol.started_at < local_midnight(args["date_to"] + dt.timedelta(days=1)))
     if "valid" in args:
         q = q.where(Patrol.valid.is_(args["valid"]))
     if "flag" in args:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from shared_models.periods import LOCAL_TZ
+from shared_models.clock import LOCAL_TZ
 
 from ..errors import ApiError
 

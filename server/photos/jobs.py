@@ -7,7 +7,8 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
-from ..db import utcnow
+from shared_models.clock import utcnow
+
 from ..errors import ApiError
 from ..extensions import db
 from ..jobs import job

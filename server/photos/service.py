@@ -17,9 +17,10 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from shared_models.clock import utcnow
+
 from ..auth.models import User
 from ..auth.users import users_in_scope
-from ..db import utcnow
 from ..errors import ApiError, NotFound
 from ..extensions import db
 from ..jobs import enqueue

@@ -7,8 +7,10 @@ from geoalchemy2 import Geometry
 from sqlalchemy import JSON, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shared_models.clock import utcnow
+
 from ..auth.models import User
-from ..db import UTCDateTime, utcnow
+from ..db import UTCDateTime
 from ..extensions import db
 from ..grids.models import OrgUnit
 

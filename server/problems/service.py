@@ -6,8 +6,9 @@ import datetime as dt
 from shapely.geometry import Point
 from sqlalchemy import or_, select
 
+from shared_models.clock import utcnow
+
 from ..auth.models import User
-from ..db import utcnow
 from ..errors import ApiError
 from ..extensions import db
 from ..geo import to_db

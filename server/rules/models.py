@@ -6,7 +6,9 @@ import datetime as dt
 from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import UTCDateTime, utcnow
+from shared_models.clock import utcnow
+
+from ..db import UTCDateTime
 from ..extensions import db
 from ..grids.models import OrgUnit
 

@@ -5,7 +5,7 @@ import datetime as dt
 
 from sqlalchemy import func, or_, select
 
-from shared_models.periods import LOCAL_TZ, local_today
+from shared_models.clock import local_midnight, local_today
 from shared_models.windows import KIND_LABELS
 
 from ..auth.models import User
@@ -46,7 +46,7 @@ def compliance(card: ResponsibilityCard, today: dt.date | None = None, now: dt.d
     required, count, remaining = done["required"], done["counted"], done["remaining"]
     next_counted_at = None
     if rule.min_gap_hours:
-        last_end = last_counted_end(card, dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), LOCAL_TZ))
+        last_end = last_counted_end(card, local_midnight(today + dt.timedelta(days=1)))
         if last_end is not None:
             next_counted_at = last_end + dt.timedelta(hours=rule.min_gap_hours)
     last_day = window.end - dt.timedelta(days=1)

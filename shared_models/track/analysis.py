@@ -21,6 +21,7 @@ import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry.base import BaseGeometry
 
+from ..clock import utcnow
 from .model import FUTURE_TOLERANCE_S, Track
 from .replay import REPLAY_RADIUS_M, may_replay, replay_similarity
 from .simplify import simplify_mask
@@ -296,7 +297,7 @@ def analyze(track: Track, segments: list[BaseGeometry] | None = None, grid: Base
     if n == 0:
         return _empty(rule, notes)
     flags: list[Flag] = []
-    now_s = (now or dt.datetime.now(dt.UTC)).timestamp()
+    now_s = (now or utcnow()).timestamp()
     proj = projection_for(track.lon, track.lat)
     x, y = proj.transform(track.lon, track.lat)
     t = track.t

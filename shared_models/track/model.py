@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..clock import utcnow
 from .errors import TrackError, track_error
 
 __all__ = ["EARLIEST", "FUTURE_TOLERANCE_S", "MAX_FIXES", "MAX_MAGNITUDE", "Track", "TrackError"]
@@ -117,7 +118,7 @@ class Track:
         early = np.flatnonzero(self.t < EARLIEST.timestamp())
         if len(early):
             raise track_error("track.time_out_of_range", index=int(early[0]), earliest=EARLIEST.date().isoformat())
-        now_s = (now or dt.datetime.now(dt.UTC)).timestamp()
+        now_s = (now or utcnow()).timestamp()
         if self.t.max() > now_s + future_tolerance_s:
             raise track_error("track.future_time", ahead_s=round(float(self.t.max() - now_s)))
         # compared at the codec's millisecond: a receiver writing 52.2073437 s after 52.207 s has not gone back

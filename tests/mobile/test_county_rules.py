@@ -12,7 +12,7 @@ from mobile.sync import SyncEngine
 from server.extensions import db
 from server.grids.models import OrgUnit
 from server.rules.models import FrequencyRule
-from shared_models.periods import LOCAL_TZ
+from shared_models.clock import LOCAL_TZ
 
 from ..patrol_data import card_of, walk_on
 from .test_sync import _phone
