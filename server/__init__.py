@@ -1,6 +1,8 @@
 """RiverPatrol server: a Flask app factory with one package per domain."""
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
 
 from flask import Flask
@@ -22,6 +24,8 @@ class Api(SmorestApi):
 # every blueprint's arguments read the JSON the request guard decoded (before any route is imported)
 ArgumentsMixin.ARGUMENTS_PARSER = request_guard.JsonOnceParser()
 
+# the domains, in the order their blueprints are registered (the OpenAPI document's order)
+DOMAINS = ("health", "auth", "grids", "cards", "photos", "problems", "patrols", "rules", "assessment", "cases")
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
 
 
@@ -47,21 +51,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     api = Api(app, spec_kwargs={
         "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}
     })
-    from .assessment.routes import blp as assessment_blp
-    from .auth.routes import blp as auth_blp
-    from .cards.routes import blp as cards_blp
-    from .cases.routes import blp as cases_blp
-    from .grids.routes import blp as grids_blp
-    from .health.routes import blp as health_blp
-    from .patrols.routes import blp as patrols_blp
-    from .photos.routes import blp as photos_blp
-    from .problems.routes import blp as problems_blp
-    from .rules.routes import blp as rules_blp
-
-    for blp in (health_blp, auth_blp, grids_blp, cards_blp, photos_blp, problems_blp, patrols_blp, rules_blp,
-                assessment_blp, cases_blp):
-        api.register_blueprint(blp)
-    from .console.views import init_app as console
+    for name in DOMAINS:  # each domain: its API blueprint, and its scheduled jobs where it has any
+        api.register_blueprint(importlib.import_module(f"{__name__}.{name}.routes").blp)
+        if importlib.util.find_spec(f"{__name__}.{name}.jobs"):
+            importlib.import_module(f"{__name__}.{name}.jobs")
+    from .console import init_app as console
 
     console(app)
     errors.init_app(app)  # after flask-smorest, so our JSON handler wins for HTTP errors

@@ -428,9 +428,8 @@ def jobs_group() -> None:
 def jobs_enqueue(name: str, args: tuple[str, ...]) -> None:
     """Queue job NAME (or run it here with the inline backend), e.g. cases.escalate daily,
     assessment.lock_last_month on the 3rd, photos.prune and photos.reprocess nightly."""
-    from .jobs import JOBS, _load, enqueue
+    from .jobs import JOBS, enqueue
 
-    _load()
     if name not in JOBS:
         raise click.UsageError(f"未知任务 unknown job {name!r}; known: {', '.join(sorted(JOBS))}")
     kwargs = dict(a.split("=", 1) for a in args)

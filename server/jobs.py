@@ -1,4 +1,4 @@
-"""Background jobs: photo processing and the monthly runs.
+"""Background jobs: the registry each domain's ``jobs`` module adds to, and the queue.
 
 ``JOBS_BACKEND=inline`` (the embedded default) runs a job at once in the process that asks
 for it. ``JOBS_BACKEND=rq`` puts it on a Redis queue for ``riverpatrol worker`` (RQ); if
@@ -39,7 +39,6 @@ def queue():
 
 def enqueue(name: str, **kwargs) -> str:
     """Run job ``name`` now (inline) or on the queue (rq); returns where it went."""
-    _load()
     if name not in JOBS:
         raise KeyError(name)
     if current_app.config["JOBS_BACKEND"] == "rq":
@@ -59,12 +58,8 @@ def enqueue(name: str, **kwargs) -> str:
 
 def run(name: str, kwargs: dict) -> None:
     """What the worker executes: the job inside an app context of the worker's own app."""
-    global _worker_app
-    _load()
     if _worker_app is None:
-        from . import create_app
-
-        _worker_app = create_app()
+        raise RuntimeError("jobs run in `riverpatrol worker`, which names its app / 请用 riverpatrol worker 运行队列")
     with _worker_app.app_context():
         log.info("job started", extra={"job": name, "job_args": kwargs})
         JOBS[name](**kwargs)
@@ -88,8 +83,3 @@ def work(burst: bool = False) -> None:
     _worker_app = current_app._get_current_object()
     SimpleWorker([QUEUE], connection=_redis()).work(burst=burst, with_scheduler=True)
 
-
-def _load() -> None:
-    """Import the modules that register jobs."""
-    from . import scheduled  # noqa: F401
-    from .photos import jobs as _photos  # noqa: F401

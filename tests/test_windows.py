@@ -3,7 +3,8 @@ import datetime as dt
 
 import pytest
 
-from shared_models.windows import Window, local_day, window_of
+from shared_models.clock import local_day
+from shared_models.windows import Window, window_of
 
 D = dt.date
 

@@ -12,7 +12,7 @@ from ..assessment import payroll
 from ..assessment import service as assessment_service
 from ..xlsx import CSV_MIME, MIME
 from . import data, forms
-from .views import MANAGERS, bp, signed_in
+from .access import MANAGERS, bp, signed_in
 
 
 def last_month() -> str:

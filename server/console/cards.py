@@ -14,7 +14,7 @@ from ..cards.schemas import CardEndSchema, CardIssueSchema, CardRevisionSchema
 from ..extensions import db
 from ..grids.models import OrgUnit, RiverSegment
 from . import forms
-from .views import MANAGERS, bp, signed_in
+from .access import MANAGERS, bp, signed_in
 
 
 @bp.route("/cards", methods=["GET", "POST"])

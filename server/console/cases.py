@@ -15,7 +15,7 @@ from ..extensions import db
 from ..grids.models import OrgUnit
 from ..xlsx import MIME
 from . import forms
-from .views import MANAGERS, bp, signed_in
+from .access import MANAGERS, bp, signed_in
 
 
 @bp.get("/cases")

@@ -13,7 +13,7 @@ from ..auth.schemas import ActiveSchema, PasswordResetSchema, UserCreateSchema
 from ..extensions import db
 from ..grids.models import OrgUnit
 from . import forms
-from .views import MANAGERS, bp, signed_in
+from .access import MANAGERS, bp, signed_in
 
 LABELS = {"name": "姓名", "org_unit_id": "所属"}
 

@@ -14,8 +14,8 @@ from ..rules import service as rule_service
 from ..rules.models import FrequencyRule, Plan
 from ..rules.schemas import FrequencyRuleSchema
 from . import forms
+from .access import MANAGERS, bp, signed_in
 from .assessment import last_month
-from .views import MANAGERS, bp, signed_in
 
 
 @bp.route("/rules", methods=["GET", "POST"])

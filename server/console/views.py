@@ -1,26 +1,10 @@
+"""The console's sign-in, dashboard and patrol review (the other areas have their own modules on the
+same blueprint, wired in ``server/console/__init__.py``)."""
 from __future__ import annotations
 
-import datetime as dt
-from functools import wraps
+from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    g,
-    redirect,
-    render_template,
-    request,
-    send_from_directory,
-    session,
-    url_for,
-)
-from flask.sessions import SecureCookieSessionInterface
-from flask_wtf.csrf import CSRFProtect
-from xstatic.pkg import leaflet
-
-from shared_models.clock import LOCAL_TZ, local_today
-from shared_models.enums import Role
+from shared_models.clock import local_today
 
 from ..auth import service as auth_service
 from ..auth.models import DeviceSession
@@ -30,91 +14,7 @@ from ..extensions import db
 from ..patrols import service as patrols
 from ..patrols.models import Patrol
 from . import data, forms
-
-bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
-csrf = CSRFProtect()
-MANAGERS = (Role.SUPERVISOR, Role.ADMIN)
-
-
-class SessionInterface(SecureCookieSessionInterface):
-    """The console's cookie: Secure whenever the request came over TLS (nginx's X-Forwarded-Proto,
-    read by ProxyFix in wsgi.py), or always with SESSION_COOKIE_SECURE; a plain-http server (a
-    laptop, or an intranet without TLS) can still sign in."""
-
-    def get_cookie_secure(self, app) -> bool:
-        return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
-
-
-def init_app(app) -> None:
-    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # the API uses bearer tokens; the console checks below
-    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the signed-in session
-    # (Flask defines these keys, with SameSite unset: a setdefault would never apply)
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
-    app.session_interface = SessionInterface()
-    csrf.init_app(app)
-    from . import assessment, cards, cases, grids, people, rules  # noqa: F401  (their pages, on this blueprint)
-
-    app.register_blueprint(bp)
-
-
-@bp.after_request
-def _not_framed(response):
-    """No console page inside another site's frame (clickjacking a review or a lock button)."""
-    csp = response.headers.get("Content-Security-Policy")
-    if not csp or "frame-ancestors" not in csp:
-        response.headers["Content-Security-Policy"] = f"{csp}; frame-ancestors 'none'" if csp else \
-            "frame-ancestors 'none'"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    return response
-
-
-@bp.before_request
-def _guard():
-    if request.method == "POST":
-        csrf.protect()  # a form without its token is refused (400) before anything happens
-    g.user = auth_service.session_user(session.get("sid"))
-    if g.user is None and "sid" in session:
-        session.clear()
-
-
-def signed_in(*roles: Role):
-    def decorator(fn):
-        @wraps(fn)
-        def wrapper(*args, **kwargs):
-            if g.user is None:
-                return redirect(url_for("console.login", next=request.path))
-            if roles and g.user.role not in roles:
-                abort(403)
-            return fn(*args, **kwargs)
-        return wrapper
-    return decorator
-
-
-ERROR_PAGES = {400: ("请求无效或页面已过期，请刷新后重试", "Bad or expired request: reload the page"),
-               403: ("您没有权限查看此页面", "You may not see this page"),
-               404: ("未找到该页面或记录", "Not found")}
-
-
-def _error_page(exc):
-    code = getattr(exc, "code", 500) or 500
-    zh, en = ERROR_PAGES.get(code, ("服务器内部错误", "Internal error"))
-    return render_template("console/error.html", code=code, zh=zh, en=en), code
-
-
-for _code in ERROR_PAGES:
-    bp.register_error_handler(_code, _error_page)
-
-
-@bp.app_template_filter("local")
-def local_time(value: dt.datetime | None, fmt: str = "%m-%d %H:%M") -> str:
-    return value.astimezone(LOCAL_TZ).strftime(fmt) if value else "—"
-
-
-@bp.get("/static/leaflet/<path:name>")
-def leaflet_static(name: str):
-    """Leaflet from the xstatic-leaflet package: no CDN, works on an intranet."""
-    return send_from_directory(leaflet.BASE_DIR, name, max_age=86400)
+from .access import MANAGERS, bp, signed_in
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -212,31 +112,6 @@ def photo(photo_uuid, size):
     if found.status != "complete":
         abort(404)
     return photos.send(found, size)
-
-
-# ---------------------------------------------------------------- administrators: grids and cards
-@bp.route("/grids/import", methods=["GET", "POST"])
-@signed_in(Role.ADMIN)
-def grid_import():
-    """Import grids or segments from a file: a preview first (nothing written), then the import."""
-    from ..grids import uploads
-
-    result, error, token, kind = None, None, None, request.form.get("kind", "grids")
-    if request.method == "POST":
-        if kind not in uploads.KINDS:
-            abort(400)
-        try:
-            if request.form.get("token"):
-                result = uploads.confirm(g.user, kind, request.form["token"])
-                return render_template("console/import.html", result=result, done=True, kind=kind)
-            upload = request.files.get("file")
-            result, token = uploads.preview(g.user, kind, upload and upload.filename, upload and upload.read())
-        except uploads.UnknownPreview:
-            abort(400)
-        except ApiError as exc:
-            error = {"items": exc.errors or [], "count": exc.extra.get("error_count", len(exc.errors or []))}
-    return render_template("console/import.html", result=result, error=error, token=token, kind=kind,
-                           done=False), 422 if error else 200
 
 
 # ---------------------------------------------------------------- exports and the spot-check sample

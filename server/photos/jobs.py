@@ -1,6 +1,8 @@
 """The photo job: re-encode a verified upload to the served size and its thumbnail."""
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import tempfile
 from pathlib import Path
 
@@ -11,11 +13,13 @@ from shared_models.clock import utcnow
 
 from ..errors import ApiError
 from ..extensions import db
-from ..jobs import job
+from ..jobs import enqueue, job
 from ..storage import storage
 from . import images
 from .models import Photo
-from .service import FULL, ORIGINAL, THUMB, spool, verified_path
+from .service import FULL, ORIGINAL, THUMB, prune_partials, spool, verified_path
+
+log = logging.getLogger(__name__)
 
 
 @job("photos.process")
@@ -50,3 +54,17 @@ def process(uuid: str) -> None:
     photo.completed_at = utcnow()
     db.session.commit()
     verified_path(uuid).unlink(missing_ok=True)
+
+
+@job("photos.prune")
+def prune(older_than_hours: float = 48) -> None:
+    """Unfinished uploads older than ``older_than_hours`` (at least a day), nightly."""
+    log.info("unfinished uploads pruned",
+             extra={"pruned": prune_partials(dt.timedelta(hours=max(24.0, older_than_hours)))})
+
+
+@job("photos.reprocess")
+def reprocess() -> None:
+    """Queue again every photo still waiting for its job (a queue lost with Redis, say)."""
+    for uuid in db.session.scalars(select(Photo.uuid).where(Photo.status == "processing")).all():
+        enqueue("photos.process", uuid=uuid)
