@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
-from types import SimpleNamespace
 
 import numpy as np
 from sqlalchemy import and_, func, or_, select
@@ -35,11 +34,8 @@ from ..extensions import db
 from ..grids.models import OrgUnit, River, RiverSegment
 from ..patrols.models import Patrol, patrol_segments
 from ..problems.models import Problem
-from ..rules.models import Exemption, FrequencyRule, Plan, RiverWarning
-
-LEVEL_RANK = {"yellow": 1, "orange": 2, "red": 3}
-LEVEL_LABELS = {"yellow": "黄色", "orange": "橙色", "red": "红色"}
-WARNING_TYPES = {"notice": "通报预警", "water_quality": "水质预警", "problem": "问题预警"}
+from ..rules.book import LEVEL_LABELS, WARNING_TYPES, RuleBook
+from ..rules.models import Exemption, FrequencyRule, RiverWarning
 
 # counted: valid, and either never flagged and never reviewed, or cleared by a supervisor; rejected: never
 COUNTED = and_(Patrol.valid.is_(True), or_(Patrol.review_status == "cleared",
@@ -64,59 +60,6 @@ def local_day_sql(column):
     if db.engine.dialect.name == "postgresql":
         return func.date(func.timezone("Asia/Shanghai", column))
     return func.date(column, "+8 hours")
-
-
-# ---------------------------------------------------------------- rules, resolved in Python
-class Rule(SimpleNamespace):
-    """A rule or plan as plain values (read once; no ORM attribute access in the hot loops)."""
-
-    def as_dict(self) -> dict:
-        return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in vars(self).items()
-                if k not in ("unit_code", "created_at")}
-
-
-def _plain(row, unit_code: str) -> Rule:
-    return Rule(unit_code=unit_code, **{c.key: getattr(row, c.key) for c in row.__table__.columns})
-
-
-class RuleBook:
-    """Every frequency rule and plan, loaded once; the nearest scope in force on a day wins."""
-
-    def __init__(self) -> None:
-        code = dict(db.session.execute(select(OrgUnit.id, OrgUnit.code).where(OrgUnit.id.in_(
-            select(FrequencyRule.org_unit_id).union(select(Plan.org_unit_id))))).all())
-        self._by_code: dict[tuple[str, str], list[Rule]] = {}
-        for row in db.session.scalars(select(FrequencyRule).order_by(FrequencyRule.id)):
-            unit_code = code[row.org_unit_id]
-            self._by_code.setdefault(("frequency", unit_code), []).append(_plain(row, unit_code))
-        for row in db.session.scalars(select(Plan).order_by(Plan.id)):
-            self._by_code.setdefault((row.kind, code[row.org_unit_id]), []).append(_plain(row, code[row.org_unit_id]))
-        self._cache: dict = {}
-
-    def _pick(self, kind: str, path: str, level: str, role: str, day: dt.date) -> Rule | None:
-        """Nearest scope first; at one scope a rule for the grid's level before one for any level.
-
-        Memoised per path prefix, so a province's 25,000 villages cost one lookup each."""
-        key = (kind, path, level, role, day)
-        if key in self._cache:
-            return self._cache[key]
-        code = path.rstrip("/").rsplit("/", 1)[-1]
-        found = [r for r in self._by_code.get((kind, code), ()) if r.role == role
-                 and r.grid_level in (None, level) and r.valid_from <= day
-                 and (r.valid_to is None or r.valid_to >= day)]
-        if found:
-            best = min(found, key=lambda r: r.grid_level is None)
-        else:
-            parent = path.rstrip("/").rsplit("/", 1)[0] + "/"
-            best = self._pick(kind, parent, level, role, day) if parent.strip("/") else None
-        self._cache[key] = best
-        return best
-
-    def rule(self, path: str, level: str, role: str, day: dt.date) -> Rule | None:
-        return self.plan("frequency", path, level, role, day)
-
-    def plan(self, kind: str, path: str, level: str, role: str, day: dt.date) -> Rule | None:
-        return self._pick(kind, path, level, role, day)
 
 
 def windows_in(rule: FrequencyRule, first: dt.date, last: dt.date) -> list[Window]:

@@ -13,8 +13,9 @@ from ..errors import ApiError, NotFound
 from ..extensions import db
 from ..grids.models import OrgUnit
 from ..patrols.models import Patrol
+from ..rules.book import RuleBook
 from ..schemas import DATE_MAX, DATE_MIN
-from .engine import METRICS, RuleBook, evaluate, month_range, tallies
+from .engine import METRICS, evaluate, month_range, tallies
 from .models import AssessmentCorrection, AssessmentLine, AssessmentLock
 from .scoring import pay, score
 

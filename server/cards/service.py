@@ -42,7 +42,7 @@ def cards_for_phone(user: User) -> list[ResponsibilityCard]:
     """Cards in force or upcoming, those in force today with how far the inspector is."""
     from dataclasses import asdict
 
-    from ..patrols.service import validity_for
+    from ..rules.book import validity_for
     from ..rules.service import compliance  # rules read cards and patrols: imported late
 
     today = local_today()
@@ -209,7 +209,7 @@ def rule_text_for(card) -> str | None:
     """The frequency rule in force on the card's first day, in words."""
     from shared_models.windows import KIND_LABELS
 
-    from ..assessment.engine import RuleBook
+    from ..rules.book import RuleBook
 
     rule = RuleBook().rule(card.grid.path, card.grid.level, card.inspector.role, card.valid_from)
     if rule is None:

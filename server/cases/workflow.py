@@ -66,7 +66,7 @@ DEFAULT_POLICY = {
 
 def policy_for(grid: OrgUnit, day: dt.date) -> dict:
     """The county's case policy (a ``case`` plan), over the defaults."""
-    from ..assessment.engine import RuleBook
+    from ..rules.book import RuleBook
 
     plan = RuleBook().plan("case", grid.path, grid.level, "inspector", day)
     return {**DEFAULT_POLICY, **(plan.definition if plan else {})}

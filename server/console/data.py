@@ -123,7 +123,9 @@ def spot_check(user: User, period: str) -> tuple[list[Patrol], int]:
     import hashlib
     import random
 
-    from ..assessment.engine import local_midnight, month_range
+    from shared_models.clock import local_midnight
+
+    from ..assessment.engine import month_range
 
     first, last = month_range(period)
     ids = list(db.session.scalars(patrols.patrols_in_scope(user).with_only_columns(Patrol.id).where(

@@ -9,11 +9,11 @@ import datetime as dt
 from geoalchemy2 import functions as gfunc
 from geoalchemy2.shape import to_shape
 from shapely.geometry import LineString
-from sqlalchemy import column, func, or_, select, table
+from sqlalchemy import column, or_, select, table
 
 from shared_models.clock import local_day, local_midnight, utcnow
 from shared_models.track import Track, TrackError, codec, replay
-from shared_models.track.analysis import Reason, ValidityRule, analyze
+from shared_models.track.analysis import Reason, analyze
 
 from ..auth.models import User
 from ..cards.models import ResponsibilityCard
@@ -21,40 +21,20 @@ from ..cards.service import cards_in_scope
 from ..errors import ApiError, NotFound
 from ..extensions import db
 from ..geo import to_db
-from ..grids.models import OrgUnit
 from ..idempotency import body_hash, create_once
-from ..rules.models import ValidityRuleConfig
+from ..rules.book import Rule, validity_for
 from ..security import scope_path, under, under_grid
 from .export import display
 from .models import Patrol, PatrolFlag
 
 REPLAY_SCORE = 0.8  # most fixes within a metre of another patrol's fixes: the same recording again
 REPLAY_CANDIDATES = 50
-DEFAULT_RULE = ValidityRule()  # where no county has set a validity rule (Guangzhou 2021: 10 min, 1 km, 30%)
 # the R*Tree SpatiaLite keeps for patrols.geom (pkid is the patrol's id)
 SPATIALITE_INDEX = table("idx_patrols_geom", column("pkid"), column("xmin"), column("xmax"), column("ymin"),
                          column("ymax"))
 
 
-def validity_for(card: ResponsibilityCard, day: dt.date) -> tuple[ValidityRule, ValidityRuleConfig | None]:
-    """The validity rule in force for the card's grid and holder on the patrol's day (nearest scope wins)."""
-    codes = [c for c in card.grid.path.strip("/").split("/") if c]
-    candidates = db.session.scalars(
-        select(ValidityRuleConfig).join(OrgUnit, OrgUnit.id == ValidityRuleConfig.org_unit_id)
-        .where(OrgUnit.code.in_(codes), ValidityRuleConfig.role == card.inspector.role,
-               ValidityRuleConfig.valid_from <= day,
-               or_(ValidityRuleConfig.valid_to.is_(None), ValidityRuleConfig.valid_to >= day),
-               or_(ValidityRuleConfig.grid_level.is_(None), ValidityRuleConfig.grid_level == card.grid.level))
-        .order_by(func.length(OrgUnit.path).desc(), ValidityRuleConfig.grid_level.is_(None))).all()
-    if not candidates:
-        return DEFAULT_RULE, None
-    c = candidates[0]
-    return ValidityRule(min_duration_s=c.min_duration_min * 60 if c.min_duration_min is not None else None,
-                        min_distance_m=c.min_distance_m, min_coverage=c.min_coverage, tolerance_m=c.tolerance_m,
-                        distance_on_segment=c.distance_on_segment, version=f"validity-{c.id}"), c
-
-
-def evidence_reasons(config: ValidityRuleConfig | None, source: str, checklist: dict) -> list[Reason]:
+def evidence_reasons(config: Rule | None, source: str, checklist: dict) -> list[Reason]:
     """What the rule asks beyond the track: the checklist ticked, an allowed way of patrolling."""
     if config is None:
         return []

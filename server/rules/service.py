@@ -20,17 +20,6 @@ WINDOW_NOW = {"day": "今天", "week": "本周", "xun": "本旬", "half_month": 
               "quarter": "本季度", "half_year": "本半年", "year": "今年"}
 
 
-def rule_for(grid: OrgUnit, role: str, day: dt.date) -> FrequencyRule | None:
-    """The rule in force on ``day`` from the nearest scope at or above the grid."""
-    ancestors = [c for c in grid.path.strip("/").split("/") if c]
-    q = (select(FrequencyRule).join(OrgUnit, OrgUnit.id == FrequencyRule.org_unit_id)
-         .where(OrgUnit.code.in_(ancestors), FrequencyRule.role == role, FrequencyRule.valid_from <= day,
-                or_(FrequencyRule.valid_to.is_(None), FrequencyRule.valid_to >= day),
-                or_(FrequencyRule.grid_level.is_(None), FrequencyRule.grid_level == grid.level))
-         .order_by(func.length(OrgUnit.path).desc(), FrequencyRule.grid_level.is_(None)))
-    return db.session.scalars(q).first()
-
-
 def compliance(card: ResponsibilityCard, today: dt.date | None = None, now: dt.datetime | None = None) -> dict | None:
     """Required, counted and remaining patrols in the current window, and when the next is due.
 
