@@ -1,14 +1,11 @@
 """The ``riverpatrol`` command: serve, db (Flask-Migrate), demo data, imports."""
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
-
-from .errors import ApiError
 
 
 def _create_app(*_args) -> Flask:
@@ -39,53 +36,6 @@ def serve(host: str, port: int) -> None:
     run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
 
 
-def _fail(exc: ApiError) -> None:
-    from .errors import error_body
-
-    click.echo(json.dumps(error_body(exc.code, exc.errors), ensure_ascii=False, indent=2), err=True)
-    sys.exit(1)
-
-
-def _read_json(fh) -> object:
-    try:
-        return json.load(fh)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        click.echo(f"文件不是有效的 JSON / the file is not valid JSON: {exc}", err=True)
-        sys.exit(1)
-
-
-@main.group("import")
-def import_group() -> None:
-    """Import grids and river segments from GeoJSON (all or nothing)."""
-
-
-@import_group.command("grids")
-@click.argument("path", type=click.File("rb"))
-@click.option("--repair", is_flag=True, help="Fix invalid polygons with make_valid.")
-@with_appcontext
-def import_grids(path, repair: bool) -> None:
-    from .grids.importer import import_grids as run
-
-    try:
-        result = run(_read_json(path), actor=None, levels=current_app.config["ORG_LEVELS"], repair=repair)
-    except ApiError as exc:
-        _fail(exc)
-    click.echo(json.dumps(result, ensure_ascii=False))
-
-
-@import_group.command("segments")
-@click.argument("path", type=click.File("rb"))
-@with_appcontext
-def import_segments(path) -> None:
-    from .grids.importer import import_segments as run
-
-    try:
-        result = run(_read_json(path), actor=None)
-    except ApiError as exc:
-        _fail(exc)
-    click.echo(json.dumps(result, ensure_ascii=False))
-
-
 @main.group("demo")
 def demo_group() -> None:
     """The demo county (未央区 in Xi'an, with real rivers)."""
@@ -112,186 +62,12 @@ def demo_accounts() -> None:
         click.echo(f"  {role:<10} {phone}  {password}  {name}  {unit}")
 
 
-RULE_KINDS = ("frequency", "validity", "plans")
-
-
-def _rule_kind(kind: str):
-    from .rules import routes
-    from .rules.models import FrequencyRule, Plan, ValidityRuleConfig
-
-    return {"frequency": (FrequencyRule, routes.FrequencyRuleSchema), "validity": (
-        ValidityRuleConfig, routes.ValidityRuleSchema), "plans": (Plan, routes.PlanSchema)}[kind]
-
-
-def _unit_by_code(code: str):
-    from sqlalchemy import select
-
-    from .extensions import db
-    from .grids.models import OrgUnit
-
-    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == code))
-    if unit is None:
-        click.echo(f"没有编码为 {code} 的网格 / no org unit with code {code}", err=True)
-        sys.exit(1)
-    return unit
-
-
-@main.group("rules")
-def rules_group() -> None:
-    """Patrol rules, scoring and pay plans (as the admin API, for the county's own scripts)."""
-
-
-@rules_group.command("add")
-@click.argument("kind", type=click.Choice(RULE_KINDS))
-@click.argument("path", type=click.File("rb"))
-@with_appcontext
-def rules_add(kind: str, path) -> None:
-    """Add a rule from JSON (a list adds several, all or nothing); org_unit may be given as org_unit_code."""
-    from marshmallow import ValidationError
-
-    from .extensions import db
-    from .rules.service import create_rule
-
-    model, schema = _rule_kind(kind)
-    doc = _read_json(path)
-    made = []
-    try:
-        for item in doc if isinstance(doc, list) else [doc]:
-            item = dict(item)
-            if "org_unit_code" in item:
-                item["org_unit_id"] = _unit_by_code(item.pop("org_unit_code")).id
-            data = schema().load(item)
-            made.append(create_rule(None, data, model=model, commit=False))
-        db.session.commit()
-    except ValidationError as exc:
-        db.session.rollback()
-        _fail(ApiError("validation_error", 422, errors=exc.messages))
-    except ApiError as exc:
-        db.session.rollback()
-        _fail(exc)
-    click.echo(json.dumps([{"id": r.id, "name": r.name} for r in made], ensure_ascii=False))
-
-
-@rules_group.command("list")
-@click.argument("kind", type=click.Choice(RULE_KINDS))
-@with_appcontext
-def rules_list(kind: str) -> None:
-    """Every rule of a kind, one JSON object per line."""
-    from sqlalchemy import select
-
-    from .extensions import db
-
-    model, schema = _rule_kind(kind)
-    for rule in db.session.scalars(select(model).order_by(model.id)):
-        click.echo(json.dumps(schema().dump(rule), ensure_ascii=False))
-
-
-@main.group("assess")
-def assess_group() -> None:
-    """Monthly assessment: preview, lock, payroll."""
-
-
-@assess_group.command("preview")
-@click.argument("period")
-@click.option("--unit", "unit_code", required=True, help="Org unit code (e.g. the county's).")
-@with_appcontext
-def assess_preview(period: str, unit_code: str) -> None:
-    """Print each inspector's score and pay for PERIOD (YYYY-MM) with the reasons, as JSON."""
-    from .assessment.service import view
-
-    try:
-        result = view(_unit_by_code(unit_code), period)
-    except ApiError as exc:
-        _fail(exc)
-    click.echo(json.dumps(result, ensure_ascii=False, default=str))
-
-
-@assess_group.command("lock")
-@click.argument("period")
-@click.option("--unit", "unit_code", required=True)
-@with_appcontext
-def assess_lock(period: str, unit_code: str) -> None:
-    """Lock PERIOD for the unit: an immutable snapshot; later changes only as audited corrections."""
-    from .assessment.service import lock
-
-    try:
-        snapshot = lock(None, _unit_by_code(unit_code), period)
-    except ApiError as exc:
-        _fail(exc)
-    click.echo(json.dumps({"lock_id": snapshot.id, "period": period, **snapshot.totals}, ensure_ascii=False))
-
-
-@assess_group.command("payroll")
-@click.argument("period")
-@click.option("--unit", "unit_code", required=True)
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="xlsx", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
-@with_appcontext
-def assess_payroll(period: str, unit_code: str, fmt: str, output: str) -> None:
-    """Write the payroll (补贴发放表) of PERIOD with Chinese headers and township totals."""
-    from pathlib import Path
-
-    from .assessment import payroll
-    from .assessment.service import view
-
-    unit = _unit_by_code(unit_code)
-    try:
-        result = view(unit, period)
-    except ApiError as exc:
-        _fail(exc)
-    state = "已锁定" if result["status"] == "locked" else "预览-未锁定"
-    title = f"{unit.name} {period} 河湖巡查员补贴发放表（{state}）"
-    body = (payroll.to_xlsx if fmt == "xlsx" else payroll.to_csv)(title, result["lines"], result["totals"])
-    Path(output).write_bytes(body)
-    click.echo(f"{output}: {len(result['lines'])} 人 inspectors, {result['totals']['amount_fen'] / 100:.2f} 元")
-
-
-@main.group("cases")
-def cases_group() -> None:
-    """Problem cases: the daily overdue run (督办) and the ledger (问题台账)."""
-
-
-@cases_group.command("escalate")
-@click.option("--unit", "unit_code", help="Only this org unit (default: every county).")
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="As of this Asia/Shanghai day (default today).")
-@with_appcontext
-def cases_escalate(unit_code: str | None, day) -> None:
-    """Move overdue cases up their county's escalation steps; run it daily (cron)."""
-    from .cases.workflow import escalate_overdue
-
-    path = _unit_by_code(unit_code).path if unit_code else "/"
-    events = escalate_overdue(today=day.date() if day else None, scope_path=path)
-    for event in events:
-        click.echo(json.dumps({"case_no": event.case.case_no, "level": event.evidence["level"], "step": event.note,
-                               "overdue_working_days": event.evidence["overdue_working_days"]}, ensure_ascii=False))
-    click.echo(f"{len(events)} 件督办 escalated", err=True)
-
-
-@cases_group.command("ledger")
-@click.option("--unit", "unit_code", required=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True)
-@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]))
-@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]))
-@with_appcontext
-def cases_ledger(unit_code: str, output: str, first, last) -> None:
-    """Write the ledger (问题台账) of the unit's cases, with every step, as XLSX."""
-    from pathlib import Path
-
-    from .cases import service
-
-    unit = _unit_by_code(unit_code)
-    rows = service.ledger_rows(unit, first.date() if first else None, last.date() if last else None)
-    Path(output).write_bytes(service.ledger_xlsx(f"{unit.name} 问题台账", rows,
-                                                 service.ledger_events([r[0] for r in rows])))
-    click.echo(f"{output}: {len(rows)} 件 cases")
-
-
 @main.group("backup")
 def backup_group() -> None:
     """Backup and restore of the database and photos (备份与恢复); see docs/operations.md."""
 
 
-def _backup_fail(exc) -> None:
+def _backupfail(exc) -> None:
     click.echo(str(exc), err=True)
     sys.exit(1)
 
@@ -316,7 +92,7 @@ def backup_create(dest: str) -> None:
                                  photo_dir=current_app.config["PHOTO_DIR"],
                                  photo_storage=current_app.config.get("PHOTO_STORAGE", "fs"))
     except backup.BackupError as exc:
-        _backup_fail(exc)
+        _backupfail(exc)
     click.echo(f"备份完成 / backup written: {dest}\n  {_backup_summary(manifest)}")
     if manifest["skipped"]["partial_uploads"]:
         click.echo(f"  未完成的上传未备份 / unfinished uploads not backed up: {manifest['skipped']['partial_uploads']}")
@@ -343,7 +119,7 @@ def backup_restore(archive: str, database_url: str | None, photo_dir: str | None
         result = backup.restore(archive, database_url=database_url or current_app.config["SQLALCHEMY_DATABASE_URI"],
                                 photo_dir=photo_dir or current_app.config["PHOTO_DIR"], force=force)
     except backup.BackupError as exc:
-        _backup_fail(exc)
+        _backupfail(exc)
     done = result["restore"]
     click.echo(f"恢复完成并已核对 / restored and verified: {done['database']}, {done['photo_dir']}\n"
                f"  {_backup_summary(result)}")
@@ -375,7 +151,7 @@ def backup_verify(archive: str, photos_copy: str | None) -> None:
     try:
         manifest = backup.verify(archive, photos_copy)
     except backup.BackupError as exc:
-        _backup_fail(exc)
+        _backupfail(exc)
     click.echo(f"备份完好 / backup verified: {archive}\n  {_backup_summary(manifest)}")
     if photos_copy:
         click.echo(f"  照片目录包含备份中的全部照片 / the photo directory holds every photo of the backup: "
@@ -385,25 +161,6 @@ def backup_verify(archive: str, photos_copy: str | None) -> None:
 from .track_cli import track as _track  # noqa: E402  (no app, no database: importable on its own)
 
 main.add_command(_track, "track")
-
-
-@main.group("photos")
-def photos_group() -> None:
-    """Photo storage housekeeping."""
-
-
-@photos_group.command("prune")
-@click.option("--older-than-hours", type=float, default=48.0, show_default=True,
-              help="Unfinished uploads untouched this long are dropped (never under 24).")
-@with_appcontext
-def photos_prune(older_than_hours: float) -> None:
-    """Drop unfinished uploads the phone has given up on."""
-    import datetime as dt
-
-    from .photos.service import prune_partials
-
-    hours = max(24.0, older_than_hours)  # a phone offline for a day must still be able to resume
-    click.echo(f"pruned {prune_partials(dt.timedelta(hours=hours))} unfinished uploads / 已清理未完成上传")
 
 
 @main.command("worker")

@@ -1,4 +1,3 @@
-from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
@@ -11,7 +10,7 @@ from ..grids.models import OrgUnit
 from ..schemas import Int
 from ..security import BEARER, current_user, login_required, scope_path
 from ..xlsx import MIME
-from . import payroll, service
+from . import service
 from .models import AssessmentCorrection, AssessmentLock
 
 blp = Blueprint("assessment", __name__, url_prefix="/api/v1", description="考核与补贴 Assessment and pay")
@@ -129,16 +128,7 @@ def lock_assessment(data, period):
 @login_required(Role.ADMIN)
 def export_payroll(args, period):
     """补贴发放表 Payroll with Chinese headers and township totals, as CSV or XLSX"""
-    unit = _unit(args.get("org_unit_id"))
-    result = service.view(unit, period)
-    state = "已锁定" if result["status"] == "locked" else "预览-未锁定"
-    title = f"{unit.name} {period} 河湖巡查员补贴发放表（{state}）"
-    name = f"payroll-{unit.code}-{period}{'' if result['status'] == 'locked' else '-preview'}.{args['format']}"
-    if args["format"] == "xlsx":
-        body, mime = payroll.to_xlsx(title, result["lines"], result["totals"]), MIME
-    else:
-        body, mime = payroll.to_csv(title, result["lines"], result["totals"]), "text/csv; charset=utf-8"
-    return Response(body, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return service.payroll_file(_unit(args.get("org_unit_id")), period, args["format"]).response()
 
 
 @blp.get("/assessments/<string:period>/corrections")

@@ -10,11 +10,14 @@ from shared_models.clock import local_day, utcnow
 
 from ..auth.models import User
 from ..errors import ApiError, NotFound
+from ..exports import ExportFile
 from ..extensions import db
 from ..grids.models import OrgUnit
 from ..patrols.models import Patrol
 from ..rules.book import RuleBook
 from ..schemas import DATE_MAX, DATE_MIN
+from ..xlsx import CSV_MIME, MIME
+from . import payroll
 from .engine import METRICS, evaluate, month_range, tallies
 from .models import AssessmentCorrection, AssessmentLine, AssessmentLock
 from .scoring import pay, score
@@ -223,3 +226,15 @@ def view(unit: OrgUnit, period: str) -> dict:
     return {"period": period, "org_unit_id": unit.id, "org_unit": unit.name, "status": "locked",
             "locked_at": snapshot.locked_at, "lock_id": snapshot.id, "lines": lines, "totals": totals(lines),
             "rules": snapshot.rules}
+
+
+def payroll_file(unit: OrgUnit, period: str, fmt: str = "xlsx", result: dict | None = None) -> ExportFile:
+    """The payroll (补贴发放表) of ``period``: Chinese headers, township totals; a preview until locked
+    (``result``: the month's view, when the caller has it already)."""
+    result = result or view(unit, period)
+    locked = result["status"] == "locked"
+    title = f"{unit.name} {period} 河湖巡查员补贴发放表（{'已锁定' if locked else '预览-未锁定'}）"
+    body = (payroll.to_xlsx if fmt == "xlsx" else payroll.to_csv)(title, result["lines"], result["totals"])
+    return ExportFile(f"payroll-{unit.code}-{period}{'' if locked else '-preview'}.{fmt}",
+                      MIME if fmt == "xlsx" else CSV_MIME, body, items=len(result["lines"]))
+

@@ -13,8 +13,9 @@ from reportlab.pdfgen import canvas
 
 from shared_models.fonts import find_cjk_font
 
+from ..exports import ExportFile
 from .models import ResponsibilityCard
-from .service import grid_names
+from .service import grid_names, rule_text_for
 
 FONT = "RiverPatrolCJK"
 
@@ -83,3 +84,10 @@ def _wrapped(c, font: str, text: str, x: float, y: float, width: float, size: in
         c.drawString(x, y, line)
         y -= size * 1.5
     return y
+
+
+def card_file(card: ResponsibilityCard) -> ExportFile:
+    """The printable card, to open in the browser and print."""
+    return ExportFile(f"card-{card.card_no}-v{card.version}.pdf", "application/pdf",
+                      card_pdf(card, rule_text_for(card)), inline=True)
+

@@ -59,13 +59,9 @@ def get_card(card_id):
 @login_required()
 def card_pdf(card_id):
     """打印责任卡 The printable card as PDF (Chinese font embedded, QR code of the card)"""
-    from flask import Response
+    from .pdf import card_file
 
-    from .pdf import card_pdf as render
-
-    card = get_or_404(service.cards_in_scope(current_user()), card_id)
-    return Response(render(card, service.rule_text_for(card)), mimetype="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="card-{card.card_no}-v{card.version}.pdf"'})
+    return card_file(get_or_404(service.cards_in_scope(current_user()), card_id)).response()
 
 
 @blp.post("/cards")

@@ -1,4 +1,3 @@
-from flask import Response
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
@@ -109,11 +108,7 @@ def escalate():
 @login_required(Role.SUPERVISOR, Role.ADMIN)
 def ledger(args):
     """问题台账 Every case of the caller's org unit, with its history, as XLSX"""
-    user = current_user()
-    rows = service.ledger_rows(user.org_unit, args.get("date_from"), args.get("date_to"))
-    body = service.ledger_xlsx(f"{user.org_unit.name} 问题台账", rows, service.ledger_events([r[0] for r in rows]))
-    return Response(body, mimetype=MIME,
-                    headers={"Content-Disposition": f'attachment; filename="ledger-{user.org_unit.code}.xlsx"'})
+    return service.ledger_file(current_user().org_unit, args.get("date_from"), args.get("date_to")).response()
 
 
 @blp.get("/calendar")

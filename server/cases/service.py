@@ -13,10 +13,11 @@ from shared_models.enums import PROBLEM_CATEGORIES, SEVERITIES, Role
 
 from ..auth.models import User
 from ..errors import NotFound
+from ..exports import ExportFile
 from ..extensions import db
 from ..grids.models import OrgUnit
 from ..problems.models import Problem
-from ..xlsx import workbook
+from ..xlsx import MIME, workbook
 from .models import Case, CaseEvent, ProblemCategory
 from .workflow import GEOD, OPEN, STATUS_LABELS, policy_for
 
@@ -204,3 +205,11 @@ def reporter_cases_closed(scope_path: str, lo: dt.datetime, hi: dt.datetime) -> 
             .join(OrgUnit, OrgUnit.id == Case.grid_id)
             .where(and_(Case.closed_at >= lo, Case.closed_at < hi, OrgUnit.path.startswith(scope_path,
                                                                                             autoescape=True))))
+
+
+def ledger_file(unit: OrgUnit, first: dt.date | None = None, last: dt.date | None = None) -> ExportFile:
+    """The ledger (问题台账) of the unit's cases reported from ``first`` to ``last``, every step with them."""
+    rows = ledger_rows(unit, first, last)
+    return ExportFile(f"ledger-{unit.code}.xlsx", MIME,
+                      ledger_xlsx(f"{unit.name} 问题台账", rows, ledger_events([r[0] for r in rows])), items=len(rows))
+

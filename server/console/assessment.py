@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Response, g, redirect, render_template, request, url_for
+from flask import g, redirect, render_template, request, url_for
 
 from shared_models.clock import local_today
 from shared_models.enums import Role
 
-from ..assessment import payroll
 from ..assessment import service as assessment_service
-from ..xlsx import CSV_MIME, MIME
 from . import data, forms
 from .access import MANAGERS, bp, signed_in
 
@@ -54,15 +52,10 @@ def lock_month():
 @signed_in(Role.ADMIN)
 def payroll_file(fmt):
     period = request.args.get("period", "")
-    done = _month(period, lambda p: assessment_service.view(g.user.org_unit, p))
+    done = _month(period, lambda p: assessment_service.payroll_file(g.user.org_unit, p, fmt))
     if done.error:
         return forms.refused(done)
-    result = done.value
-    state = "已锁定" if result["status"] == "locked" else "预览-未锁定"
-    title = f"{g.user.org_unit.name} {period} 河湖巡查员补贴发放表（{state}）"
-    body = (payroll.to_xlsx if fmt == "xlsx" else payroll.to_csv)(title, result["lines"], result["totals"])
-    return Response(body, mimetype=MIME if fmt == "xlsx" else CSV_MIME, headers={
-        "Content-Disposition": f'attachment; filename="payroll-{g.user.org_unit.code}-{period}.{fmt}"'})
+    return done.value.response()
 
 
 @bp.get("/spotcheck")

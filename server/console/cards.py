@@ -1,7 +1,7 @@
 """Console pages of responsibility cards: the list, issuing one, its PDF, a handover or an end."""
 from __future__ import annotations
 
-from flask import Response, abort, g, redirect, render_template, request, url_for
+from flask import abort, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from shared_models.clock import local_today
@@ -46,13 +46,12 @@ def cards():
 @bp.get("/cards/<int:card_id>.pdf")
 @signed_in(*MANAGERS)
 def card_pdf(card_id):
-    from ..cards.pdf import card_pdf as render
+    from ..cards.pdf import card_file
 
     card = db.session.scalar(card_service.cards_in_scope(g.user).where(ResponsibilityCard.id == card_id))
     if card is None:
         abort(404)
-    return Response(render(card, card_service.rule_text_for(card)), mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="card-{card.card_no}-v{card.version}.pdf"'})
+    return card_file(card).response()
 
 
 @bp.post("/cards/<int:card_id>/<any(handover, end):what>")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Response, abort, g, redirect, render_template, request, url_for
+from flask import abort, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from ..auth.models import User
@@ -13,7 +13,6 @@ from ..cases.schemas import TransitionSchema, problem_of
 from ..errors import ApiError
 from ..extensions import db
 from ..grids.models import OrgUnit
-from ..xlsx import MIME
 from . import forms
 from .access import MANAGERS, bp, signed_in
 
@@ -66,8 +65,4 @@ def case(case_no):
 @bp.get("/ledger.xlsx")
 @signed_in(*MANAGERS)
 def ledger_file():
-    rows = case_service.ledger_rows(g.user.org_unit, None, None)
-    body = case_service.ledger_xlsx(f"{g.user.org_unit.name} 问题台账", rows,
-                                    case_service.ledger_events([r[0] for r in rows]))
-    return Response(body, mimetype=MIME,
-                    headers={"Content-Disposition": f'attachment; filename="ledger-{g.user.org_unit.code}.xlsx"'})
+    return case_service.ledger_file(g.user.org_unit).response()

@@ -118,24 +118,6 @@ def photo(photo_uuid, size):
 @bp.get("/patrols/<uuid:patrol_uuid>/track.<any(gpx, geojson, kml):fmt>")
 @signed_in(*MANAGERS)
 def track_file(patrol_uuid, fmt):
-    import json
+    from ..patrols.export import track_file as made
 
-    from flask import Response
-
-    from shared_models.track import codec
-
-    from ..patrols import export
-
-    p = _patrol_or_404(str(patrol_uuid))
-    track = codec.decode(p.track)
-    name = f"巡河 {p.started_at:%Y-%m-%d} {p.inspector.name}"
-    if fmt == "gpx":
-        body, mime = export.to_gpx(name, track.lon, track.lat, track.t, track.altitude), "application/gpx+xml"
-    elif fmt == "kml":
-        body, mime = export.to_kml(name, track.lon, track.lat, track.t), "application/vnd.google-earth.kml+xml"
-    else:
-        body = json.dumps(export.to_geojson({"uuid": p.uuid, "inspector": p.inspector.name}, track.lon, track.lat,
-                                            track.t), ensure_ascii=False)
-        mime = "application/geo+json"
-    return Response(body, mimetype=mime,
-                    headers={"Content-Disposition": f'attachment; filename="patrol-{p.uuid}.{fmt}"'})
+    return made(_patrol_or_404(str(patrol_uuid)), fmt).response()

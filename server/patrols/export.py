@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import gpxpy.gpx
 import numpy as np
 from shapely.geometry import LineString, mapping
 
+from shared_models.track import codec
 from shared_models.track.replay import M_PER_DEG, even_sample
 from shared_models.track.simplify import simplify_to
 
+from ..exports import ExportFile
 from ..text import holdable
 
 DISPLAY_MAX_VERTICES = 500
@@ -86,3 +89,21 @@ def to_kml(name: str, lon, lat, t_seconds) -> str:
     track.newgxcoord([(float(x), float(y)) for x, y in zip(lon, lat, strict=True)])
     track.style.linestyle.width = 3
     return kml.kml()
+
+
+TRACK_MIMES = {"gpx": "application/gpx+xml", "kml": "application/vnd.google-earth.kml+xml",
+               "geojson": "application/geo+json"}
+
+
+def track_file(patrol, fmt: str) -> ExportFile:
+    """The patrol's full track (every fix, with its time) as GPX 1.1, KML (gx:Track) or a GeoJSON Feature."""
+    track = codec.decode(patrol.track)
+    name = f"巡河 {patrol.started_at:%Y-%m-%d} {patrol.inspector.name}"
+    if fmt == "gpx":
+        body = to_gpx(name, track.lon, track.lat, track.t, track.altitude)
+    elif fmt == "kml":
+        body = to_kml(name, track.lon, track.lat, track.t)
+    else:
+        body = json.dumps(to_geojson({"uuid": patrol.uuid, "inspector": patrol.inspector.name}, track.lon, track.lat,
+                                     track.t), ensure_ascii=False)
+    return ExportFile(f"patrol-{patrol.uuid}.{fmt}", TRACK_MIMES[fmt], body.encode() if isinstance(body, str) else body)

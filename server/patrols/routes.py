@@ -1,13 +1,12 @@
 import hashlib
 
-from flask import Response, json
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from shared_models.enums import Role
-from shared_models.track import TrackError, codec
+from shared_models.track import TrackError
 from shared_models.track.gpx import read_gpx
 
 from ..cards.schemas import CardSchema
@@ -131,9 +130,8 @@ def get_patrol(patrol_uuid):
     return _detail(service.get(current_user(), str(patrol_uuid)))
 
 
-def _full_track(patrol_uuid):
-    patrol = service.get(current_user(), str(patrol_uuid))
-    return patrol, codec.decode(patrol.track)
+def _track_file(patrol_uuid, fmt: str):
+    return export.track_file(service.get(current_user(), str(patrol_uuid)), fmt).response()
 
 
 @blp.get("/patrols/<uuid:patrol_uuid>/track.gpx")
@@ -141,11 +139,7 @@ def _full_track(patrol_uuid):
 @login_required()
 def track_gpx(patrol_uuid):
     """完整轨迹 GPX The full track as GPX 1.1"""
-    patrol, track = _full_track(patrol_uuid)
-    body = export.to_gpx(f"巡河 {patrol.started_at:%Y-%m-%d} {patrol.inspector.name}", track.lon, track.lat,
-                         track.t, track.altitude)
-    return Response(body, mimetype="application/gpx+xml",
-                    headers={"Content-Disposition": f'attachment; filename="patrol-{patrol.uuid}.gpx"'})
+    return _track_file(patrol_uuid, "gpx")
 
 
 @blp.get("/patrols/<uuid:patrol_uuid>/track.kml")
@@ -153,10 +147,7 @@ def track_gpx(patrol_uuid):
 @login_required()
 def track_kml(patrol_uuid):
     """完整轨迹 KML The full track as KML (gx:Track with the times)"""
-    patrol, track = _full_track(patrol_uuid)
-    body = export.to_kml(f"巡河 {patrol.started_at:%Y-%m-%d} {patrol.inspector.name}", track.lon, track.lat, track.t)
-    return Response(body, mimetype="application/vnd.google-earth.kml+xml",
-                    headers={"Content-Disposition": f'attachment; filename="patrol-{patrol.uuid}.kml"'})
+    return _track_file(patrol_uuid, "kml")
 
 
 @blp.get("/patrols/<uuid:patrol_uuid>/track.geojson")
@@ -164,10 +155,7 @@ def track_kml(patrol_uuid):
 @login_required()
 def track_geojson(patrol_uuid):
     """完整轨迹 GeoJSON The full track as a GeoJSON Feature with its times"""
-    patrol, track = _full_track(patrol_uuid)
-    feature = export.to_geojson({"uuid": patrol.uuid, "inspector": patrol.inspector.name}, track.lon, track.lat,
-                                track.t)
-    return Response(json.dumps(feature), mimetype="application/geo+json")
+    return _track_file(patrol_uuid, "geojson")
 
 
 
