@@ -9,15 +9,6 @@ from shapely.geometry.base import BaseGeometry
 WGS84 = 4326
 GEOD = Geod(ellps="WGS84")
 
-# CRS names that mean plain longitude/latitude on WGS84 (CGCS2000 is within centimetres).
-WGS84_CRS_NAMES = {
-    "urn:ogc:def:crs:OGC:1.3:CRS84",
-    "urn:ogc:def:crs:OGC::CRS84",
-    "urn:ogc:def:crs:EPSG::4326",
-    "EPSG:4326",
-    "urn:ogc:def:crs:EPSG::4490",
-    "EPSG:4490",
-}
 
 
 def length_m(geom: BaseGeometry) -> float:

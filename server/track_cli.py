@@ -11,12 +11,11 @@ from pathlib import Path
 
 import click
 
+from shared_models.crs import is_wgs84
 from shared_models.track import TrackError
 from shared_models.track.analysis import PRESETS, AnalysisResult, ValidityRule, analyze
 from shared_models.track.gpx import read_gpx
 
-# WGS84 longitude/latitude names a GeoJSON `crs` member may carry (CGCS2000 is within centimetres).
-_WGS84_NAMES = ("CRS84", "EPSG::4326", "EPSG:4326", "EPSG::4490", "EPSG:4490")
 _LINES = ("LineString", "MultiLineString")
 _AREAS = ("Polygon", "MultiPolygon")
 
@@ -49,8 +48,8 @@ def _geometries(path: str, kinds: tuple[str, ...], what_zh: str, what_en: str) -
         doc = json.loads(_read(path, what_zh, what_en))
         if not isinstance(doc, dict):
             raise ValueError("not a GeoJSON object")
-        crs = str((doc.get("crs") or {}).get("properties", {}).get("name", "CRS84"))
-        if not any(crs.upper().endswith(name) for name in _WGS84_NAMES):
+        crs = (doc.get("crs") or {}).get("properties", {}).get("name", "EPSG:4326")
+        if not is_wgs84(crs):
             raise BadInput(f"{what_zh}须为 WGS84 经纬度（crs 为 {crs}）",
                            f"the {what_en} must be WGS84 lon/lat (crs {crs})")
         if doc.get("type") == "FeatureCollection":

@@ -102,7 +102,7 @@ def get_assessment(args, period):
 def my_assessment(period):
     """我的考核 One's own month: score, tier, amount and why"""
     user = current_user()
-    root = db.session.scalar(select(OrgUnit).where(OrgUnit.code == user.org_unit.path.strip("/").split("/")[0]))
+    root = db.session.scalar(select(OrgUnit).where(OrgUnit.code == user.org_unit.ancestor_codes[0]))
     result = service.view(root, period)
     result["lines"] = [x for x in result["lines"] if x.get("inspector_id") == user.id]
     result["totals"] = service.totals(result["lines"])

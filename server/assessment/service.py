@@ -12,7 +12,7 @@ from ..auth.models import User
 from ..errors import ApiError, NotFound
 from ..exports import ExportFile
 from ..extensions import db
-from ..grids.models import OrgUnit
+from ..grids.models import OrgUnit, path_codes
 from ..patrols.models import Patrol
 from ..rules.book import RuleBook
 from ..schemas import DATE_MAX, DATE_MIN
@@ -37,7 +37,7 @@ def assess(unit: OrgUnit, period: str, inspector_id: int | None = None) -> dict:
     book = RuleBook()
     frame = evaluate(unit.path, first, last, inspector_id=inspector_id, book=book)
     extra = tallies(unit.path, first, last, inspector_id)
-    above = [c for c in unit.path.strip("/").split("/") if c]
+    above = unit.ancestor_codes
     units = {u.code: u for u in db.session.scalars(select(OrgUnit).where(OrgUnit.level == "township", or_(
         OrgUnit.path.startswith(unit.path, autoescape=True), OrgUnit.code.in_(above))))}
     month_days = (last - first).days + 1
@@ -46,7 +46,7 @@ def assess(unit: OrgUnit, period: str, inspector_id: int | None = None) -> dict:
     for person in frame.inspectors.values():
         main = frame.holdings[person["holdings"][0]]
         if main["path"] not in township_of:
-            codes = [c for c in main["path"].strip("/").split("/") if c]
+            codes = path_codes(main["path"])
             township_of[main["path"]] = next((units[c] for c in codes if c in units), None)
         township = township_of[main["path"]]
         windows = person["windows"]
@@ -105,7 +105,7 @@ def totals(lines: list[dict]) -> dict:
 # ---------------------------------------------------------------- locks and corrections
 def lock_over(unit: OrgUnit, period: str) -> AssessmentLock | None:
     """The lock covering ``unit`` for ``period``: one set at the unit or any unit above it."""
-    codes = [c for c in unit.path.strip("/").split("/") if c]
+    codes = unit.ancestor_codes
     return db.session.scalar(select(AssessmentLock).join(OrgUnit, OrgUnit.id == AssessmentLock.org_unit_id)
                              .where(AssessmentLock.period == period, OrgUnit.code.in_(codes)))
 

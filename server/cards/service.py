@@ -55,7 +55,7 @@ def cards_for_phone(user: User) -> list[ResponsibilityCard]:
 
 def grid_names(grid: OrgUnit) -> list[str]:
     """Names from the root down to ``grid`` (e.g. 未央区 / 草滩街道 / 草滩村)."""
-    codes = [c for c in grid.path.strip("/").split("/") if c]
+    codes = grid.ancestor_codes
     names = dict(db.session.execute(select(OrgUnit.code, OrgUnit.name).where(OrgUnit.code.in_(codes))).all())
     return [names[c] for c in codes if c in names]
 

@@ -7,14 +7,14 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..grids.models import OrgUnit
+from ..grids.models import OrgUnit, path_codes
 from .models import CalendarDay
 
 
 def special_days(first: dt.date, last: dt.date, path: str) -> dict[dt.date, str]:
     """Holidays and make-up working days between two dates for a grid at ``path`` (the nearest scope's
     entry for a day wins): {day: 'holiday' | 'workday'}."""
-    codes = [c for c in path.strip("/").split("/") if c]
+    codes = path_codes(path)
     rows = db.session.execute(
         select(CalendarDay.day, CalendarDay.kind).join(OrgUnit, OrgUnit.id == CalendarDay.org_unit_id)
         .where(CalendarDay.day >= first, CalendarDay.day <= last, OrgUnit.code.in_(codes))

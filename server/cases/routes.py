@@ -117,7 +117,7 @@ def ledger(args):
 @login_required()
 def list_calendar():
     """工作日历 Holidays and make-up working days over the caller's org unit"""
-    codes = [c for c in current_user().org_unit.path.strip("/").split("/") if c]
+    codes = current_user().org_unit.ancestor_codes
     return db.session.scalars(select(CalendarDay).join(OrgUnit, OrgUnit.id == CalendarDay.org_unit_id)
                               .where(OrgUnit.code.in_(codes)).order_by(CalendarDay.day)).all()
 

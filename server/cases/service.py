@@ -116,7 +116,7 @@ def recheck_tasks(user: User) -> list[Case]:
 
 def categories_for(user: User) -> list[dict]:
     """The built-in taxonomy, with the caller's county's own categories and thresholds over it."""
-    codes = [c for c in user.org_unit.path.strip("/").split("/") if c]
+    codes = user.org_unit.ancestor_codes
     out = {code: {"code": code, "name": zh, "name_en": en, "thresholds": None, "builtin": True, "active": True}
            for code, (zh, en) in PROBLEM_CATEGORIES.items()}
     rows = db.session.scalars(select(ProblemCategory).join(OrgUnit, OrgUnit.id == ProblemCategory.org_unit_id)

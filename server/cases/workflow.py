@@ -89,7 +89,7 @@ def can_see(user: User, case: Case) -> bool:
 
 def _county_path(grid: OrgUnit) -> str:
     """The path of the county a grid lies in (people are assigned within their county)."""
-    codes = [c for c in grid.path.strip("/").split("/") if c]
+    codes = grid.ancestor_codes
     county = db.session.scalar(select(OrgUnit.path).where(OrgUnit.code.in_(codes), OrgUnit.level == "county"))
     return county or "/" + codes[0] + "/"
 

@@ -20,6 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from shared_models.crs import WGS84_CRS_NAMES
 from shared_models.errors import IMPORT_REASONS
 
 from .importer import MAX_FEATURES, Problems
@@ -34,6 +35,7 @@ LIMITS = {
     "max_bytes": 16 << 20,
     "max_features": MAX_FEATURES,
     "max_points": MAX_POINTS,
+    "wgs84_names": sorted(WGS84_CRS_NAMES),  # a .prj naming another system: no coordinate is read
 }
 WALL_SECONDS = 40  # the CPU limit ends a busy child; this one a child that waits
 CHILD_ENV = {"PATH": os.defpath, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PROJ_NETWORK": "OFF"}

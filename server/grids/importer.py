@@ -16,12 +16,13 @@ from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon,
 from shapely.validation import explain_validity
 from sqlalchemy import or_, select
 
+from shared_models.crs import is_wgs84
 from shared_models.errors import IMPORT_REASONS
 
 from ..auth.models import User
 from ..errors import ApiError
 from ..extensions import db
-from ..geo import WGS84_CRS_NAMES, length_m, lonlat_in_range, to_db
+from ..geo import length_m, lonlat_in_range, to_db
 from ..text import CONTROL, NO_CONTROL
 from . import topology
 from .models import OrgUnit, River, RiverSegment
@@ -59,7 +60,7 @@ def _features(fc, problems: Problems) -> list[dict]:
     if crs is not None:
         props = crs.get("properties") if isinstance(crs, dict) else None
         name = props.get("name") if isinstance(props, dict) else None
-        if not isinstance(name, str) or name not in WGS84_CRS_NAMES:
+        if not is_wgs84(name):
             problems.add(None, None, "crs", "wrong_crs", detail=str(name))
             problems.raise_if_any()
     feats = fc["features"]

@@ -35,6 +35,11 @@ class OrgUnit(db.Model):
 
     parent: Mapped[OrgUnit | None] = relationship(remote_side=[id])
 
+    @property
+    def ancestor_codes(self) -> list[str]:
+        """The codes from the root down to this unit (its own code last)."""
+        return path_codes(self.path)
+
 
 class River(db.Model):
     __tablename__ = "rivers"

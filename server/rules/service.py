@@ -12,7 +12,7 @@ from ..auth.models import User
 from ..cards.models import ResponsibilityCard
 from ..errors import ApiError, NotFound
 from ..extensions import db
-from ..grids.models import OrgUnit, RiverSegment
+from ..grids.models import OrgUnit, RiverSegment, path_codes
 from ..security import scope_path, under
 from .models import Exemption, FrequencyRule, Plan, RiverWarning
 
@@ -56,7 +56,7 @@ def rules_in_scope(user: User, model=FrequencyRule, *, inherited: bool = False):
     path = scope_path(user) or "\0"
     where = OrgUnit.path.startswith(path, autoescape=True)
     if inherited:
-        where = or_(where, OrgUnit.code.in_([c for c in path.strip("/").split("/") if c]))
+        where = or_(where, OrgUnit.code.in_(path_codes(path)))
     return select(model).join(OrgUnit, OrgUnit.id == model.org_unit_id).where(where).order_by(model.id)
 
 

@@ -304,7 +304,7 @@ def read_zip(data: bytes, limits: dict) -> dict:
     fc: dict = {"type": "FeatureCollection", "features": []}
     if ".prj" in extra:
         fc["crs"] = {"type": "name", "properties": {"name": _crs_name(extra[".prj"])}}
-        if fc["crs"]["properties"]["name"] not in ("EPSG:4326", "EPSG:4490"):
+        if fc["crs"]["properties"]["name"] not in limits["wgs84_names"]:
             return fc  # the importer names the wrong coordinate system; no coordinate is read
     encoding = _encoding(extra.get(".cpg"), dbf)
     try:
