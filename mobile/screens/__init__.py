@@ -1,0 +1,14 @@
+"""The screens, by area; their layout is in kv/*.kv, matched by class name.
+
+Importing this package defines (and so registers with Kivy's Factory) every screen and MapView,
+which the kv files name: import it before they are loaded.
+"""
+from .home import CardScreen, HomeScreen, LoginScreen
+from .lists import HistoryScreen, OutboxScreen
+from .patrol import FinishScreen, PatrolScreen
+from .problem import ProblemScreen
+from .tasks import RecheckScreen, TasksScreen
+from .widgets import MapView
+
+__all__ = ["CardScreen", "FinishScreen", "HistoryScreen", "HomeScreen", "LoginScreen", "MapView", "OutboxScreen",
+           "PatrolScreen", "ProblemScreen", "RecheckScreen", "TasksScreen"]
