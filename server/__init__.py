@@ -51,10 +51,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     api = Api(app, spec_kwargs={
         "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}
     })
-    for name in DOMAINS:  # each domain: its API blueprint; its scheduled jobs and commands where it has any
+    for name in DOMAINS:  # each domain: its API blueprint; its jobs, event subscribers and commands if any
         api.register_blueprint(importlib.import_module(f"{__name__}.{name}.routes").blp)
-        if importlib.util.find_spec(f"{__name__}.{name}.jobs"):
-            importlib.import_module(f"{__name__}.{name}.jobs")
+        for optional in ("jobs", "subscribers"):  # these register themselves when imported
+            if importlib.util.find_spec(f"{__name__}.{name}.{optional}"):
+                importlib.import_module(f"{__name__}.{name}.{optional}")
         if importlib.util.find_spec(f"{__name__}.{name}.commands"):
             app.cli.add_command(importlib.import_module(f"{__name__}.{name}.commands").cli)
     from .console import init_app as console

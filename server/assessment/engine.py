@@ -40,12 +40,6 @@ from ..rules.models import Exemption, FrequencyRule, RiverWarning
 # counted: valid, and either never flagged and never reviewed, or cleared by a supervisor; rejected: never
 COUNTED = and_(Patrol.valid.is_(True), or_(Patrol.review_status == "cleared",
                                            and_(Patrol.flagged.is_(False), Patrol.review_status.is_(None))))
-METRICS = {
-    "required": "应巡次数", "counted": "有效巡河次数", "missed_windows": "未达标周期数", "missed_patrols": "缺巡次数",
-    "completion_rate": "频次完成率", "patrol_days": "巡河天数", "distance_km": "巡河里程(公里)",
-    "problems_reported": "上报问题数", "rejected_patrols": "被驳回(虚假)巡河数", "pending_review": "待审核巡河数",
-    "held_days": "在岗天数", "problems_closed": "发现问题已销号数", "cases_overdue": "负责案件超期数",
-}
 
 
 def month_range(period: str) -> tuple[dt.date, dt.date]:

@@ -15,10 +15,11 @@ from ..extensions import db
 from ..grids.models import OrgUnit, path_codes
 from ..patrols.models import Patrol
 from ..rules.book import RuleBook
+from ..rules.plans import METRICS
 from ..schemas import DATE_MAX, DATE_MIN
 from ..xlsx import CSV_MIME, MIME
 from . import payroll
-from .engine import METRICS, evaluate, month_range, tallies
+from .engine import evaluate, month_range, tallies
 from .models import AssessmentCorrection, AssessmentLine, AssessmentLock
 from .scoring import pay, score
 

@@ -14,6 +14,7 @@ from ..errors import ApiError
 from ..extensions import db
 from ..grids.models import OrgUnit, RiverSegment
 from ..security import get_or_404, scope_path
+from .events import card_changed
 from .models import ResponsibilityCard
 
 _LOAD = (
@@ -180,17 +181,9 @@ def revise_card(actor: User, card_id: int, data: dict) -> ResponsibilityCard:
     card.valid_to = start - dt.timedelta(days=1)
     db.session.add(new)
     db.session.commit()
-    _locked_months_touched(card, start, [card.inspector_id, new.inspector_id], f"责任卡变更：{new.change_reason}")
+    card_changed.send(card, from_day=start, people=[card.inspector_id, new.inspector_id],
+                      reason=f"责任卡变更：{new.change_reason}")
     return new
-
-
-def _locked_months_touched(card: ResponsibilityCard, start: dt.date, people: list[int], reason: str) -> None:
-    """A change dated into a locked month: each person's month is proposed for correction, never rewritten."""
-    from ..assessment.service import months_between, propose_for
-
-    for period in months_between(start, local_today()):
-        for person in dict.fromkeys(people):
-            propose_for(person, card.grid, period, "card", reason)
 
 
 def end_card(actor: User, card_id: int, valid_to: dt.date, reason: str) -> ResponsibilityCard:
@@ -201,7 +194,8 @@ def end_card(actor: User, card_id: int, valid_to: dt.date, reason: str) -> Respo
     card.valid_to = valid_to
     card.change_reason = reason or card.change_reason
     db.session.commit()
-    _locked_months_touched(card, valid_to + dt.timedelta(days=1), [card.inspector_id], f"责任卡终止：{reason}")
+    card_changed.send(card, from_day=valid_to + dt.timedelta(days=1), people=[card.inspector_id],
+                      reason=f"责任卡终止：{reason}")
     return card
 
 

@@ -24,6 +24,7 @@ from ..geo import to_db
 from ..idempotency import body_hash, create_once
 from ..rules.book import Rule, validity_for
 from ..security import scope_path, under, under_grid
+from .events import patrol_received, patrol_reviewed
 from .export import display
 from .models import Patrol, PatrolFlag
 
@@ -178,10 +179,7 @@ def intake(user: User, data: dict, track: Track, source: str, digest: str) -> tu
 
     patrol, created = create_once(Patrol, uuid, digest, build)
     if created:
-        from ..assessment.service import propose
-
-        # into a month already locked: the paid month stays as it is; an admin decides on the change
-        propose(patrol, "late_patrol", "锁定后同步的巡河记录 / a patrol synced after the month was locked")
+        patrol_received.send(patrol)
     return patrol, created
 
 
@@ -197,9 +195,7 @@ def review(user: User, uuid: str, decision: str, note: str) -> Patrol:
     patrol.review_status = "cleared" if decision == "clear" else "rejected"
     patrol.reviewed_by_id, patrol.reviewed_at, patrol.review_note = user.id, utcnow(), note
     db.session.commit()
-    from ..assessment.service import propose
-
-    propose(patrol, "review", f"审核{'通过' if decision == 'clear' else '驳回'}：{note}".rstrip("："))
+    patrol_reviewed.send(patrol, decision=decision, note=note)
     return patrol
 
 

@@ -4,9 +4,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from shared_models.enums import Role
 from shared_models.windows import KINDS
 
-from ..assessment.scoring import DEFINITIONS
 from ..schemas import Date, Int
 from .book import LEVEL_RANK, WARNING_TYPES
+from .plans import DEFINITIONS
 
 ROLES = [r.value for r in Role]
 

@@ -14,6 +14,7 @@ from ..errors import ApiError, NotFound
 from ..extensions import db
 from ..grids.models import OrgUnit, RiverSegment, path_codes
 from ..security import scope_path, under
+from .events import exemption_added
 from .models import Exemption, FrequencyRule, Plan, RiverWarning
 
 WINDOW_NOW = {"day": "今天", "week": "本周", "xun": "本旬", "half_month": "本半月", "month": "本月",
@@ -123,7 +124,7 @@ def _checked(actor: User | None, data: dict, model, *, ending: list = ()) -> tup
     if model is Plan:
         from marshmallow import ValidationError
 
-        from ..assessment.scoring import DEFINITIONS
+        from .plans import DEFINITIONS
 
         try:
             data = {**data, "definition": DEFINITIONS[data["kind"]]().load(data["definition"])}
@@ -221,9 +222,5 @@ def create_exemption(actor: User, data: dict) -> Exemption:
     exemption = Exemption(**data, created_by_id=actor.id)
     db.session.add(exemption)
     db.session.commit()
-    from ..assessment.service import months_between, propose_for
-
-    for period in months_between(exemption.date_from, exemption.date_to):  # leave entered after a lock
-        propose_for(person.id, person.org_unit, period, "exemption",
-                    f"锁定后登记的请假/免巡：{exemption.reason} / leave entered after the lock")
+    exemption_added.send(exemption)
     return exemption
