@@ -114,6 +114,7 @@ def backup_create(dest: str) -> None:
 def backup_restore(archive: str, database_url: str | None, photo_dir: str | None, force: bool) -> None:
     """Restore ARCHIVE into an empty database and photo directory, then check rows and photos against it."""
     from . import backup
+    from .backup.restoring import head_revision
 
     try:
         result = backup.restore(archive, database_url=database_url or current_app.config["SQLALCHEMY_DATABASE_URI"],
@@ -125,7 +126,7 @@ def backup_restore(archive: str, database_url: str | None, photo_dir: str | None
                f"  {_backup_summary(result)}")
     if done["old_photo_dir"]:
         click.echo(f"  原照片目录已移到 / the old photo directory was moved to {done['old_photo_dir']}")
-    head = backup.head_revision()
+    head = head_revision()
     if result["alembic_revision"] != head:
         click.echo(f"  数据库版本 {result['alembic_revision']} 不是代码的最新版本 {head}，"
                    f"请运行 riverpatrol db upgrade / the database is at {result['alembic_revision']}, "
