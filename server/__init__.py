@@ -58,6 +58,8 @@ def create_app(overrides: dict | None = None) -> Flask:
                 importlib.import_module(f"{__name__}.{name}.{optional}")
         if importlib.util.find_spec(f"{__name__}.{name}.commands"):
             app.cli.add_command(importlib.import_module(f"{__name__}.{name}.commands").cli)
+    # backup has commands but no routes, so it is not in DOMAINS (whose loop registers a blueprint from each)
+    app.cli.add_command(importlib.import_module(f"{__name__}.backup.commands").cli)
     from .console import init_app as console
 
     console(app)
