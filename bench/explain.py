@@ -186,7 +186,7 @@ def run(app) -> None:  # noqa: C901
     from server.grids.models import OrgUnit
     from server.migration_support import ensure_patrol_partition
     from server.patrols import service
-    from server.patrols.changes import changes_since
+    from server.sync.service import changes_since
 
     with app.app_context():
         t0 = time.perf_counter()

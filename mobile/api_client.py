@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import requests
 
-# What to try again later, by the server's stable codes (and transport failures).
-RETRYABLE_CODES = {"photo.offset_mismatch", "auth.rate_limited", "internal_error"}
-SIGN_IN_AGAIN = {"auth.token_revoked", "auth.token_expired", "auth.token_invalid", "auth.account_inactive"}
+from shared_models.wire import SIGN_IN_AGAIN, retryable
 
 
 class ApiFailure(Exception):
@@ -86,8 +84,7 @@ class ApiClient:
             body = {}
         code = body.get("code")
         message = body.get("message") or f"服务器错误 {r.status_code}"
-        retryable = r.status_code >= 500 or r.status_code == 429 or code in RETRYABLE_CODES
-        raise ApiFailure(message, code=code, status=r.status_code, retryable=retryable, body=body)
+        raise ApiFailure(message, code=code, status=r.status_code, retryable=retryable(r.status_code, code), body=body)
 
 
 def _body(r: requests.Response) -> dict:

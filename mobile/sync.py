@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import datetime as dt
 import hashlib
 import json
 import random
@@ -16,6 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared_models import wire
 from shared_models.clock import timestamp
 from shared_models.track import codec
 
@@ -83,7 +83,7 @@ class SyncEngine:
             self.store.save_cards(self.user_id, {"cards": changes["cards"]})
             for verdict in changes["patrols"]:
                 if self.store.patrol(verdict["uuid"]):
-                    self.store.set_verdict(verdict["uuid"], verdict)
+                    self.store.set_verdict(verdict["uuid"], wire.verdict(verdict))
             if changes.get("categories"):
                 self.store.set_meta(f"categories:{self.user_id}", json.dumps(changes["categories"], ensure_ascii=False))
             tasks = changes.get("tasks", [])
@@ -111,9 +111,9 @@ class SyncEngine:
         data = Path(photo["path"]).read_bytes()
         if hashlib.sha256(data).hexdigest() != photo["sha256"]:
             raise ApiFailure("照片文件已损坏 / the photo file on the phone is damaged", retryable=False)
-        state = self.client.json("POST", "/api/v1/photos", json={
-            "uuid": photo["uuid"], "size": photo["size"], "sha256": photo["sha256"],
-            "patrol_uuid": photo["patrol_uuid"], "problem_uuid": photo["problem_uuid"]})
+        state = self.client.json("POST", "/api/v1/photos", json=wire.photo_upload(
+            uuid=photo["uuid"], size=photo["size"], sha256=photo["sha256"], patrol_uuid=photo["patrol_uuid"],
+            problem_uuid=photo["problem_uuid"]))
         offset = state["offset"]
         while not state["complete"]:
             try:
@@ -131,37 +131,27 @@ class SyncEngine:
     def _send_patrol(self, item: dict) -> None:
         patrol = self.store.patrol(item["ref"])
         track = self.store.track(patrol["uuid"])
-        body = {
-            "uuid": patrol["uuid"], "card_id": patrol["card_id"], "segment_ids": json.loads(patrol["segment_ids"]),
-            "started_at": _iso(patrol["started_at"]), "ended_at": _iso(patrol["ended_at"]),
-            "track": base64.b64encode(codec.encode(track)).decode(),
-            "checklist": json.loads(patrol["checklist"] or "{}"), "notes": patrol["notes"] or "",
-            "lifecycle_events": [{"at": _iso(e["at"]), "event": e["event"]} for e in self.store.events(patrol["uuid"])],
-        }
-        verdict = self.client.json("POST", "/api/v1/patrols", json=body)
-        self.store.set_verdict(patrol["uuid"], {k: verdict[k] for k in (
-            "valid", "flagged", "flags", "distance_m", "duration_s", "coverage") if k in verdict} | {
-            "reasons": verdict.get("analysis", {}).get("reasons", [])})
+        body = wire.patrol_upload(
+            uuid=patrol["uuid"], card_id=patrol["card_id"], segment_ids=json.loads(patrol["segment_ids"]),
+            started_at=patrol["started_at"], ended_at=patrol["ended_at"],
+            track_b64=base64.b64encode(codec.encode(track)).decode(), checklist=json.loads(patrol["checklist"] or "{}"),
+            notes=patrol["notes"] or "", events=self.store.events(patrol["uuid"]))
+        self.store.set_verdict(patrol["uuid"], wire.verdict(self.client.json("POST", "/api/v1/patrols", json=body)))
 
     def _send_case_step(self, item: dict) -> None:
         """A step on a case done offline, with the version it was based on; the server's verdict is kept
         (applied, or stale: overtaken by someone else and left for the supervisor)."""
         step = self.store.case_step(item["ref"])
-        result = self.client.json("POST", f"/api/v1/cases/{step['case_no']}/transitions", json={
-            "action": step["action"], "client_uuid": step["uuid"], "base_version": step["base_version"],
-            "at": _iso(step["at"]), "lon": step["lon"], "lat": step["lat"], "note": step["note"],
-            "photo_uuids": step["photo_uuids"]})
+        result = self.client.json("POST", f"/api/v1/cases/{step['case_no']}/transitions", json=wire.case_step(
+            action=step["action"], client_uuid=step["uuid"], base_version=step["base_version"], at=step["at"],
+            lon=step["lon"], lat=step["lat"], note=step["note"], photo_uuids=step["photo_uuids"]))
         self.store.set_step_result(step["uuid"], {"applied": result["applied"], "outcome": result["event"]["outcome"],
                                                   "status": result["case"]["status"],
                                                   "status_label": result["case"]["status_label"]})
 
     def _send_problem(self, item: dict) -> None:
         p = self.store.problem(item["ref"])
-        self.client.json("POST", "/api/v1/problems", json={
-            "uuid": p["uuid"], "category": p["category"], "severity": p["severity"],
-            "description": p["description"], "lon": p["lon"], "lat": p["lat"], "accuracy_m": p["accuracy"],
-            "reported_at": _iso(p["reported_at"]), "photo_uuids": p["photo_uuids"], "patrol_uuid": p["patrol_uuid"]})
-
-
-def _iso(epoch: float) -> str:
-    return dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat()
+        self.client.json("POST", "/api/v1/problems", json=wire.problem_report(
+            uuid=p["uuid"], category=p["category"], severity=p["severity"], description=p["description"],
+            lon=p["lon"], lat=p["lat"], accuracy_m=p["accuracy"], reported_at=p["reported_at"],
+            photo_uuids=p["photo_uuids"], patrol_uuid=p["patrol_uuid"]))

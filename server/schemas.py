@@ -5,6 +5,19 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from .geo import to_geojson
 
+
+class View:
+    """An object with what one answer adds to it (computed for this answer, never stored on it): the
+    attributes given here first, the object's own otherwise. A schema dumps it as it dumps the object."""
+
+    def __init__(self, obj, **extra) -> None:
+        self._obj = obj
+        self.__dict__.update(extra)
+
+    def __getattr__(self, name: str):
+        return getattr(self._obj, name)
+
+
 # Every integer column (ids, counts, amounts) is a PostgreSQL ``integer``; SQLite stops at 64 bits.
 DB_INT_MIN, DB_INT_MAX = -(2**31), 2**31 - 1
 _DB_RANGE = validate.Range(DB_INT_MIN, DB_INT_MAX,

@@ -28,3 +28,12 @@ def share_fake_clock() -> float | None:
     os.environ["FAKETIME"] = f"{offset:+.3f}"
     os.environ.pop("FAKETIME_SHARED", None)
     return offset
+
+
+def real_clock_env(env: dict | None = None) -> dict:
+    """The environment for a service that libfaketime breaks (redis-server stops in a recursive
+    clock_gettime) and whose clock never reaches a record (Redis keeps relative expiries only)."""
+    env = dict(os.environ if env is None else env)
+    for key in ("LD_PRELOAD", "FAKETIME", "FAKETIME_SHARED"):
+        env.pop(key, None)
+    return env

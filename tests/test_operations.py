@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from server.demo import DEMO_PASSWORD
 
 from .conftest import TEST_CONFIG, _serve, make_app
+from .one_clock import real_clock_env
 from .photos import jpeg_with_exif, send, start, upload
 from .services import free_port, start_nginx
 
@@ -191,20 +192,23 @@ def test_photos_on_s3_compatible_storage(engine_name, fresh_db, tmp_path, bucket
 def redis_server(tmp_path):
     port = free_port()
     proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+                             "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL,
+                            env=real_clock_env())
     import redis
 
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            redis.Redis(port=port).ping()
-            break
-        except redis.ConnectionError:
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.05)
-    yield {"url": f"redis://127.0.0.1:{port}/0", "proc": proc}
-    proc.terminate()
-    proc.wait(10)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                redis.Redis(port=port).ping()
+                break
+            except redis.ConnectionError:
+                assert proc.poll() is None and time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+        yield {"url": f"redis://127.0.0.1:{port}/0", "proc": proc}
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 def test_photo_processing_runs_on_the_worker(engine_name, fresh_db, tmp_path, redis_server):

@@ -86,8 +86,8 @@ def test_installed_wheel_migrates_loads_the_demo_and_serves(engine_name, install
     run = lambda *a: subprocess.run([str(riverpatrol), *a], env=env, cwd=away, capture_output=True,  # noqa: E731
                                     text=True, timeout=300)
     where = subprocess.run([str(riverpatrol.parent / "python"), "-c", "import server; print(server.__file__)"],
-                           env=env, cwd=away, capture_output=True, text=True).stdout
-    assert str(riverpatrol.parent.parent) in where and str(ROOT) not in where
+                           env=env, cwd=away, capture_output=True, text=True)
+    assert str(riverpatrol.parent.parent) in where.stdout and str(ROOT) not in where.stdout, where.stderr
 
     upgraded = run("db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr[-3000:]

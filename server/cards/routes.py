@@ -1,29 +1,18 @@
 from flask_smorest import Blueprint
 from sqlalchemy import or_
 
-from shared_models.clock import local_today
 from shared_models.enums import Role
 
 from ..extensions import db
 from ..security import BEARER, current_user, get_or_404, login_required
 from . import service
 from .models import ResponsibilityCard
-from .schemas import CardEndSchema, CardIssueSchema, CardListArgs, CardRevisionSchema, CardSchema, PhoneCardsSchema
+from .schemas import CardEndSchema, CardIssueSchema, CardListArgs, CardRevisionSchema, CardSchema
 
 blp = Blueprint("cards", __name__, url_prefix="/api/v1", description="责任卡 Responsibility cards")
 
 
 _with_names = service.with_path_names
-
-
-@blp.get("/me/cards")
-@blp.response(200, PhoneCardsSchema)
-@blp.doc(security=BEARER)
-@login_required()
-def my_cards():
-    """我的责任卡 The caller's cards in force or upcoming, with geometry, for offline use"""
-    cards = service.cards_for_phone(current_user())
-    return {"today": local_today(), "cards": [_with_names(c) for c in cards]}
 
 
 @blp.get("/cards")

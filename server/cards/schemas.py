@@ -39,11 +39,6 @@ class CardSchema(Schema):
                              metadata={"description": "this window: required, counted, remaining, next due (phone)"})
 
 
-class PhoneCardsSchema(Schema):
-    today = Date(metadata={"description": "Asia/Shanghai"})
-    cards = fields.List(fields.Nested(CardSchema))
-
-
 class CardListArgs(Schema):
     inspector_id = Int()
     grid_id = Int()

@@ -6,13 +6,13 @@ import datetime as dt
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from shared_models.clock import local_today
 from shared_models.enums import Role
 
 from ..auth.models import User
 from ..errors import ApiError
 from ..extensions import db
 from ..grids.models import OrgUnit, RiverSegment
+from ..schemas import View
 from ..security import get_or_404, scope_path
 from .events import card_changed
 from .models import ResponsibilityCard
@@ -39,21 +39,6 @@ def in_force_or_upcoming(q, day: dt.date):
     return q.where(or_(ResponsibilityCard.valid_to.is_(None), ResponsibilityCard.valid_to >= day))
 
 
-def cards_for_phone(user: User) -> list[ResponsibilityCard]:
-    """Cards in force or upcoming, those in force today with how far the inspector is."""
-    from dataclasses import asdict
-
-    from ..rules.book import validity_for
-    from ..rules.service import compliance  # rules read cards and patrols: imported late
-
-    today = local_today()
-    cards = list(db.session.scalars(in_force_or_upcoming(cards_in_scope(user), today)))
-    for card in cards:
-        card.compliance = compliance(card, today) if card.valid_from <= today else None
-        card.validity = asdict(validity_for(card, max(today, card.valid_from))[0])
-    return cards
-
-
 def grid_names(grid: OrgUnit) -> list[str]:
     """Names from the root down to ``grid`` (e.g. 未央区 / 草滩街道 / 草滩村)."""
     codes = grid.ancestor_codes
@@ -61,10 +46,9 @@ def grid_names(grid: OrgUnit) -> list[str]:
     return [names[c] for c in codes if c in names]
 
 
-def with_path_names(card: ResponsibilityCard) -> ResponsibilityCard:
-    """The card with ``grid_path_names`` set, as the card schema shows it."""
-    card.grid_path_names = grid_names(card.grid)
-    return card
+def with_path_names(card: ResponsibilityCard, **extra) -> View:
+    """The card as an answer shows it: with the names of its grid's path (and ``extra``)."""
+    return View(card, grid_path_names=grid_names(card.grid), **extra)
 
 
 class _Invalid:

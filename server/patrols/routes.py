@@ -2,22 +2,20 @@ import hashlib
 
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
-from marshmallow import Schema, fields
+from marshmallow import Schema
 from sqlalchemy import select
 
 from shared_models.enums import Role
 from shared_models.track import TrackError
 from shared_models.track.gpx import read_gpx
 
-from ..cards.schemas import CardSchema
-from ..cards.service import with_path_names as with_names
 from ..extensions import db
 from ..idempotency import replayed_header
 from ..photos.models import Photo
 from ..problems.service import problems_of_patrol
-from ..schemas import AwareDateTime
+from ..schemas import View
 from ..security import BEARER, current_user, login_required
-from . import changes, export, service
+from . import export, service
 from .schemas import (
     GpxImportSchema,
     PatrolDetailSchema,
@@ -35,11 +33,11 @@ class GpxFileSchema(Schema):
 
 
 def _detail(patrol):
-    patrol.display_track = (patrol.display or {}).get("line")  # stored at intake: no read decodes the fixes
-    patrol.photos = list(db.session.scalars(select(Photo).where(
-        Photo.patrol_uuid == patrol.uuid, Photo.owner_id == patrol.inspector_id).order_by(Photo.created_at)))
-    patrol.problem_uuids = [p.uuid for p in problems_of_patrol(patrol)]
-    return patrol
+    return View(patrol, display_track=(patrol.display or {}).get("line"),  # stored at intake: no fix decoded
+                photos=list(db.session.scalars(select(Photo).where(
+                    Photo.patrol_uuid == patrol.uuid, Photo.owner_id == patrol.inspector_id).order_by(
+                    Photo.created_at))),
+                problem_uuids=[p.uuid for p in problems_of_patrol(patrol)])
 
 
 @blp.post("/patrols")
@@ -72,43 +70,6 @@ def import_gpx(data, files):
         raise service.track_error(exc) from None
     patrol, created = service.intake(current_user(), data, track, "gpx", digest)
     return _detail(patrol), 201, replayed_header(created)
-
-
-class ChangesArgs(Schema):
-    since = AwareDateTime(metadata={"description": "the cursor of the last pull"})
-
-
-class PatrolVerdictSchema(Schema):
-    uuid = fields.String()
-    valid = fields.Boolean()
-    flagged = fields.Boolean()
-    distance_m = fields.Float()
-    duration_s = fields.Float()
-    coverage = fields.Float(allow_none=True)
-    flags = fields.List(fields.Dict())
-    reasons = fields.List(fields.String())
-    updated_at = fields.DateTime()
-
-
-class ChangesSchema(Schema):
-    cursor = fields.String(metadata={"description": "send back as `since` next time"})
-    cards = fields.List(fields.Nested(CardSchema))
-    patrols = fields.List(fields.Nested(PatrolVerdictSchema))
-    tasks = fields.List(fields.Dict(), metadata={
-        "description": "re-checks (复核) waiting for me, whole: case_no, version, place, before/after photo uuids"})
-    categories = fields.List(fields.Dict(), metadata={"description": "problem categories in force: code, name"})
-
-
-@blp.get("/me/changes")
-@blp.arguments(ChangesArgs, location="query")
-@blp.response(200, ChangesSchema)
-@blp.doc(security=BEARER)
-@login_required()
-def my_changes(args):
-    """变更同步 What changed since the cursor: cards, the verdicts on my patrols, my re-check tasks"""
-    out = changes.changes_since(current_user(), args.get("since"))
-    out["cards"] = [with_names(c) for c in out["cards"]]
-    return out
 
 
 @blp.get("/patrols")

@@ -121,6 +121,8 @@ class PatrolSchema(Schema):
                                             and (not p.flagged or p.review_status == "cleared")),
                              metadata={"description": "counts toward the quota now"})
     segment_ids = fields.Function(lambda p: [s.id for s in p.segments])
+    reasons = fields.Function(lambda p: (p.analysis or {}).get("reasons", []),
+                              metadata={"description": "why it does not count (the verdict's words)"})
     analysis_version = fields.String()
     rules_version = fields.String()
     created_at = fields.DateTime()

@@ -3,6 +3,7 @@ from flask_smorest import Blueprint
 from ..errors import NotFound
 from ..extensions import db
 from ..idempotency import replayed_header
+from ..schemas import View
 from ..security import BEARER, current_user, login_required, under_grid
 from . import service
 from .models import Problem
@@ -11,9 +12,8 @@ from .schemas import ProblemCreateSchema, ProblemListArgs, ProblemSchema
 blp = Blueprint("problems", __name__, url_prefix="/api/v1", description="问题上报 Problem reports")
 
 
-def _full(problem: Problem) -> Problem:
-    problem.photos = service.photos_of(problem)
-    return problem
+def _full(problem: Problem) -> View:
+    return View(problem, photos=service.photos_of(problem))
 
 
 @blp.post("/problems")
