@@ -99,12 +99,12 @@ def seed(url: str, phones: int) -> list[dict]:
                                            .order_by(RiverSegment.code)))
             seg = segs[(i // len(villages)) % len(segs)]
             user = create_user(None, phone=f"137{i:08d}", name=f"巡查员{i:03d}", role="inspector",
-                               org_unit_id=village.id, password=PASSWORD, commit=False)
+                               org_unit_id=village.id, password=PASSWORD)
             db.session.flush()
             card = issue_card(None, {"inspector_id": user.id, "grid_id": village.id, "segment_ids": [seg.id],
                                      "supervisor_id": supervisor_of.get(village.id), "duties": ["巡查河道"],
                                      "frequency_summary": "每周至少1次", "valid_from": dt.date(2026, 1, 1),
-                                     "reason": "负载测试 load bench"}, commit=False)
+                                     "reason": "负载测试 load bench"})
             db.session.flush()
             out.append({"phone": user.phone, "card_id": card.id, "segment_id": seg.id, "line": to_shape(seg.geom)})
         db.session.commit()

@@ -152,26 +152,26 @@ def load_demo() -> bool:
     from flask import current_app
 
     grids_fc, villages = build_grids()
-    import_grids(grids_fc, actor=None, levels=current_app.config["ORG_LEVELS"], commit=False)
-    import_segments(build_segments(villages), actor=None, commit=False)
+    import_grids(grids_fc, actor=None, levels=current_app.config["ORG_LEVELS"])
+    import_segments(build_segments(villages), actor=None)
     units = {u.code: u for u in db.session.scalars(select(OrgUnit))}
 
     def person(phone: str, name: str, role: Role, unit_code: str) -> User:
         return create_user(None, phone=phone, name=name, role=role, org_unit_id=units[unit_code].id,
-                           password=DEMO_PASSWORD, commit=False)
+                           password=DEMO_PASSWORD)
 
     person("13900000001", "陈卫东", Role.ADMIN, COUNTY_CODE)
     create_rule(None, {"org_unit_id": units[COUNTY_CODE].id, "name": "村级巡查员每周巡河", "role": "inspector",
                        "grid_level": None, "count_mode": "sessions", "window": "week", "rolling_days": None,
                        "min_count": 1, "min_gap_hours": None, "active_months": None, "valid_from": CARD_START,
-                       "valid_to": None}, commit=False)
+                       "valid_to": None})
     # the county's monthly assessment: deductions from 100 (as Beipiao), pay as Hanbin (600 + 200/100/0)
     create_rule(None, {"org_unit_id": units[COUNTY_CODE].id, "kind": "scoring", "name": "村级巡查员月度考核",
                        "role": "inspector", "grid_level": None, "valid_from": CARD_START, "valid_to": None,
-                       "definition": DEMO_SCORING}, model=Plan, commit=False)
+                       "definition": DEMO_SCORING}, model=Plan)
     create_rule(None, {"org_unit_id": units[COUNTY_CODE].id, "kind": "pay", "name": "村级巡查员补贴",
                        "role": "inspector", "grid_level": None, "valid_from": CARD_START, "valid_to": None,
-                       "definition": DEMO_PAY}, model=Plan, commit=False)
+                       "definition": DEMO_PAY}, model=Plan)
     supervisors = {code: person(f"1390000001{n + 1}", name, Role.SUPERVISOR, code)
                    for n, (code, name) in enumerate(SUPERVISORS.items())}
     names = iter(INSPECTOR_NAMES)
@@ -189,6 +189,6 @@ def load_demo() -> bool:
                 "segment_ids": [s.id for s in group], "supervisor_id": supervisors[v["parent_code"]].id,
                 "duties": DUTIES, "frequency_summary": FREQUENCY, "valid_from": CARD_START,
                 "reason": "演示数据 demo",
-            }, commit=False)
+            })
     db.session.commit()
     return True

@@ -14,6 +14,7 @@ from server.demo import DEMO_PASSWORD
 from server.extensions import db
 from server.grids.importer import import_grids
 from server.grids.models import OrgUnit
+from server.transaction import unit_of_work
 from shared_models.track import Track, codec
 
 from .tracks import walk_along
@@ -45,11 +46,12 @@ def walk_on(card, start=START, seed=0):
 
 def second_county() -> None:
     """Another county (雁塔区) with its own admin: nothing of 未央区 is theirs."""
-    import_grids({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[
-            [108.9, 34.2], [108.95, 34.2], [108.95, 34.25], [108.9, 34.25], [108.9, 34.2]]]},
-         "properties": {"code": "610113", "name": "雁塔区", "level": "county"}},
-    ]}, actor=None, levels=current_app.config["ORG_LEVELS"])
-    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "610113"))
-    create_user(None, phone=ADMIN_OTHER_PHONE, name="外县管理员", role="admin", org_unit_id=unit.id,
-                password=DEMO_PASSWORD)
+    with unit_of_work():  # as the command line does: committed
+        import_grids({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[
+                [108.9, 34.2], [108.95, 34.2], [108.95, 34.25], [108.9, 34.25], [108.9, 34.2]]]},
+             "properties": {"code": "610113", "name": "雁塔区", "level": "county"}},
+        ]}, actor=None, levels=current_app.config["ORG_LEVELS"])
+        unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "610113"))
+        create_user(None, phone=ADMIN_OTHER_PHONE, name="外县管理员", role="admin", org_unit_id=unit.id,
+                    password=DEMO_PASSWORD)

@@ -23,6 +23,7 @@ from server.grids.models import OrgUnit
 from server.patrols import export
 from server.rules.models import FrequencyRule, Plan, ValidityRuleConfig
 from server.rules.service import create_rule
+from server.transaction import unit_of_work
 
 from .patrol_data import patrol_body, second_county, walk_on
 from .photos import jpeg_with_exif, start, upload
@@ -72,8 +73,9 @@ def world(api):
 
     patrol_a = api.post("/api/v1/patrols", token=api.token(PHONES[INSP_A]), json=new_patrol()).json()["uuid"]
     county = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "610112"))
-    validity = create_rule(None, {"org_unit_id": county.id, "name": "有效巡河", "valid_from": dt.date(2026, 1, 1)},
-                           model=ValidityRuleConfig)
+    with unit_of_work():  # as the command line does: committed
+        validity = create_rule(None, {"org_unit_id": county.id, "name": "有效巡河", "valid_from": dt.date(2026, 1, 1)},
+                               model=ValidityRuleConfig)
     frequency = db.session.scalar(select(FrequencyRule.id))
     scoring = db.session.scalar(select(Plan.id).where(Plan.kind == "scoring"))
     october = lock(None, county, "2026-10")

@@ -19,6 +19,7 @@ from server.extensions import db
 from server.patrols.models import Patrol
 from server.rules.models import ValidityRuleConfig
 from server.rules.service import create_rule
+from server.transaction import unit_of_work
 from shared_models.clock import local_today
 
 from .patrol_data import card_of, patrol_body, walk_on
@@ -84,9 +85,10 @@ def _short_patrol_this_week(api):
     from server.grids.models import OrgUnit
 
     unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "610112"))
-    create_rule(None, {"org_unit_id": unit.id, "name": "阿合奇县有效巡河", "min_duration_min": 30,
-                       "min_distance_m": 2000, "on_fail": "flag", "valid_from": dt.date(2026, 1, 1)},
-                model=ValidityRuleConfig)
+    with unit_of_work():  # as the command line does: committed
+        create_rule(None, {"org_unit_id": unit.id, "name": "阿合奇县有效巡河", "min_duration_min": 30,
+                           "min_distance_m": 2000, "on_fail": "flag", "valid_from": dt.date(2026, 1, 1)},
+                    model=ValidityRuleConfig)
     card = card_of(INSP)
     start = dt.datetime.now(CN) - dt.timedelta(minutes=25)
     walk = walk_on(card, start, seed=5)

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from server.extensions import db
 from server.grids.importer import import_grids
 from server.grids.models import OrgUnit, River, RiverSegment
+from server.transaction import unit_of_work
 
 GEO = Path(__file__).parent / "data" / "geo"
 ADMIN, SUPERVISOR, INSPECTOR = "13900000001", "13900000012", "13900000101"
@@ -69,8 +70,9 @@ def test_real_townships_are_imported_and_read_back(engine_name, api):
 
 
 def _other_county():
-    import_grids(_fc(_feature(_box(108.7, 34.1, 0.05), code="610113", name="雁塔区", level="county")),
-                 actor=None, levels=current_app.config["ORG_LEVELS"])
+    with unit_of_work():  # as the command line does: committed
+        import_grids(_fc(_feature(_box(108.7, 34.1, 0.05), code="610113", name="雁塔区", level="county")),
+                     actor=None, levels=current_app.config["ORG_LEVELS"])
 
 
 BAD_GRIDS = [

@@ -25,6 +25,7 @@ from server.geo import to_db
 from server.grids.importer import import_grids, import_segments
 from server.grids.models import OrgUnit, River, RiverSegment
 from server.problems.models import Problem
+from server.transaction import unit_of_work
 from shared_models.errors import IMPORT_REASONS
 
 from .patrol_data import card_of, patrol_body, walk_on
@@ -132,9 +133,11 @@ WIDE = box(108.6, 34.1, 109.3, 34.6)  # all of 未央区 and more
 
 def test_another_countys_grids_over_ours_do_not_take_our_reports(engine_name, api, november):
     # The operator adds 西安市 as a root of its own (a city: no sibling of the county 未央区) and its admin.
-    import_grids(fc(grid(WIDE, "6101", "西安市", "city")), actor=None, levels=current_app.config["ORG_LEVELS"])
-    city = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "6101"))
-    create_user(None, phone=OTHER_ADMIN, name="外市管理员", role="admin", org_unit_id=city.id, password=DEMO_PASSWORD)
+    with unit_of_work():  # as the command line does: committed
+        import_grids(fc(grid(WIDE, "6101", "西安市", "city")), actor=None, levels=current_app.config["ORG_LEVELS"])
+        city = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "6101"))
+        create_user(None, phone=OTHER_ADMIN, name="外市管理员", role="admin", org_unit_id=city.id,
+                    password=DEMO_PASSWORD)
     # That admin stacks grids as large as the city, with the longest codes, deeper than our villages.
     b, t, v = "B" * 40, "T" * 40, "V" * 40
     r = post(api, GRIDS, fc(grid(WIDE, b, "大县", "county", "6101"), grid(WIDE, t, "大乡", "township", b),
@@ -167,12 +170,13 @@ def test_a_grid_reaching_past_its_parent_gets_no_reports_there(engine_name, api,
 
 def test_import_errors_say_nothing_of_other_counties(engine_name, api):
     square = box(108.90, 34.18, 108.98, 34.25)
-    import_grids(fc(grid(square, "610113", "雁塔区", "county"), grid(square, "610113001", "小寨路街道", "township",
-                                                                  "610113")), actor=None,
-                 levels=current_app.config["ORG_LEVELS"])
-    import_segments(fc({"type": "Feature", "geometry": mapping(LineString([(108.91, 34.19), (108.95, 34.22)])),
-                        "properties": {"code": "YT-1", "river_code": "R-YT", "river_name": "秘密河",
-                                       "grid_code": "610113001"}}), actor=None)
+    with unit_of_work():  # as the command line does: committed
+        import_grids(fc(grid(square, "610113", "雁塔区", "county"), grid(square, "610113001", "小寨路街道", "township",
+                                                                      "610113")), actor=None,
+                     levels=current_app.config["ORG_LEVELS"])
+        import_segments(fc({"type": "Feature", "geometry": mapping(LineString([(108.91, 34.19), (108.95, 34.22)])),
+                            "properties": {"code": "YT-1", "river_code": "R-YT", "river_name": "秘密河",
+                                           "grid_code": "610113001"}}), actor=None)
     village = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "610112008001"))
     p = to_shape(village.boundary).representative_point()
     line = mapping(LineString([(p.x, p.y), (p.x + 0.001, p.y)]))

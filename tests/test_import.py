@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from server.extensions import db
 from server.grids.importer import import_grids
 from server.grids.models import OrgUnit, River, RiverSegment
+from server.transaction import unit_of_work
 from shared_models.errors import IMPORT_REASONS
 
 DATA = Path(__file__).parent / "data" / "geo"
@@ -135,10 +136,11 @@ def other_county(api):
     """雁塔区 with a township and a village: created from the command line's side (no actor)."""
     square = {"type": "Polygon", "coordinates": [[[108.90, 34.18], [108.98, 34.18], [108.98, 34.25],
                                                   [108.90, 34.25], [108.90, 34.18]]]}
-    import_grids(fc(grid(square, "610113", name="雁塔区", level="county", parent_code=None),
-                    grid(square, "610113001", name="小寨路街道", level="township", parent_code="610113"),
-                    grid(square, "610113001001", name="某村", level="village", parent_code="610113001")),
-                 actor=None, levels=current_app.config["ORG_LEVELS"])
+    with unit_of_work():  # as the command line does: committed
+        import_grids(fc(grid(square, "610113", name="雁塔区", level="county", parent_code=None),
+                        grid(square, "610113001", name="小寨路街道", level="township", parent_code="610113"),
+                        grid(square, "610113001001", name="某村", level="village", parent_code="610113001")),
+                     actor=None, levels=current_app.config["ORG_LEVELS"])
     return "610113"
 
 

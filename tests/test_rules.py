@@ -7,6 +7,7 @@ from server.extensions import db
 from server.grids.models import OrgUnit
 from server.rules.models import FrequencyRule
 from server.rules.service import compliance, create_rule
+from server.transaction import unit_of_work
 
 from .patrol_data import card_of, patrol_body, walk_on
 
@@ -30,7 +31,8 @@ def _replace_county_rule(**over):
     for rule in db.session.scalars(select(FrequencyRule)):
         db.session.delete(rule)
     db.session.commit()
-    return create_rule(None, _rule(**over))
+    with unit_of_work():  # as the command line does: committed
+        return create_rule(None, _rule(**over))
 
 
 def _patrol(api, card, when):
@@ -91,7 +93,8 @@ def test_guangzhou_village_one_day_per_xun(engine_name, api):
 
 
 def test_a_township_rule_overrides_the_county_default(engine_name, api):
-    create_rule(None, _rule("610112010", name="汉城街道加密巡查", min_count=2))
+    with unit_of_work():  # as the command line does: committed
+        create_rule(None, _rule("610112010", name="汉城街道加密巡查", min_count=2))
     in_hancheng = compliance(card_of(INSP_A), dt.date(2026, 11, 20))
     assert in_hancheng["rule"] == "汉城街道加密巡查" and in_hancheng["required"] == 2
     from server.cards.models import ResponsibilityCard

@@ -7,6 +7,7 @@ from shared_models.enums import Role
 from ..errors import NotFound
 from ..extensions import db
 from ..security import BEARER, current_user, get_or_404, login_required
+from ..transaction import unit_of_work
 from . import service, users
 from .models import DeviceSession, User
 from .schemas import (
@@ -124,7 +125,8 @@ def get_user(user_id):
 @login_required(Role.ADMIN)
 def create_user(data):
     """新建用户 Create a person in the admin's county"""
-    return users.create_user(current_user(), **data)
+    with unit_of_work():
+        return users.create_user(current_user(), **data)
 
 
 @blp.post("/users/<int:user_id>/revoke-sessions")

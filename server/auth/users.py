@@ -22,8 +22,7 @@ def users_in_scope(user: User):
     return q.join(OrgUnit, OrgUnit.id == User.org_unit_id).where(OrgUnit.path.startswith(path, autoescape=True))
 
 
-def create_user(actor: User | None, *, phone: str, name: str, role: str, org_unit_id: int, password: str,
-                commit: bool = True) -> User:
+def create_user(actor: User | None, *, phone: str, name: str, role: str, org_unit_id: int, password: str) -> User:
     """A person who can sign in: the API's own checks (an 11-digit phone, a known role, a password of
     8 or more) for every caller, then the scope and the phone's uniqueness."""
     errors = UserCreateSchema().validate({"phone": phone, "name": name, "role": role, "org_unit_id": org_unit_id,
@@ -41,10 +40,7 @@ def create_user(actor: User | None, *, phone: str, name: str, role: str, org_uni
         raise ApiError("user.invalid", 422, errors=errors)
     user = User(phone=phone, name=name, role=role, org_unit=unit, password_hash=hash_password(password), active=True)
     db.session.add(user)
-    if commit:
-        db.session.commit()
-    else:
-        db.session.flush()
+    db.session.flush()
     return user
 
 

@@ -5,6 +5,7 @@ from shared_models.enums import Role
 
 from ..extensions import db
 from ..security import BEARER, current_user, get_or_404, login_required
+from ..transaction import unit_of_work
 from . import service
 from .models import ResponsibilityCard
 from .schemas import CardEndSchema, CardIssueSchema, CardListArgs, CardRevisionSchema, CardSchema
@@ -60,7 +61,9 @@ def card_pdf(card_id):
 @login_required(Role.ADMIN)
 def issue_card(data):
     """发放责任卡 Issue a new card"""
-    return _with_names(service.issue_card(current_user(), data))
+    with unit_of_work():
+        card = service.issue_card(current_user(), data)
+    return _with_names(card)
 
 
 @blp.post("/cards/<int:card_id>/revisions")

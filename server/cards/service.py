@@ -100,7 +100,7 @@ def _next_card_no(grid: OrgUnit) -> str:
             return card_no
 
 
-def issue_card(actor: User | None, data: dict, *, commit: bool = True) -> ResponsibilityCard:
+def issue_card(actor: User | None, data: dict) -> ResponsibilityCard:
     """Issue version 1 of a new card. ``actor`` None means the command line / demo loader."""
     bad = _Invalid()
     scope = _scope(actor)
@@ -122,10 +122,7 @@ def issue_card(actor: User | None, data: dict, *, commit: bool = True) -> Respon
         created_by_id=actor.id if actor else None,
     )
     db.session.add(card)
-    if commit:
-        db.session.commit()
-    else:
-        db.session.flush()
+    db.session.flush()
     return card
 
 

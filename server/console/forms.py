@@ -16,6 +16,7 @@ from ..errors import ApiError
 from ..extensions import db
 from ..schemas import Int
 from ..text import plain_line
+from ..transaction import unit_of_work
 
 LABELS = {
     "phone": "手机号", "name": "名称", "role": "角色", "org_unit_id": "所属单位", "password": "密码", "active": "状态",
@@ -114,10 +115,11 @@ class Outcome:
 
 
 def attempt(action, *args, labels: dict | None = None, **kwargs) -> Outcome:
-    """Run a form's action (load, then the service): its result, or the refusal in Chinese with its
-    status (422 for a form's mistake); whatever it had started to write is rolled back."""
+    """Run a form's action (load, then the service) as one transaction: its result, committed, or the
+    refusal in Chinese with its status (422 for a form's mistake), with whatever it had begun rolled back."""
     try:
-        return Outcome(action(*args, **kwargs))
+        with unit_of_work():
+            return Outcome(action(*args, **kwargs))
     except ValidationError as exc:
         db.session.rollback()
         return Outcome(error=describe(exc.messages, labels), status=422)

@@ -56,7 +56,7 @@ def data_preview(user, rule_data: dict, period: str) -> dict:
             if old.valid_to < old.valid_from:
                 db.session.delete(old)
         db.session.flush()
-        rule_service.create_rule(user, draft, commit=False)
+        rule_service.create_rule(user, draft)
         after = {x["inspector_id"]: x for x in assess(user.org_unit, period)["lines"]}
     finally:
         savepoint.rollback()

@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 
 from ..commands import fail, read_json
 from ..errors import ApiError
+from ..transaction import unit_of_work
 
 
 @click.group("import")
@@ -24,7 +25,8 @@ def import_grids(path, repair: bool) -> None:
     from .importer import import_grids as run
 
     try:
-        result = run(read_json(path), actor=None, levels=current_app.config["ORG_LEVELS"], repair=repair)
+        with unit_of_work():
+            result = run(read_json(path), actor=None, levels=current_app.config["ORG_LEVELS"], repair=repair)
     except ApiError as exc:
         fail(exc)
     click.echo(json.dumps(result, ensure_ascii=False))
@@ -37,7 +39,8 @@ def import_segments(path) -> None:
     from .importer import import_segments as run
 
     try:
-        result = run(read_json(path), actor=None)
+        with unit_of_work():
+            result = run(read_json(path), actor=None)
     except ApiError as exc:
         fail(exc)
     click.echo(json.dumps(result, ensure_ascii=False))

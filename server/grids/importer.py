@@ -228,7 +228,7 @@ def _stored(unit: OrgUnit):
 
 
 def import_grids(fc, *, actor: User | None, levels: tuple[str, ...], repair: bool = False,
-                 commit: bool = True, check_only: bool = False) -> dict:
+                 check_only: bool = False) -> dict:
     """Create org units. ``actor`` None means the command line (may create roots). ``check_only``:
     every check, nothing written (the console's preview); else committed, or flushed for the caller."""
     problems = Problems()
@@ -277,11 +277,11 @@ def import_grids(fc, *, actor: User | None, levels: tuple[str, ...], repair: boo
                        boundary=to_db(r["geom"]), parent=parent)
         db.session.add(unit)
         units[r["code"]] = unit
-    _done(commit)
+    _done()
     return result
 
 
-def import_segments(fc, *, actor: User | None, commit: bool = True, check_only: bool = False) -> dict:
+def import_segments(fc, *, actor: User | None, check_only: bool = False) -> dict:
     """Create river segments (and their rivers when new), each inside a grid in scope."""
     problems = Problems()
     feats = _features(fc, problems)
@@ -363,15 +363,12 @@ def import_segments(fc, *, actor: User | None, commit: bool = True, check_only: 
             grid=grids[r["grid_code"]], bank=r["bank"] or "both", geom=to_db(r["geom"]),
             length_m=round(length_m(r["geom"]), 1),
         ))
-    _done(commit)
+    _done()
     return {"imported": len(rows), "rivers_created": created}
 
 
-def _done(commit: bool) -> None:
-    if commit:
-        db.session.commit()
-    else:
-        db.session.flush()
+def _done() -> None:
+    db.session.flush()
 
 
 def _rivers_in_scope(actor: User, rivers: dict[str, River]) -> set[str]:

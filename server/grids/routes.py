@@ -6,6 +6,7 @@ from shared_models.enums import Role
 from ..extensions import db
 from ..schemas import FeatureCollectionSchema, ImportResultSchema
 from ..security import BEARER, current_user, get_or_404, login_required, org_units_in_scope
+from ..transaction import unit_of_work
 from . import importer, service
 from .models import OrgUnit, RiverSegment
 from .schemas import GridListArgs, ImportArgs, OrgUnitDetailSchema, OrgUnitSchema, SegmentListArgs, SegmentSchema
@@ -45,8 +46,9 @@ def get_grid(grid_id):
 @login_required(Role.ADMIN)
 def import_grids(fc, args):
     """导入网格 Import grids from GeoJSON (all or nothing)"""
-    return importer.import_grids(fc, actor=current_user(), levels=current_app.config["ORG_LEVELS"],
-                                 repair=args["repair"])
+    with unit_of_work():
+        return importer.import_grids(fc, actor=current_user(), levels=current_app.config["ORG_LEVELS"],
+                                     repair=args["repair"])
 
 
 @blp.get("/segments")
@@ -78,7 +80,8 @@ def get_segment(segment_id):
 @login_required(Role.ADMIN)
 def import_segments(fc):
     """导入河段 Import river segments from GeoJSON (all or nothing)"""
-    return importer.import_segments(fc, actor=current_user())
+    with unit_of_work():
+        return importer.import_segments(fc, actor=current_user())
 
 
 

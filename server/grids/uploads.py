@@ -14,6 +14,7 @@ from flask import current_app
 
 from ..auth.models import User
 from ..extensions import db
+from ..transaction import unit_of_work
 from . import importer
 from .formats import read_upload, refuse
 
@@ -57,10 +58,7 @@ def confirm(actor: User, kind: str, token: str) -> dict:
     if not token.isalnum() or not path.exists():
         raise UnknownPreview(token)
     doc = json.loads(path.read_text(encoding="utf-8"))
-    try:
+    with unit_of_work():
         result = _run(kind, doc, actor, check_only=False)
-    except Exception:
-        db.session.rollback()
-        raise
     path.unlink()
     return result

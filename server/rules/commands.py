@@ -44,7 +44,7 @@ def rules_add(kind: str, path) -> None:
             if "org_unit_code" in item:
                 item["org_unit_id"] = unit_by_code(item.pop("org_unit_code")).id
             data = schema().load(item)
-            made.append(create_rule(None, data, model=model, commit=False))
+            made.append(create_rule(None, data, model=model))
         db.session.commit()
     except ValidationError as exc:
         db.session.rollback()

@@ -4,6 +4,7 @@ from shared_models.enums import Role
 
 from ..extensions import db
 from ..security import BEARER, current_user, login_required
+from ..transaction import unit_of_work
 from . import service
 from .models import FrequencyRule, Plan, ValidityRuleConfig
 from .schemas import (
@@ -36,7 +37,8 @@ for _path, _model, _schema, _title in (
         @blp.doc(security=BEARER, summary=f"{title}: a new one for an org unit and everything below it")
         @login_required(Role.ADMIN)
         def create(data):
-            return service.create_rule(current_user(), data, model=model)
+            with unit_of_work():
+                return service.create_rule(current_user(), data, model=model)
 
         @blp.patch(f"/rules/{path}/<int:rule_id>", endpoint=f"change_{path}")
         @blp.arguments(RuleChangeSchema)

@@ -68,12 +68,12 @@ def _unit_in_scope(actor: User | None, unit_id: int) -> OrgUnit | None:
     return unit
 
 
-def create_rule(actor: User | None, data: dict, *, model=FrequencyRule, commit: bool = True):
+def create_rule(actor: User | None, data: dict, *, model=FrequencyRule):
     """Any effective-dated rule or plan: in the actor's scope, dates in order, no overlap at one scope."""
     data, errors = _checked(actor, data, model)
     if errors:
         raise ApiError("rule.invalid", 422, errors=errors)
-    return _add(model(**data), commit)
+    return _add(model(**data))
 
 
 def replace_rule(actor: User, data: dict, *, model=FrequencyRule, today: dt.date | None = None):
@@ -92,7 +92,7 @@ def replace_rule(actor: User, data: dict, *, model=FrequencyRule, today: dt.date
         raise ApiError("rule.invalid", 422, errors=errors)
     for old in ending:
         old.valid_to = end
-    return _add(model(**data), commit=True)
+    return _add(model(**data))
 
 
 def same_scope(model, data: dict, *, unit_id: int | None = None) -> list:
@@ -141,12 +141,9 @@ def _checked(actor: User | None, data: dict, model, *, ending: list = ()) -> tup
     return data, errors
 
 
-def _add(rule, commit: bool):
+def _add(rule):
     db.session.add(rule)
-    if commit:
-        db.session.commit()
-    else:
-        db.session.flush()
+    db.session.flush()
     return rule
 
 
