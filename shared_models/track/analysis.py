@@ -44,7 +44,6 @@ from .measure import (
     window_speed,
 )
 from .model import Track
-from .replay import REPLAY_RADIUS_M, may_replay, replay_similarity
 from .thresholds import (
     COVERAGE_STEP_M,
     MAX_SPEED_WINDOW_S,
@@ -62,7 +61,7 @@ from .thresholds import (
 )
 from .verdict import AnalysisResult, Flag, ValidityRule, empty_result, fmt_min, reasons_for
 
-__all__ = ["REPLAY_RADIUS_M", "analyze", "may_replay", "replay_similarity"]
+__all__ = ["analyze"]
 
 
 def _kmh(mps: float) -> float:
