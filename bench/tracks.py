@@ -42,7 +42,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runnable from a checkout without installing
 
 from shared_models.track import Track, codec  # noqa: E402
-from shared_models.track.analysis import (  # noqa: E402
+from shared_models.track.analysis import analyze  # noqa: E402
+from shared_models.track.gpx import read_gpx  # noqa: E402
+from shared_models.track.measure import projection_for  # noqa: E402
+from shared_models.track.replay import UploadIndex, replay_similarity, sketch  # noqa: E402
+from shared_models.track.thresholds import (  # noqa: E402
     COVERAGE_STEP_M,
     GAP_MIN_S,
     JITTER_M,
@@ -51,12 +55,8 @@ from shared_models.track.analysis import (  # noqa: E402
     MOVING_WINDOW_S,
     OFF_SEGMENT_M,
     STANDSTILL_S,
-    ValidityRule,
-    analyze,
-    projection_for,
 )
-from shared_models.track.gpx import read_gpx  # noqa: E402
-from shared_models.track.replay import UploadIndex, replay_similarity, sketch  # noqa: E402
+from shared_models.track.verdict import ValidityRule  # noqa: E402
 from tests import hostile_tracks as hostile  # noqa: E402
 
 TRACKS = ROOT / "tests" / "data" / "tracks"

@@ -18,7 +18,7 @@ from shapely.geometry import shape
 
 from shared_models.clock import local_midnight, local_today, timestamp
 from shared_models.enums import PROBLEM_CATEGORIES
-from shared_models.track.analysis import AnalysisResult, ValidityRule
+from shared_models.track.verdict import AnalysisResult, ValidityRule
 
 from .api_client import ApiClient, ApiFailure
 from .recorder import PatrolRecorder

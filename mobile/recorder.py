@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 from shared_models.clock import timestamp, wait
 from shared_models.enums import LIFECYCLE_EVENTS
-from shared_models.track.analysis import AnalysisResult, ValidityRule, analyze
+from shared_models.track.analysis import analyze
+from shared_models.track.verdict import AnalysisResult, ValidityRule
 
 from .store import LocalStore
 

@@ -13,8 +13,9 @@ import click
 
 from shared_models.crs import is_wgs84
 from shared_models.track import TrackError
-from shared_models.track.analysis import PRESETS, AnalysisResult, ValidityRule, analyze
+from shared_models.track.analysis import analyze
 from shared_models.track.gpx import read_gpx
+from shared_models.track.verdict import PRESETS, AnalysisResult, ValidityRule
 
 _LINES = ("LineString", "MultiLineString")
 _AREAS = ("Polygon", "MultiPolygon")

@@ -49,6 +49,6 @@ SEVERITIES = {
 }
 
 # What the app records happening to it during a patrol, so a gap can be explained
-# (shared_models.track.analysis reads them).
+# (shared_models.track.detectors reads them for the track analysis).
 LIFECYCLE_EVENTS = ("started", "paused", "resumed", "killed", "restarted", "gps_lost", "gps_regained",
                     "user_paused", "user_resumed")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from shared_models.track import Track
-from shared_models.track.analysis import projection_for
+from shared_models.track.measure import projection_for
 
 
 def at(lon: float, lat: float, x, y, t, accuracy=None) -> Track:

@@ -12,17 +12,11 @@ import shapely
 from shapely.geometry import LineString, Polygon
 
 from shared_models.track import Track
-from shared_models.track.analysis import (
-    ANALYSIS_VERSION,
-    FLAG_CODES,
-    PRESETS,
-    ValidityRule,
-    analyze,
-    may_replay,
-    projection_for,
-    replay_similarity,
-)
+from shared_models.track.analysis import analyze
 from shared_models.track.gpx import read_gpx
+from shared_models.track.measure import projection_for
+from shared_models.track.replay import may_replay, replay_similarity
+from shared_models.track.verdict import ANALYSIS_VERSION, FLAG_CODES, PRESETS, ValidityRule
 
 TRACKS = Path(__file__).parent / "data" / "tracks"
 WALK, MIXED, CAR, BROKEN_CLOCK = ("korita-zbevnica.gpx", "cerknicko-jezero.gpx", "around-visnjan-with-car.gpx",

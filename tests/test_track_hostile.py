@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 from server.extensions import db
 from server.patrols.models import Patrol
 from shared_models.track import Track, codec, replay, simplify
-from shared_models.track.analysis import analyze, projection_for
+from shared_models.track.analysis import analyze
+from shared_models.track.measure import projection_for
 
 from .hostile_tracks import at, growing_zigzag, jitter_blob, on_line
 from .patrol_data import START, card_of, patrol_body, walk_on

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 
 from shared_models.track import Track
-from shared_models.track.analysis import projection_for
 from shared_models.track.gpx import read_gpx
+from shared_models.track.measure import projection_for
 
 TRACKS = Path(__file__).parent / "data" / "tracks"
 WALK, MIXED, CAR, BROKEN_CLOCK, NO_TIMES = ("korita-zbevnica.gpx", "cerknicko-jezero.gpx",

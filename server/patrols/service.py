@@ -13,7 +13,8 @@ from sqlalchemy import column, or_, select, table
 
 from shared_models.clock import local_day, local_midnight, utcnow
 from shared_models.track import Track, TrackError, codec, replay
-from shared_models.track.analysis import Reason, analyze
+from shared_models.track.analysis import analyze
+from shared_models.track.verdict import Reason
 
 from ..auth.models import User
 from ..cards.models import ResponsibilityCard

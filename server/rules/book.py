@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import select
 
-from shared_models.track.analysis import ValidityRule
+from shared_models.track.verdict import ValidityRule
 
 from ..extensions import db
 from ..grids.models import OrgUnit
