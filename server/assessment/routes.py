@@ -4,11 +4,12 @@ from sqlalchemy import select
 
 from shared_models.enums import Role
 
+from ..auth.decorators import BEARER, current_user, login_required
 from ..errors import ApiError, NotFound
 from ..extensions import db
 from ..grids.models import OrgUnit
+from ..grids.scope import scope_path
 from ..schemas import Int
-from ..security import BEARER, current_user, login_required, scope_path
 from ..xlsx import MIME
 from . import service
 from .models import AssessmentCorrection, AssessmentLock

@@ -6,9 +6,10 @@ from shared_models.enums import Role
 
 from ..errors import NotFound
 from ..extensions import db
-from ..security import BEARER, current_user, get_or_404, login_required
+from ..grids.scope import get_or_404
 from ..transaction import unit_of_work
 from . import service, users
+from .decorators import BEARER, current_user, login_required
 from .models import DeviceSession, User
 from .schemas import (
     ActiveSchema,

@@ -8,7 +8,7 @@ from shared_models.enums import Role
 from ..errors import ApiError
 from ..extensions import db
 from ..grids.models import OrgUnit
-from ..security import scope_path
+from ..grids.scope import scope_path
 from .models import User
 from .passwords import hash_password
 from .schemas import PasswordResetSchema, UserCreateSchema

@@ -3,8 +3,9 @@ from sqlalchemy import or_
 
 from shared_models.enums import Role
 
+from ..auth.decorators import BEARER, current_user, login_required
 from ..extensions import db
-from ..security import BEARER, current_user, get_or_404, login_required
+from ..grids.scope import get_or_404
 from ..transaction import unit_of_work
 from . import service
 from .models import ResponsibilityCard

@@ -12,8 +12,8 @@ from ..auth.models import User
 from ..errors import ApiError
 from ..extensions import db
 from ..grids.models import OrgUnit, RiverSegment
+from ..grids.scope import get_or_404, scope_path
 from ..schemas import View
-from ..security import get_or_404, scope_path
 from .events import card_changed
 from .models import ResponsibilityCard
 

@@ -3,10 +3,11 @@ from sqlalchemy import select
 
 from shared_models.enums import PROBLEM_CATEGORIES, Role
 
+from ..auth.decorators import BEARER, current_user, login_required
 from ..errors import ApiError, NotFound
 from ..extensions import db
 from ..grids.models import OrgUnit
-from ..security import BEARER, current_user, login_required, scope_path
+from ..grids.scope import scope_path
 from ..xlsx import MIME
 from . import service, workflow
 from .models import CalendarDay, Case, ProblemCategory

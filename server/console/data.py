@@ -15,11 +15,11 @@ from ..assessment.engine import evaluate
 from ..auth.models import User
 from ..cases.models import Case
 from ..extensions import db
+from ..grids.scope import scope_path
 from ..patrols import service as patrols
 from ..patrols.models import Patrol
 from ..photos.models import Photo
 from ..problems.service import problems_of_patrol
-from ..security import scope_path
 
 
 def dashboard(user: User, today: dt.date) -> list[dict]:

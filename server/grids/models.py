@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from geoalchemy2 import Geometry
+from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -30,7 +30,8 @@ class OrgUnit(db.Model):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
     # "/610112/610112007/610112007003/": a prefix match selects a whole subtree.
     path: Mapped[str] = mapped_column(String(500), index=True)
-    boundary = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=True)
+    boundary: Mapped[WKBElement | None] = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True),
+                                                        nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     parent: Mapped[OrgUnit | None] = relationship(remote_side=[id])
@@ -61,7 +62,7 @@ class RiverSegment(db.Model):
     river_id: Mapped[int] = mapped_column(ForeignKey("rivers.id"), index=True)
     grid_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
     bank: Mapped[str] = mapped_column(String(10), default="both")
-    geom = mapped_column(Geometry("LINESTRING", srid=4326, spatial_index=True), nullable=False)
+    geom: Mapped[WKBElement] = mapped_column(Geometry("LINESTRING", srid=4326, spatial_index=True), nullable=False)
     length_m: Mapped[float] = mapped_column(Float)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -3,13 +3,14 @@ from flask_smorest import Blueprint
 
 from shared_models.enums import Role
 
+from ..auth.decorators import BEARER, current_user, login_required
 from ..extensions import db
 from ..schemas import FeatureCollectionSchema, ImportResultSchema
-from ..security import BEARER, current_user, get_or_404, login_required, org_units_in_scope
 from ..transaction import unit_of_work
 from . import importer, service
 from .models import OrgUnit, RiverSegment
 from .schemas import GridListArgs, ImportArgs, OrgUnitDetailSchema, OrgUnitSchema, SegmentListArgs, SegmentSchema
+from .scope import get_or_404, org_units_in_scope
 
 blp = Blueprint("grids", __name__, url_prefix="/api/v1", description="网格与河段 Grids and river segments")
 

@@ -4,8 +4,8 @@ from sqlalchemy import func, select
 
 from ..auth.models import User
 from ..extensions import db
-from ..security import scope_path
 from .models import OrgUnit, RiverSegment, path_codes
+from .scope import scope_path
 
 ROUTING_LEVEL = "county"  # problems are routed within the reporter's county, never across counties
 

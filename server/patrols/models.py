@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from geoalchemy2 import Geometry
+from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -70,7 +70,8 @@ class Patrol(db.Model):
     # the display line below (<= 500 vertices) as a geometry, for spatial queries (replay candidates by
     # bounding box); rows stored before 0011 hold every fix. Never the whole track: SpatiaLite reads a
     # geometry from text, in time quadratic in its vertices (19 s for 200,000)
-    geom = mapped_column(Geometry("LINESTRING", srid=4326, spatial_index=True), nullable=True, deferred=True)
+    geom: Mapped[WKBElement | None] = mapped_column(Geometry("LINESTRING", srid=4326, spatial_index=True),
+                                                    nullable=True, deferred=True)
     # made once at intake, so that no read costs more for more fixes (migration 0011 filled older rows):
     # what maps show, {"line": GeoJSON LineString of <= 500 vertices, "kmh": [per piece]} (export.display)
     display: Mapped[dict | None] = mapped_column(JSON, deferred=True)

@@ -9,12 +9,12 @@ from shared_models.enums import Role
 from shared_models.track import TrackError
 from shared_models.track.gpx import read_gpx
 
+from ..auth.decorators import BEARER, current_user, login_required
 from ..extensions import db
 from ..idempotency import replayed_header
 from ..photos.models import Photo
 from ..problems.service import problems_of_patrol
 from ..schemas import View
-from ..security import BEARER, current_user, login_required
 from . import export, service
 from .schemas import (
     GpxImportSchema,

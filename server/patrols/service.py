@@ -22,9 +22,9 @@ from ..cards.service import cards_in_scope
 from ..errors import ApiError, NotFound
 from ..extensions import db
 from ..geo import to_db
+from ..grids.scope import scope_path, under, under_grid
 from ..idempotency import body_hash, create_once
 from ..rules.book import Rule, validity_for
-from ..security import scope_path, under, under_grid
 from .events import patrol_received, patrol_reviewed
 from .export import display
 from .models import Patrol, PatrolFlag

@@ -1,8 +1,8 @@
 from flask import request
 from flask_smorest import Blueprint
 
+from ..auth.decorators import BEARER, current_user, login_required
 from ..errors import ApiError
-from ..security import BEARER, current_user, login_required
 from . import service
 from .schemas import PhotoCreateSchema, PhotoSchema
 

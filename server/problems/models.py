@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from geoalchemy2 import Geometry
+from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import JSON, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -28,7 +28,7 @@ class Problem(db.Model):
     category: Mapped[str] = mapped_column(String(40))
     severity: Mapped[str] = mapped_column(String(20))
     description: Mapped[str] = mapped_column(Text, default="")
-    location = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+    location: Mapped[WKBElement] = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
     accuracy_m: Mapped[float | None] = mapped_column(Float)
     photo_uuids: Mapped[list] = mapped_column(JSON, default=list)
     reported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -1,10 +1,11 @@
 from flask_smorest import Blueprint
 
+from ..auth.decorators import BEARER, current_user, login_required
 from ..errors import NotFound
 from ..extensions import db
+from ..grids.scope import under_grid
 from ..idempotency import replayed_header
 from ..schemas import View
-from ..security import BEARER, current_user, login_required, under_grid
 from . import service
 from .models import Problem
 from .schemas import ProblemCreateSchema, ProblemListArgs, ProblemSchema

@@ -14,10 +14,10 @@ from ..extensions import db
 from ..geo import to_db
 from ..grids import service as grids
 from ..grids.models import OrgUnit
+from ..grids.scope import scope_path
 from ..idempotency import body_hash, create_once
 from ..patrols.models import Patrol
 from ..photos.models import Photo
-from ..security import scope_path
 from .models import Problem
 
 FUTURE_TOLERANCE = dt.timedelta(minutes=10)  # phone clocks drift; more than this is a wrong clock

@@ -2,8 +2,8 @@ from flask_smorest import Blueprint
 
 from shared_models.enums import Role
 
+from ..auth.decorators import BEARER, current_user, login_required
 from ..extensions import db
-from ..security import BEARER, current_user, login_required
 from ..transaction import unit_of_work
 from . import service
 from .models import FrequencyRule, Plan, ValidityRuleConfig

@@ -13,7 +13,7 @@ from ..cards.models import ResponsibilityCard
 from ..errors import ApiError, NotFound
 from ..extensions import db
 from ..grids.models import OrgUnit, RiverSegment, path_codes
-from ..security import scope_path, under
+from ..grids.scope import scope_path, under
 from .events import exemption_added
 from .models import Exemption, FrequencyRule, Plan, RiverWarning
 

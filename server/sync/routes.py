@@ -2,7 +2,7 @@ from flask_smorest import Blueprint
 
 from shared_models.clock import local_today
 
-from ..security import BEARER, current_user, login_required
+from ..auth.decorators import BEARER, current_user, login_required
 from . import service
 from .schemas import ChangesArgs, ChangesSchema, PhoneCardsSchema
 

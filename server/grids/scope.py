@@ -1,52 +1,19 @@
-"""Who is calling, and which objects they may see.
+"""Which objects a caller may see, by the org units under them.
 
-Scopes: an inspector sees their own cards and records; a supervisor the grids under
-their org unit; an admin their county (the org unit they belong to, and below).
-Objects outside scope answer 404 so that nothing can be enumerated; endpoints a role
-may never use answer 403.
+An inspector sees their own cards and records; a supervisor the grids under their org unit; an admin
+their county (the org unit they belong to, and below). Objects outside scope answer 404 so that
+nothing can be enumerated.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-
-from flask import g, request
 from sqlalchemy import false, select
 
 from shared_models.enums import Role
 
-from .auth import service as auth_service
-from .auth.models import User
-from .errors import ApiError, Forbidden, NotFound
-from .extensions import db
-from .grids.models import OrgUnit
-
-BEARER = [{"bearerAuth": []}]
-
-
-def current_user() -> User:
-    return g.user
-
-
-def login_required(*roles: Role) -> Callable:
-    """Require a valid access token; with ``roles``, require one of them (else 403)."""
-
-    def decorator(fn: Callable) -> Callable:
-        @wraps(fn)
-        def wrapper(*args, **kwargs):
-            header = request.headers.get("Authorization", "")
-            scheme, _, token = header.partition(" ")
-            if scheme.lower() != "bearer" or not token:
-                raise ApiError("auth.unauthenticated", 401, headers={"WWW-Authenticate": "Bearer"})
-            if g.get("device_session") is None:  # (the request guard signs in first on a large body)
-                g.user, g.device_session = auth_service.authenticate(token.strip())
-            if roles and g.user.role not in roles:
-                raise Forbidden()
-            return fn(*args, **kwargs)
-
-        return wrapper
-
-    return decorator
+from ..auth.models import User
+from ..errors import NotFound
+from ..extensions import db
+from .models import OrgUnit
 
 
 def scope_path(user: User) -> str | None:
@@ -65,7 +32,7 @@ def org_units_in_scope(user: User):
     """A select() of the org units this user may see."""
     path = scope_path(user)
     if path is None:
-        from .cards.models import ResponsibilityCard  # inspectors see the grids of their cards
+        from ..cards.models import ResponsibilityCard  # inspectors see the grids of their cards
 
         grid_ids = select(ResponsibilityCard.grid_id).where(ResponsibilityCard.inspector_id == user.id)
         return select(OrgUnit).where(OrgUnit.id.in_(grid_ids))
