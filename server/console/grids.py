@@ -9,6 +9,7 @@ from shared_models.enums import Role
 
 from ..errors import ApiError
 from ..extensions import db
+from ..grids import service as grid_service
 from ..grids.models import OrgUnit, RiverSegment
 from . import forms
 from .access import MANAGERS, bp, signed_in
@@ -21,17 +22,9 @@ def grids():
     if request.method == "POST":
         if g.user.role != Role.ADMIN:
             abort(403)
-        outcome = forms.attempt(forms.load, forms.GridRenameForm(), request.form)
+        outcome = forms.attempt(lambda: grid_service.rename(g.user, **forms.load(forms.GridRenameForm(), request.form)))
         if outcome.error:
             return forms.refused(outcome)
-        f = outcome.value
-        model = OrgUnit if f["kind"] == "grid" else RiverSegment
-        row = db.session.scalar(select(model).where(model.id == f["id"], (model.id if model is OrgUnit
-                                                                           else model.grid_id).in_(under)))
-        if row is None:
-            abort(404)
-        row.name = f["name"]
-        db.session.commit()
         return redirect(url_for("console.grids"))
     units = db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(under)).order_by(OrgUnit.path)).all()
     segments = db.session.scalars(select(RiverSegment).where(RiverSegment.grid_id.in_(under))

@@ -3,6 +3,7 @@ from geoalchemy2 import functions as gfunc
 from sqlalchemy import func, select
 
 from ..auth.models import User
+from ..errors import NotFound
 from ..extensions import db
 from .models import OrgUnit, RiverSegment, path_codes
 from .scope import scope_path
@@ -45,3 +46,17 @@ def deepest_holding(within: OrgUnit, lon: float, lat: float) -> OrgUnit | None:
     top = len(path_codes(within.path))
     fits = [u for u in holding if all(c in codes for c in path_codes(u.path)[top:])]
     return min(fits, key=lambda u: (-len(path_codes(u.path)), u.id), default=None)
+
+
+def rename(actor: User, kind: str, id: int, name: str) -> OrgUnit | RiverSegment:
+    """An administrator corrects the name of a grid or a segment in their scope (codes and shapes come
+    by import); anything else is not found."""
+    model = OrgUnit if kind == "grid" else RiverSegment
+    under = select(OrgUnit.id).where(OrgUnit.path.startswith(actor.org_unit.path, autoescape=True))
+    row = db.session.scalar(select(model).where(model.id == id, (model.id if model is OrgUnit
+                                                                 else model.grid_id).in_(under)))
+    if row is None:
+        raise NotFound()
+    row.name = name
+    db.session.flush()
+    return row
