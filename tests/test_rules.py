@@ -3,10 +3,11 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from server.assessment.compliance import compliance
 from server.extensions import db
 from server.grids.models import OrgUnit
 from server.rules.models import FrequencyRule
-from server.rules.service import compliance, create_rule
+from server.rules.service import create_rule
 from server.transaction import unit_of_work
 
 from .patrol_data import card_of, patrol_body, walk_on

@@ -13,6 +13,7 @@ from ..errors import ApiError
 from ..extensions import db
 from ..grids.models import OrgUnit, RiverSegment
 from ..grids.scope import get_or_404, scope_path
+from ..rules.book import RuleBook
 from ..schemas import View
 from .events import card_changed
 from .models import ResponsibilityCard
@@ -183,8 +184,6 @@ def end_card(actor: User, card_id: int, valid_to: dt.date, reason: str) -> Respo
 def rule_text_for(card) -> str | None:
     """The frequency rule in force on the card's first day, in words."""
     from shared_models.windows import KIND_LABELS
-
-    from ..rules.book import RuleBook
 
     rule = RuleBook().rule(card.grid.path, card.grid.level, card.inspector.role, card.valid_from)
     if rule is None:

@@ -23,6 +23,7 @@ from ..errors import ApiError
 from ..extensions import db
 from ..grids.models import OrgUnit
 from ..photos.models import Photo
+from ..rules.book import RuleBook
 from ..schemas import DB_INT_MAX, DB_INT_MIN
 from .calendar import add_working_days, working_days_between
 from .models import Case, CaseEvent
@@ -66,8 +67,6 @@ DEFAULT_POLICY = {
 
 def policy_for(grid: OrgUnit, day: dt.date) -> dict:
     """The county's case policy (a ``case`` plan), over the defaults."""
-    from ..rules.book import RuleBook
-
     plan = RuleBook().plan("case", grid.path, grid.level, "inspector", day)
     return {**DEFAULT_POLICY, **(plan.definition if plan else {})}
 

@@ -11,6 +11,7 @@ from shared_models import wire
 from shared_models.clock import local_today, utcnow
 from shared_models.enums import PROBLEM_CATEGORIES
 
+from ..assessment.compliance import compliance
 from ..auth.models import User
 from ..cards.service import cards_in_scope, in_force_or_upcoming, with_path_names
 from ..cases.service import categories_for
@@ -19,7 +20,6 @@ from ..extensions import db
 from ..patrols.models import Patrol
 from ..problems.service import photos_of
 from ..rules.book import validity_for
-from ..rules.service import compliance
 from ..schemas import View
 
 OVERLAP = dt.timedelta(seconds=60)  # a change committed while we read is picked up next time
