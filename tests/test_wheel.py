@@ -27,8 +27,14 @@ ROOT = Path(__file__).resolve().parent.parent
 ADMIN, SUP, INSP = "13900000001", "13900000012", "13900000101"
 
 
+def _clean_env() -> dict:
+    """Nothing of this checkout's environment: no PYTHONPATH (pip would take the checkout's own
+    egg-info for an installed riverpatrol and skip it), no virtualenv, no settings."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "RIVERPATROL_", "VIRTUAL_ENV"))}
+
+
 def _quiet_pip(*args: str) -> None:
-    done = subprocess.run(args, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(args, capture_output=True, text=True, timeout=900, env=_clean_env())
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
 
 
@@ -40,6 +46,7 @@ def installed(tmp_path_factory):
     wheel = next((root / "dist").glob("riverpatrol-*.whl"))
     _quiet_pip(sys.executable, "-m", "venv", str(root / "venv"))
     _quiet_pip(str(root / "venv" / "bin" / "pip"), "install", "-q", f"{wheel}[server,postgres]")
+    assert (root / "venv" / "bin" / "riverpatrol").exists()
     return root / "venv" / "bin" / "riverpatrol", wheel
 
 
@@ -80,7 +87,7 @@ def test_installed_wheel_migrates_loads_the_demo_and_serves(engine_name, install
     riverpatrol, _ = installed
     away = tmp_path / "elsewhere"  # not the checkout: nothing may come from the source tree
     away.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "RIVERPATROL_", "VIRTUAL_ENV"))}
+    env = _clean_env()
     env.update({"RIVERPATROL_DATABASE_URL": fresh_db(demo=False), "RIVERPATROL_INSTANCE": str(tmp_path / "var"),
                 "RIVERPATROL_PASSWORD_TIME_COST": "1", "RIVERPATROL_PASSWORD_MEMORY_KIB": "1024"})
     run = lambda *a: subprocess.run([str(riverpatrol), *a], env=env, cwd=away, capture_output=True,  # noqa: E731
