@@ -37,12 +37,12 @@ def build(app) -> dict:
     from server.auth.models import User
     from server.cards.models import ResponsibilityCard
     from server.cases.models import Case
+    from server.cases.reports import report
     from server.demo import load_demo
     from server.extensions import db
     from server.geo import to_db
     from server.grids.models import OrgUnit
     from server.patrols.models import Patrol, PatrolFlag
-    from server.problems.service import report
     from shared_models.track import codec
     from tests.tracks import walk_along
 

@@ -2,9 +2,14 @@
 from .assessment.models import AssessmentCorrection, AssessmentLine, AssessmentLock  # noqa: F401
 from .auth.models import DeviceSession, LoginThrottle, User  # noqa: F401
 from .cards.models import ResponsibilityCard, card_segments  # noqa: F401
-from .cases.models import CalendarDay, Case, CaseEvent, ProblemCategory  # noqa: F401
+from .cases.models import (  # noqa: F401
+    CalendarDay,
+    Case,
+    CaseEvent,
+    Problem,
+    ProblemCategory,
+)
 from .grids.models import OrgUnit, River, RiverSegment  # noqa: F401
 from .patrols.models import Patrol, PatrolFlag, patrol_segments  # noqa: F401
 from .photos.models import Photo  # noqa: F401
-from .problems.models import Problem  # noqa: F401
 from .rules.models import Exemption, FrequencyRule, Plan, RiverWarning, ValidityRuleConfig  # noqa: F401

@@ -9,8 +9,8 @@ import requests
 from sqlalchemy import func, select
 
 from server.auth.models import DeviceSession, LoginThrottle
+from server.cases.models import Problem
 from server.extensions import db
-from server.problems.models import Problem
 from server.request_guard import LARGE_BODIES, PHOTO_CHUNK, bad_json_paths, json_depth
 
 JSON = {"Content-Type": "application/json"}

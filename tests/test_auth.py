@@ -186,7 +186,7 @@ def test_old_failures_fall_out_of_the_window(engine_name, api, time_machine):
 def test_an_admin_resets_a_password_and_deactivates_without_deleting(engine_name, api):
     """A forgotten password: the admin sets a new one, every device signs in again. A person who
     leaves is deactivated: they cannot sign in, and what they did stays on record."""
-    from server.problems.models import Problem
+    from server.cases.models import Problem
 
     admin = api.token("13900000001")
     who = api.get("/api/v1/me", token=api.token("13900000101")).json()["id"]

@@ -68,8 +68,8 @@ def test_cases_escalate_and_ledger_from_the_shell(engine_name, fresh_db, tmp_pat
     from server import create_app
     from server.auth.models import User
     from server.cases.models import Case
+    from server.cases.reports import report
     from server.extensions import db
-    from server.problems.service import report
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x" * 40, "PHOTO_DIR": str(tmp_path)})
     with app.app_context():  # a case, assigned, whose deadline is long past (as if weeks had gone by)

@@ -12,8 +12,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from server.cases.models import Problem
 from server.extensions import db
-from server.problems.models import Problem
 
 from .patrol_data import card_of
 from .test_cases import ADMIN, REPORTER, SUP_OWN, _spot

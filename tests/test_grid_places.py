@@ -19,12 +19,12 @@ from shapely.geometry import LineString, MultiPolygon, box, mapping
 from sqlalchemy import func, select
 
 from server.auth.users import create_user
+from server.cases.models import Problem
 from server.demo import DEMO_PASSWORD
 from server.extensions import db
 from server.geo import to_db
 from server.grids.importer import import_grids, import_segments
 from server.grids.models import OrgUnit, River, RiverSegment
-from server.problems.models import Problem
 from server.transaction import unit_of_work
 from shared_models.errors import IMPORT_REASONS
 

@@ -50,7 +50,7 @@ def test_problems_reported_before_cases_get_their_case(engine_name, demo_app):
 
     from server.auth.models import User
     from server.cases.models import Case, CaseEvent
-    from server.problems.service import report
+    from server.cases.reports import report
 
     who = db.session.scalar(select(User).where(User.phone == "13900000101"))
     problem, _ = report(who, {"uuid": "bbbbbbbb-0000-4000-8000-000000000002", "category": "sewage_outfall",

@@ -6,8 +6,8 @@ import uuid
 
 from sqlalchemy import func, select
 
+from server.cases.models import Problem
 from server.extensions import db
-from server.problems.models import Problem
 from server.request_guard import BAD_CHARACTER
 
 from .photos import jpeg_with_exif, upload

@@ -5,10 +5,9 @@ import uuid
 
 from shapely.geometry import LineString
 
-from server.cases.schemas import TransitionSchema
+from server.cases.schemas import ProblemCreateSchema, TransitionSchema
 from server.patrols.schemas import PatrolUploadSchema
 from server.photos.schemas import PhotoCreateSchema
-from server.problems.schemas import ProblemCreateSchema
 from shared_models import wire
 from shared_models.errors import MESSAGES
 from shared_models.track import codec

@@ -30,10 +30,10 @@ from shared_models.windows import KIND_LABELS, Window, window_of
 
 from ..auth.models import User
 from ..cards.models import ResponsibilityCard, card_segments
+from ..cases.models import Problem
 from ..extensions import db
 from ..grids.models import OrgUnit, River, RiverSegment
 from ..patrols.models import Patrol, patrol_segments
-from ..problems.models import Problem
 from ..rules.book import LEVEL_LABELS, WARNING_TYPES, RuleBook
 from ..rules.models import Exemption, FrequencyRule, RiverWarning
 

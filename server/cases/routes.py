@@ -7,10 +7,13 @@ from ..auth.decorators import BEARER, current_user, login_required
 from ..errors import ApiError, NotFound
 from ..extensions import db
 from ..grids.models import OrgUnit
-from ..grids.scope import scope_path
+from ..grids.scope import scope_path, under_grid
+from ..idempotency import replayed_header
+from ..photos.service import photos_of_problem
+from ..schemas import View
 from ..xlsx import MIME
-from . import service, workflow
-from .models import CalendarDay, Case, ProblemCategory
+from . import reports, service, workflow
+from .models import CalendarDay, Case, Problem, ProblemCategory
 from .schemas import (
     CalendarDaySchema,
     CaseDetailSchema,
@@ -19,11 +22,14 @@ from .schemas import (
     CategorySchema,
     EventSchema,
     LedgerArgs,
+    ProblemCreateSchema,
+    ProblemListArgs,
+    ProblemSchema,
     TransitionResultSchema,
     TransitionSchema,
 )
 
-blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="问题处置 Problem cases")
+blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="问题上报与处置 Problems and their cases")
 
 
 def _with_actions(case: Case) -> Case:
@@ -178,3 +184,46 @@ def add_category(data):
     db.session.commit()
     row.builtin = row.code in PROBLEM_CATEGORIES
     return row
+
+
+# ---------------------------------------------------------------- the reports that open cases (上报)
+def _full(problem: Problem) -> View:
+    return View(problem, photos=photos_of_problem(problem))
+
+
+@blp.post("/problems")
+@blp.arguments(ProblemCreateSchema)
+@blp.response(201, ProblemSchema)
+@blp.doc(security=BEARER, tags=["problems"])
+@login_required()
+def report_problem(data):
+    """上报问题 Report a problem (idempotent by the phone's UUID)"""
+    problem, created = reports.report(current_user(), data)
+    return _full(problem), 201, replayed_header(created)
+
+
+@blp.get("/problems")
+@blp.arguments(ProblemListArgs, location="query")
+@blp.response(200, ProblemSchema(many=True))
+@blp.doc(security=BEARER, tags=["problems"])
+@login_required()
+def list_problems(args):
+    """问题列表 Problems in the caller's scope"""
+    q = reports.problems_in_scope(current_user())
+    if "category" in args:
+        q = q.where(Problem.category == args["category"])
+    if "grid_id" in args:
+        q = q.where(Problem.grid_id.in_(under_grid(args["grid_id"])))
+    return [_full(p) for p in db.session.scalars(q.limit(500))]
+
+
+@blp.get("/problems/<uuid:problem_uuid>")
+@blp.response(200, ProblemSchema)
+@blp.doc(security=BEARER, tags=["problems"])
+@login_required()
+def get_problem(problem_uuid):
+    """问题详情 One problem"""
+    problem = db.session.scalar(reports.problems_in_scope(current_user()).where(Problem.uuid == str(problem_uuid)))
+    if problem is None:
+        raise NotFound()
+    return _full(problem)

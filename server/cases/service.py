@@ -16,9 +16,8 @@ from ..errors import NotFound
 from ..exports import ExportFile
 from ..extensions import db
 from ..grids.models import OrgUnit
-from ..problems.models import Problem
 from ..xlsx import MIME, workbook
-from .models import Case, CaseEvent, ProblemCategory
+from .models import Case, CaseEvent, Problem, ProblemCategory
 from .workflow import GEOD, OPEN, STATUS_LABELS, policy_for
 
 

@@ -14,12 +14,12 @@ from shared_models.windows import window_of
 from ..assessment.engine import evaluate
 from ..auth.models import User
 from ..cases.models import Case
+from ..cases.reports import problems_of_patrol
 from ..extensions import db
 from ..grids.scope import scope_path
 from ..patrols import service as patrols
 from ..patrols.models import Patrol
-from ..photos.models import Photo
-from ..problems.service import problems_of_patrol
+from ..photos.service import photos_of_patrol
 
 
 def dashboard(user: User, today: dt.date) -> list[dict]:
@@ -77,8 +77,7 @@ def patrol_map(p: Patrol) -> dict:
             flags.append({"code": f.code, "detail": f.detail, "lon": where[0], "lat": where[1]})
     grid = p.card.grid
     photos = [{"uuid": ph.uuid, "lon": ph.exif_lon, "lat": ph.exif_lat, "taken_at": ph.taken_at.isoformat()
-               if ph.taken_at else None} for ph in db.session.scalars(
-        select(Photo).where(Photo.patrol_uuid == p.uuid, Photo.owner_id == p.inspector_id))]
+               if ph.taken_at else None} for ph in photos_of_patrol(p)]
     problems = [{"uuid": pr.uuid, "category": pr.category, "lon": to_shape(pr.location).x,
                  "lat": to_shape(pr.location).y} for pr in problems_of_patrol(p)]
     return {"grid": mapping(to_shape(grid.boundary)) if grid.boundary is not None else None,

@@ -3,17 +3,15 @@ import hashlib
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema
-from sqlalchemy import select
 
 from shared_models.enums import Role
 from shared_models.track import TrackError
 from shared_models.track.gpx import read_gpx
 
 from ..auth.decorators import BEARER, current_user, login_required
-from ..extensions import db
+from ..cases.reports import problems_of_patrol
 from ..idempotency import replayed_header
-from ..photos.models import Photo
-from ..problems.service import problems_of_patrol
+from ..photos.service import photos_of_patrol
 from ..schemas import View
 from . import export, service
 from .schemas import (
@@ -34,9 +32,7 @@ class GpxFileSchema(Schema):
 
 def _detail(patrol):
     return View(patrol, display_track=(patrol.display or {}).get("line"),  # stored at intake: no fix decoded
-                photos=list(db.session.scalars(select(Photo).where(
-                    Photo.patrol_uuid == patrol.uuid, Photo.owner_id == patrol.inspector_id).order_by(
-                    Photo.created_at))),
+                photos=photos_of_patrol(patrol),
                 problem_uuids=[p.uuid for p in problems_of_patrol(patrol)])
 
 

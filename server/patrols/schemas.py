@@ -6,7 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from shared_models.enums import LIFECYCLE_EVENTS
 
 from ..cards.schemas import PersonSchema
-from ..problems.schemas import PhotoRefSchema
+from ..cases.schemas import PhotoRefSchema
 from ..schemas import DATE_MAX, DATE_MIN, AwareDateTime, Date, Int
 
 MAX_SEGMENTS, MAX_CHECKLIST, MAX_EVENTS = 500, 200, 10_000

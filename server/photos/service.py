@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shared_models.clock import utcnow
@@ -76,8 +76,8 @@ def visible_photo(user: User, uuid: str) -> Photo:
 def _case_evidence(user: User, uuid: str) -> Photo | None:
     """A photo of a problem whose case the caller may see: the re-checker sees the before- and
     after-photos, the assignee the before-photos, whoever took them."""
+    from ..cases.models import Problem
     from ..cases.service import cases_in_scope
-    from ..problems.models import Problem
 
     photo = db.session.scalar(select(Photo).where(Photo.uuid == uuid, Photo.problem_uuid.is_not(None)))
     if photo is None:
@@ -216,3 +216,18 @@ def prune_partials(older_than: dt.timedelta = dt.timedelta(hours=48)) -> int:
         db.session.delete(photo)
     db.session.commit()
     return len(stale)
+
+
+def photos_of_problem(problem) -> list[Photo]:
+    """A report's photos, linked either way: the photo named the problem, or the problem named the photo
+    (only the reporter's own)."""
+    return list(db.session.scalars(select(Photo).where(
+        or_(Photo.problem_uuid == problem.uuid, Photo.uuid.in_(problem.photo_uuids or [])),
+        Photo.owner_id == problem.reporter_id).order_by(Photo.created_at)))
+
+
+def photos_of_patrol(patrol) -> list[Photo]:
+    """The photos its inspector took on a patrol."""
+    return list(db.session.scalars(select(Photo).where(
+        Photo.patrol_uuid == patrol.uuid, Photo.owner_id == patrol.inspector_id).order_by(Photo.created_at)))
+

@@ -18,7 +18,7 @@ from ..cases.service import categories_for
 from ..cases.service import recheck_tasks as waiting_rechecks
 from ..extensions import db
 from ..patrols.models import Patrol
-from ..problems.service import photos_of
+from ..photos.service import photos_of_problem as photos_of
 from ..rules.book import validity_for
 from ..schemas import View
 

@@ -11,10 +11,10 @@ from mobile.api_client import ApiClient
 from mobile.recorder import PatrolRecorder
 from mobile.store import LocalStore
 from mobile.sync import SyncEngine
+from server.cases.models import Problem
 from server.extensions import db
 from server.patrols.models import Patrol
 from server.photos.models import Photo
-from server.problems.models import Problem
 
 from ..patrol_data import START, card_of, walk_on
 from ..photos import jpeg_with_exif

@@ -15,10 +15,10 @@ from PIL import Image
 from sqlalchemy import select
 
 from server.auth.models import User
+from server.cases.models import Problem
 from server.extensions import db
 from server.patrols.models import Patrol
 from server.photos.models import Photo
-from server.problems.models import Problem
 
 from ..photos import jpeg_with_exif
 from ..tracks import TRACKS, WALK

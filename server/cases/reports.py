@@ -1,10 +1,11 @@
-"""Problem reports: created once per client UUID, routed to the grid they fall in."""
+"""Problem reports (上报): created once per client UUID, routed to the grid they fall in, each opening
+its case."""
 from __future__ import annotations
 
 import datetime as dt
 
 from shapely.geometry import Point
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from shared_models.clock import utcnow
 
@@ -17,8 +18,8 @@ from ..grids.models import OrgUnit
 from ..grids.scope import scope_path
 from ..idempotency import body_hash, create_once
 from ..patrols.models import Patrol
-from ..photos.models import Photo
 from .models import Problem
+from .service import categories_for, open_case, severity_for
 
 FUTURE_TOLERANCE = dt.timedelta(minutes=10)  # phone clocks drift; more than this is a wrong clock
 
@@ -39,8 +40,6 @@ def _check_patrol(user: User, patrol_uuid) -> None:
 
 
 def report(user: User, data: dict) -> tuple[Problem, bool]:
-    from ..cases.service import categories_for, open_case, severity_for
-
     if data["reported_at"] > utcnow() + FUTURE_TOLERANCE:
         raise ApiError("validation_error", 422, errors={"reported_at": ["时间晚于当前时间 / in the future"]})
     digest = body_hash(data)
@@ -76,13 +75,6 @@ def problems_in_scope(user: User):
     if path is None:
         return q.where(Problem.reporter_id == user.id)
     return q.join(OrgUnit, OrgUnit.id == Problem.grid_id).where(OrgUnit.path.startswith(path, autoescape=True))
-
-
-def photos_of(problem: Problem) -> list[Photo]:
-    """Photos linked either way: the photo named the problem, or the problem named the photo."""
-    return list(db.session.scalars(select(Photo).where(
-        or_(Photo.problem_uuid == problem.uuid, Photo.uuid.in_(problem.photo_uuids or [])),
-        Photo.owner_id == problem.reporter_id).order_by(Photo.created_at)))
 
 
 def problems_of_patrol(patrol) -> list[Problem]:
