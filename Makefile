@@ -12,6 +12,9 @@ run:
 	$(VENV)/riverpatrol demo accounts
 	$(VENV)/riverpatrol serve --host $(HOST) --port $(PORT)
 
+# The suite runs on every core (pytest-xdist); PYTEST_ARGS="-n 0" runs it in one process.
+PYTEST_ARGS ?= -n auto
+
 test:
 	bash scripts/bootstrap.sh test
 	$(VENV)/ruff check server shared_models tests bench mobile main.py

@@ -257,12 +257,25 @@ def bucket(monkeypatch):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
+    """Each report names its engine (and the engine's version), so the summary counts per engine even
+    when the tests ran in pytest-xdist's workers (their reports reach the main process serialized)."""
     report = yield
     callspec = getattr(item, "callspec", None)
     engine = callspec.params.get("engine_name") if callspec else None
+    if engine:
+        report.user_properties.append(("engine", engine))
+        if engine in ENGINE_VERSIONS:
+            report.user_properties.append(("engine_version", ENGINE_VERSIONS[engine]))
+    return report
+
+
+def pytest_runtest_logreport(report):
+    props = dict(report.user_properties)
+    engine = props.get("engine")
     if engine and (report.when == "call" or report.outcome != "passed"):
         _RESULTS[engine][report.outcome] += 1
-    return report
+    if "engine_version" in props:
+        ENGINE_VERSIONS.setdefault(engine, props["engine_version"])
 
 
 def pytest_terminal_summary(terminalreporter):
