@@ -5,7 +5,9 @@
 - no module imports another domain's routes (a domain: a package under server/), the app factory
   (server/__init__.py) aside;
 - shared_models imports no Flask, SQLAlchemy or Kivy (the phone and the server both run it);
-- no module over 450 lines.
+- no module over 450 lines;
+- only the unit of work commits the database session (server/transaction.py), and the sign-in
+  counters, which are counted whatever the request does next (server/auth/throttle.py).
 
 Prints one line per finding and exits 1 when there is any; tests/test_structure.py runs it (and shows it
 finds each kind of breach).
@@ -19,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("server", "shared_models", "mobile")
 MAX_LINES = 450
+COMMITTERS = ("server.transaction", "server.auth.throttle")
 NOT_IN_SHARED = ("flask", "flask_sqlalchemy", "flask_smorest", "sqlalchemy", "geoalchemy2", "kivy", "werkzeug")
 
 
@@ -97,6 +100,14 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return result
 
 
+def commits_of(path: Path) -> list[int]:
+    """Lines that commit a session (``<...>.session.commit()``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    return [node.lineno for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "commit"
+            and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "session"]
+
+
 def _domain(name: str) -> str | None:
     parts = name.split(".")
     return parts[1] if parts[0] == "server" and len(parts) > 2 else None
@@ -111,6 +122,9 @@ def findings(root: Path = ROOT) -> list[str]:
         lines = len(path.read_text(encoding="utf-8").splitlines())
         if lines > MAX_LINES:
             out.append(f"{path.relative_to(root)}: {lines} lines (at most {MAX_LINES})")
+        if name.startswith("server") and name not in COMMITTERS:
+            out += [f"{path.relative_to(root)}:{line}: commits the session (a unit of work does: server/transaction.py)"
+                    for line in commits_of(path)]
         for target, line in imports_of(name, path, known):
             if target in known and target != name:
                 graph[name].add(target)

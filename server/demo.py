@@ -26,6 +26,7 @@ from .grids.importer import import_grids, import_segments
 from .grids.models import OrgUnit, RiverSegment
 from .rules.models import Plan
 from .rules.service import create_rule
+from .transaction import unit_of_work
 
 COUNTY_CODE = "610112"
 DEMO_PASSWORD = "Demo@2026"
@@ -145,6 +146,7 @@ def demo_accounts() -> list[tuple[str, str, str, str, str]]:
     return [(r[0], r[1], r[2], r[3], DEMO_PASSWORD) for r in rows]
 
 
+@unit_of_work()
 def load_demo() -> bool:
     """Load the demo county in one transaction; False when it is there already."""
     if db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == COUNTY_CODE)) is not None:
@@ -190,5 +192,4 @@ def load_demo() -> bool:
                 "duties": DUTIES, "frequency_summary": FREQUENCY, "valid_from": CARD_START,
                 "reason": "演示数据 demo",
             })
-    db.session.commit()
     return True

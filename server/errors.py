@@ -35,7 +35,8 @@ class ApiError(Exception):
     """An error the client is told about: stable ``code``, HTTP ``status``, optional details."""
 
     def __init__(self, code: str, status: int = 400, *, errors: list | dict | None = None,
-                 headers: dict | None = None, message: tuple[str, str] | None = None, **extra) -> None:
+                 headers: dict | None = None, message: tuple[str, str] | None = None, keep: bool = False,
+                 **extra) -> None:
         assert code in MESSAGES or message, code
         super().__init__(code)
         self.code = code
@@ -44,6 +45,7 @@ class ApiError(Exception):
         self.errors = errors
         self.headers = headers or {}
         self.extra = extra
+        self.keep = keep  # the refusal is itself a record: its unit of work commits what it wrote
 
 
 class NotFound(ApiError):

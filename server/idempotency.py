@@ -1,8 +1,9 @@
 """Create-once by a client UUID: the same UUID and body again answers as the first time.
 
-A unique constraint on the UUID settles concurrent duplicates; the loser rolls back and
-answers with the winner's record. The body is compared through a hash of its canonical
-JSON, so the same UUID with another body is a 409 and changes nothing.
+A unique constraint on the UUID settles concurrent duplicates; the loser's insert rolls back to
+its savepoint and it answers with the winner's record. It runs inside the caller's unit of work.
+The body is compared through a hash of its canonical JSON, so the same UUID with another body is
+a 409 and changes nothing.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .errors import ApiError
 from .extensions import db
+from .transaction import savepoint
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -32,9 +34,9 @@ def body_hash(payload: dict) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-def create_once(model: type[T], uuid: str, digest: str, build: Callable[[], T],
-                after_commit: Callable[[T], None] | None = None) -> tuple[T, bool]:
-    """The record for ``uuid``: built and committed now, or the one stored before."""
+def create_once(model: type[T], uuid: str, digest: str, build: Callable[[], T]) -> tuple[T, bool]:
+    """The record for ``uuid``: built and written now (committed with the caller's unit of work), or
+    the one stored before."""
 
     def existing() -> T | None:
         found = db.session.scalar(select(model).where(model.uuid == uuid))
@@ -45,19 +47,16 @@ def create_once(model: type[T], uuid: str, digest: str, build: Callable[[], T],
     found = existing()
     if found is not None:
         return found, False
-    obj = build()
-    db.session.add(obj)
     try:
-        db.session.commit()
+        with savepoint():  # built inside it: what ``build`` adds on the way (a report's case) is undone too
+            obj = build()
+            db.session.add(obj)
     except IntegrityError:
-        db.session.rollback()
         found = existing()
         if found is None:  # another unique key taken at the same instant (e.g. a case number): try again
             log.warning("create_once(%s): integrity error without a stored %s", model.__name__, uuid)
             raise ApiError("service.unavailable", 503, headers={"Retry-After": "1"}) from None
         return found, False
-    if after_commit:
-        after_commit(obj)
     return obj, True
 
 

@@ -3,7 +3,8 @@
 ``JOBS_BACKEND=inline`` (the embedded default) runs a job at once in the process that asks
 for it. ``JOBS_BACKEND=rq`` puts it on a Redis queue for ``riverpatrol worker`` (RQ); if
 Redis cannot be reached the job runs inline instead, so nothing waits on a queue that is
-down. Jobs are idempotent: running one twice does no harm.
+down. Jobs are idempotent: running one twice does no harm. Each runs as one unit of work; a job
+asked for by a request is queued once the request's work is committed (``transaction.after_commit``).
 """
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import logging
 from collections.abc import Callable
 
 from flask import Flask, current_app
+
+from .transaction import unit_of_work
 
 log = logging.getLogger(__name__)
 QUEUE = "riverpatrol"
@@ -52,7 +55,8 @@ def enqueue(name: str, **kwargs) -> str:
             return "queued"
         except redis.RedisError as exc:
             log.warning("job queue unreachable, running inline", extra={"job": name, "error": str(exc)[:200]})
-    JOBS[name](**kwargs)
+    with unit_of_work():  # (inside a request's or command's unit of work: part of it)
+        JOBS[name](**kwargs)
     return "inline"
 
 
@@ -62,7 +66,8 @@ def run(name: str, kwargs: dict) -> None:
         raise RuntimeError("jobs run in `riverpatrol worker`, which names its app / 请用 riverpatrol worker 运行队列")
     with _worker_app.app_context():
         log.info("job started", extra={"job": name, "job_args": kwargs})
-        JOBS[name](**kwargs)
+        with unit_of_work():
+            JOBS[name](**kwargs)
         log.info("job done", extra={"job": name})
 
 

@@ -17,6 +17,7 @@ from server.cases.calendar import add_working_days, working_days_between
 from server.cases.models import Case
 from server.extensions import db
 from server.grids.models import OrgUnit
+from server.transaction import unit_of_work
 from shared_models.clock import local_today
 
 from .patrol_data import card_of, second_county
@@ -228,15 +229,20 @@ def test_the_escalation_run(engine_name, api):
     c = db.session.scalar(select(Case).where(Case.case_no == no))
     deadline = dt.date.fromisoformat(case(api, no)["deadline"])
     path = c.grid.path
-    first = workflow.escalate_overdue(today=deadline)
+
+    def escalate(today):  # as the daily command does: one unit of work
+        with unit_of_work():
+            return workflow.escalate_overdue(today=today)
+
+    first = escalate(deadline)
     assert first == [] and not case(api, no)["overdue"]
     day1 = add_working_days(deadline, 1, path)
-    [event] = workflow.escalate_overdue(today=day1)
+    [event] = escalate(day1)
     assert (event.note, event.evidence["level"], event.evidence["overdue_working_days"]) == ("乡镇督办", 1, 1)
-    assert workflow.escalate_overdue(today=day1) == []  # the same day again: nothing new
+    assert escalate(day1) == []  # the same day again: nothing new
     seen = case(api, no)
     assert seen["overdue"] and seen["escalation_level"] == 1 and seen["status"] == "rectifying"
-    [event] = workflow.escalate_overdue(today=add_working_days(deadline, 5, path))
+    [event] = escalate(add_working_days(deadline, 5, path))
     assert event.note == "县级督办" and case(api, no)["escalation_level"] == 2
     # the admin's button runs the same check for today: a case whose deadline has passed
     late = bring_to(api, "assigned")
@@ -379,8 +385,9 @@ def test_a_countys_own_case_policy(engine_name, api):
     deadline = dt.date.fromisoformat(case(api, no)["deadline"])
     path = db.session.scalar(select(Case).where(Case.case_no == no)).grid.path
     assert deadline == add_working_days(local_today(), 7, path)
-    assert workflow.escalate_overdue(today=add_working_days(deadline, 1, path)) == []  # not yet: 2 days
-    [event] = workflow.escalate_overdue(today=add_working_days(deadline, 9, path))
+    with unit_of_work():
+        assert workflow.escalate_overdue(today=add_working_days(deadline, 1, path)) == []  # not yet: 2 days
+        [event] = workflow.escalate_overdue(today=add_working_days(deadline, 9, path))
     assert (event.note, event.evidence["level"]) == ("区级约谈", 3)  # straight to the step reached
 
 

@@ -1,5 +1,6 @@
 """The structure's rules hold on the code (scripts/check_structure.py): no import cycles, no module
-reaching into another domain's routes, shared_models free of Flask/SQLAlchemy/Kivy, modules small."""
+reaching into another domain's routes, shared_models free of Flask/SQLAlchemy/Kivy, modules small, and
+one place that commits."""
 import importlib.util
 from pathlib import Path
 
@@ -27,8 +28,10 @@ def test_the_check_finds_each_kind_of_breach(tmp_path):
     write("server/patrols/routes.py", "from ..cards.routes import blp\n")
     write("shared_models/contract.py", "import sqlalchemy\n")
     write("mobile/big.py", "x = 1\n" * 451)
+    write("server/cards/commands.py", "def f(db):\n    db.session.commit()\n")
     found = "\n".join(check.findings(tmp_path))
     assert "import cycle: server.cards.service <-> server.patrols.service" in found
     assert "server/patrols/routes.py:1: imports another domain's routes (server.cards.routes)" in found
     assert "shared_models/contract.py:1: shared_models imports sqlalchemy" in found
     assert "mobile/big.py: 451 lines" in found
+    assert "server/cards/commands.py:2: commits the session" in found

@@ -36,10 +36,12 @@ def assess_preview(period: str, unit_code: str) -> None:
 @with_appcontext
 def assess_lock(period: str, unit_code: str) -> None:
     """Lock PERIOD for the unit: an immutable snapshot; later changes only as audited corrections."""
+    from ..transaction import unit_of_work
     from .service import lock
 
     try:
-        snapshot = lock(None, unit_by_code(unit_code), period)
+        with unit_of_work():
+            snapshot = lock(None, unit_by_code(unit_code), period)
     except ApiError as exc:
         fail(exc)
     click.echo(json.dumps({"lock_id": snapshot.id, "period": period, **snapshot.totals}, ensure_ascii=False))

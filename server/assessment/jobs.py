@@ -13,6 +13,7 @@ from ..errors import ApiError
 from ..extensions import db
 from ..grids.models import OrgUnit
 from ..jobs import job
+from ..transaction import savepoint
 from .service import lock, lock_over
 
 log = logging.getLogger(__name__)
@@ -29,9 +30,9 @@ def lock_last_month(unit_code: str | None = None) -> None:
         if lock_over(unit, period) is not None:
             continue  # locked already: running twice is harmless
         try:
-            snapshot = lock(None, unit, period)
+            with savepoint():  # one county refused leaves the others' locks in the job's unit of work
+                snapshot = lock(None, unit, period)
         except ApiError as exc:
-            db.session.rollback()
             log.warning("month not locked", extra={"unit": unit.code, "period": period, "code": exc.code})
             continue
         log.info("month locked", extra={"unit": unit.code, "period": period, "lock_id": snapshot.id})

@@ -10,6 +10,7 @@ from ..extensions import db
 from ..grids.models import OrgUnit
 from ..grids.scope import scope_path
 from ..schemas import Int
+from ..transaction import unit_of_work
 from ..xlsx import MIME
 from . import service
 from .models import AssessmentCorrection, AssessmentLock
@@ -119,7 +120,8 @@ def my_assessment(period):
 def lock_assessment(data, period):
     """锁定考核月 Lock a finished month as an immutable snapshot (with the rule versions used)"""
     unit = _unit(data.get("org_unit_id"))
-    service.lock(current_user(), unit, period)
+    with unit_of_work():
+        service.lock(current_user(), unit, period)
     return service.view(unit, period)
 
 
@@ -159,7 +161,8 @@ def add_correction(data, period):
     """更正已锁定的考核 An admin's correction with its reason, applied and kept for audit"""
     user = current_user()
     snapshot = _lock(period, user.org_unit)
-    return service.manual(user, snapshot, data["inspector_id"], data)
+    with unit_of_work():
+        return service.manual(user, snapshot, data["inspector_id"], data)
 
 
 @blp.post("/assessments/corrections/<int:correction_id>/decision")
@@ -173,5 +176,6 @@ def decide_correction(data, correction_id):
     correction = db.session.get(AssessmentCorrection, correction_id)
     if correction is None or not correction.lock.org_unit.path.startswith(scope_path(user)):
         raise NotFound()
-    return service.decide(user, correction, data["decision"], data["note"])
+    with unit_of_work():
+        return service.decide(user, correction, data["decision"], data["note"])
 

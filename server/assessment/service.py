@@ -128,7 +128,7 @@ def lock(actor: User | None, unit: OrgUnit, period: str, now: dt.datetime | None
         snapshot.lines.append(AssessmentLine(
             inspector_id=line["inspector_id"], township_id=line["township_id"], score=line["score"], tier=line["tier"],
             amount_fen=line["amount_fen"], dismissal=line["dismissal"], line=line))
-    db.session.commit()
+    db.session.flush()
     return snapshot
 
 
@@ -178,7 +178,7 @@ def propose_for(inspector_id: int, grid: OrgUnit, period: str, source: str, reas
         lock_id=snapshot.id, inspector_id=inspector_id, source=source, status="proposed", patrol_id=patrol_id,
         reason=reason, before=_summary(current), after={**_summary(fresh), "line": fresh})
     db.session.add(correction)
-    db.session.commit()
+    db.session.flush()
     return correction
 
 
@@ -195,7 +195,7 @@ def decide(actor: User, correction: AssessmentCorrection, decision: str, note: s
         raise ApiError("assessment.correction_decided", 409, current=correction.status)
     correction.status = "applied" if decision == "apply" else "dismissed"
     correction.decided_by_id, correction.decided_at, correction.decision_note = actor.id, utcnow(), note
-    db.session.commit()
+    db.session.flush()
     return correction
 
 
@@ -214,7 +214,7 @@ def manual(actor: User, snapshot: AssessmentLock, inspector_id: int, data: dict)
         author_id=actor.id, decided_by_id=actor.id, decided_at=now, created_at=now, before=_summary(current),
         after={**after, "line": {**current, **{k: after[k] for k in ("score", "amount_fen", "tier", "dismissal")}}})
     db.session.add(correction)
-    db.session.commit()
+    db.session.flush()
     return correction
 
 

@@ -7,6 +7,7 @@ from shared_models.enums import Role
 from ..errors import NotFound
 from ..extensions import db
 from ..grids.scope import get_or_404
+from ..schemas import View
 from ..transaction import unit_of_work
 from . import service, users
 from .decorators import BEARER, current_user, login_required
@@ -39,8 +40,9 @@ def _tokens(issued: service.IssuedTokens) -> dict:
 @blp.response(200, TokensSchema)
 def login(data):
     """登录 Sign in with phone and password; returns an access and a refresh token"""
-    issued = service.login(data["phone"], data["password"], data["device_id"], data["device_name"],
-                           request.remote_addr or "unknown")
+    with unit_of_work():  # (the attempt itself is counted and committed first: auth/throttle.py)
+        issued = service.login(data["phone"], data["password"], data["device_id"], data["device_name"],
+                               request.remote_addr or "unknown")
     return _tokens(issued)
 
 
@@ -49,7 +51,8 @@ def login(data):
 @blp.response(200, TokensSchema)
 def refresh(data):
     """刷新 A new access token from the device's refresh token"""
-    return _tokens(service.refresh(data["refresh_token"]))
+    with unit_of_work():
+        return _tokens(service.refresh(data["refresh_token"]))
 
 
 @blp.post("/auth/logout")
@@ -58,7 +61,8 @@ def refresh(data):
 @login_required()
 def logout():
     """退出 Sign this device out (its refresh token stops working)"""
-    service.revoke(g.device_session)
+    with unit_of_work():
+        service.revoke(g.device_session)
 
 
 @blp.get("/me")
@@ -76,10 +80,7 @@ def me():
 @login_required()
 def my_sessions():
     """我的设备 Devices signed in to this account"""
-    out = service.active_sessions(current_user())
-    for s in out:
-        s.current = s.id == g.device_session.id
-    return out
+    return [View(s, current=s.id == g.device_session.id) for s in service.active_sessions(current_user())]
 
 
 @blp.delete("/me/sessions/<string:session_id>")
@@ -92,7 +93,8 @@ def revoke_my_session(session_id):
         DeviceSession.id == session_id, DeviceSession.user_id == current_user().id))
     if session is None:
         raise NotFound()
-    service.revoke(session)
+    with unit_of_work():
+        service.revoke(session)
 
 
 @blp.get("/users")
@@ -137,7 +139,8 @@ def create_user(data):
 def revoke_user_sessions(user_id):
     """注销该用户所有设备 Sign all of a person's devices out (e.g. a lost phone)"""
     user = get_or_404(users.users_in_scope(current_user()), user_id)
-    service.revoke_all(user)
+    with unit_of_work():
+        service.revoke_all(user)
     return service.active_sessions(user)
 
 
@@ -149,7 +152,8 @@ def revoke_user_sessions(user_id):
 def reset_user_password(data, user_id):
     """重置密码 Set a new password for a person in the county; their devices sign in again"""
     user = get_or_404(users.users_in_scope(current_user()), user_id)
-    return users.reset_password(current_user(), user, data["password"])
+    with unit_of_work():
+        return users.reset_password(current_user(), user, data["password"])
 
 
 @blp.post("/users/<int:user_id>/active")
@@ -160,4 +164,5 @@ def reset_user_password(data, user_id):
 def set_user_active(data, user_id):
     """停用/启用账号 Deactivate or reactivate a person (history is kept; nothing is deleted)"""
     user = get_or_404(users.users_in_scope(current_user()), user_id)
-    return users.set_active(current_user(), user, data["active"])
+    with unit_of_work():
+        return users.set_active(current_user(), user, data["active"])

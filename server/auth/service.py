@@ -83,7 +83,7 @@ def login(phone: str, password: str, device_id: str, device_name: str, address: 
         expires_at=now + dt.timedelta(days=current_app.config["REFRESH_TOKEN_DAYS"]),
     )
     db.session.add(session)
-    db.session.commit()
+    db.session.flush()
     access, seconds = _access_token(session)
     return IssuedTokens(access, refresh, seconds, session)
 
@@ -98,7 +98,7 @@ def refresh(refresh_token: str) -> IssuedTokens:
     now = utcnow()
     session.last_used_at = now
     session.expires_at = now + dt.timedelta(days=current_app.config["REFRESH_TOKEN_DAYS"])
-    db.session.commit()
+    db.session.flush()
     access, seconds = _access_token(session)
     return IssuedTokens(access, None, seconds, session)
 
@@ -145,7 +145,7 @@ def session_user(sid: str | None) -> User | None:
 def revoke(session: DeviceSession) -> None:
     if session.revoked_at is None:
         session.revoked_at = utcnow()
-    db.session.commit()
+    db.session.flush()
 
 
 def revoke_all(user: User) -> int:
@@ -155,7 +155,7 @@ def revoke_all(user: User) -> int:
     now = utcnow()
     for s in sessions:
         s.revoked_at = now
-    db.session.commit()
+    db.session.flush()
     return len(sessions)
 
 

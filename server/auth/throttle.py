@@ -20,6 +20,9 @@ its limit returns no row, and the attempt is a 429 with Retry-After without a pa
 so concurrent attempts get at most the limit of checks between them. A success gives its
 reservations back and clears its (phone, address) counter; a failure keeps them.
 
+The counters are the one store that commits on its own, outside the request's unit of work
+(``server/transaction.py``): an attempt is counted whatever the request does next.
+
 IPv6 addresses count by their /64 (what one subscriber holds); rows whose window is over and
 that mark no recent success are deleted every few minutes (``prune``): the table stays bounded.
 """

@@ -52,7 +52,7 @@ def reset_password(actor: User, user: User, password: str) -> User:
     if errors:
         raise ApiError("user.invalid", 422, errors=errors)
     user.password_hash = hash_password(password)
-    db.session.commit()
+    db.session.flush()
     revoke_all(user)
     return user
 
@@ -64,7 +64,7 @@ def set_active(actor: User, user: User, active: bool) -> User:
     if user.id == actor.id:
         raise ApiError("user.invalid", 422, errors={"active": "不能停用自己的账号 / not your own account"})
     user.active = active
-    db.session.commit()
+    db.session.flush()
     if not active:
         revoke_all(user)
     return user

@@ -74,7 +74,9 @@ def issue_card(data):
 @login_required(Role.ADMIN)
 def revise_card(data, card_id):
     """变更责任卡 Start a new version from a date (e.g. a hand-over)"""
-    return _with_names(service.revise_card(current_user(), card_id, data))
+    with unit_of_work():
+        card = service.revise_card(current_user(), card_id, data)
+    return _with_names(card)
 
 
 @blp.post("/cards/<int:card_id>/end")
@@ -84,4 +86,6 @@ def revise_card(data, card_id):
 @login_required(Role.ADMIN)
 def end_card(data, card_id):
     """终止责任卡 End a card on a date"""
-    return _with_names(service.end_card(current_user(), card_id, data["valid_to"], data["reason"]))
+    with unit_of_work():
+        card = service.end_card(current_user(), card_id, data["valid_to"], data["reason"])
+    return _with_names(card)

@@ -15,6 +15,7 @@ from ..grids.models import OrgUnit, RiverSegment
 from ..grids.scope import get_or_404, scope_path
 from ..rules.book import RuleBook
 from ..schemas import View
+from ..transaction import after_commit
 from .events import card_changed
 from .models import ResponsibilityCard
 
@@ -162,9 +163,9 @@ def revise_card(actor: User, card_id: int, data: dict) -> ResponsibilityCard:
     )
     card.valid_to = start - dt.timedelta(days=1)
     db.session.add(new)
-    db.session.commit()
-    card_changed.send(card, from_day=start, people=[card.inspector_id, new.inspector_id],
-                      reason=f"责任卡变更：{new.change_reason}")
+    db.session.flush()
+    after_commit(card_changed.send, card, from_day=start, people=[card.inspector_id, new.inspector_id],
+                 reason=f"责任卡变更：{new.change_reason}")
     return new
 
 
@@ -175,9 +176,9 @@ def end_card(actor: User, card_id: int, valid_to: dt.date, reason: str) -> Respo
         raise ApiError("card.invalid", 422, errors={"valid_to": "结束日期早于开始日期 / valid_to is before valid_from"})
     card.valid_to = valid_to
     card.change_reason = reason or card.change_reason
-    db.session.commit()
-    card_changed.send(card, from_day=valid_to + dt.timedelta(days=1), people=[card.inspector_id],
-                      reason=f"责任卡终止：{reason}")
+    db.session.flush()
+    after_commit(card_changed.send, card, from_day=valid_to + dt.timedelta(days=1), people=[card.inspector_id],
+                 reason=f"责任卡终止：{reason}")
     return card
 
 

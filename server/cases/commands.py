@@ -7,6 +7,7 @@ import click
 from flask.cli import with_appcontext
 
 from ..commands import unit_by_code
+from ..transaction import unit_of_work
 
 
 @click.group("cases")
@@ -23,7 +24,8 @@ def cases_escalate(unit_code: str | None, day) -> None:
     from .workflow import escalate_overdue
 
     path = unit_by_code(unit_code).path if unit_code else "/"
-    events = escalate_overdue(today=day.date() if day else None, scope_path=path)
+    with unit_of_work():
+        events = escalate_overdue(today=day.date() if day else None, scope_path=path)
     for event in events:
         click.echo(json.dumps({"case_no": event.case.case_no, "level": event.evidence["level"], "step": event.note,
                                "overdue_working_days": event.evidence["overdue_working_days"]}, ensure_ascii=False))

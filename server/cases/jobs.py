@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from ..extensions import db
 from ..jobs import job
 from .workflow import escalate_overdue
 
@@ -14,5 +13,4 @@ log = logging.getLogger(__name__)
 @job("cases.escalate")
 def escalate() -> None:
     events = escalate_overdue()
-    db.session.commit()
     log.info("escalation run", extra={"escalated": len(events)})

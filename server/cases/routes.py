@@ -1,19 +1,18 @@
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
-from shared_models.enums import PROBLEM_CATEGORIES, Role
+from shared_models.enums import Role
 
 from ..auth.decorators import BEARER, current_user, login_required
-from ..errors import ApiError, NotFound
+from ..errors import NotFound
 from ..extensions import db
-from ..grids.models import OrgUnit
 from ..grids.scope import scope_path, under_grid
 from ..idempotency import replayed_header
 from ..photos.service import photos_of_problem
 from ..schemas import View
+from ..transaction import unit_of_work
 from ..xlsx import MIME
-from . import reports, service, workflow
-from .models import CalendarDay, Case, Problem, ProblemCategory
+from . import reports, service, settings, workflow
+from .models import Case, Problem
 from .schemas import (
     CalendarDaySchema,
     CaseDetailSchema,
@@ -32,11 +31,8 @@ from .schemas import (
 blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="问题上报与处置 Problems and their cases")
 
 
-def _with_actions(case: Case) -> Case:
-    user = current_user()
-    roles = workflow.roles_of(user, case)
-    case.allowed_actions = [a for a, s in workflow.STEPS.items() if case.status in s.sources and roles & set(s.who)]
-    return case
+def _with_actions(case: Case) -> View:
+    return View(case, allowed_actions=workflow.allowed_actions(current_user(), case))
 
 
 @blp.get("/cases")
@@ -67,22 +63,11 @@ def transition(data, case_no):
     """案件流转 One step (accept, refuse, assign, start, rectify, recheck_pass/fail, reopen); offline steps
     carry base_version: still allowed, applied; overtaken, kept as stale and the case marked for review"""
     user = current_user()
-    case = service.get_case(user, case_no)
-    event, created = workflow.transition(user, case, data)
-    _attach_photos(case, event)
+    with unit_of_work():
+        case = service.get_case(user, case_no)
+        event, created = workflow.transition(user, case, data)
     return ({"applied": event.outcome == "applied", "event": event, "case": _with_actions(case)},
             201 if created else 200, {"Idempotent-Replayed": "false" if created else "true"})
-
-
-def _attach_photos(case: Case, event) -> None:
-    """Evidence photos become the problem's, so everyone who may see the case may see them."""
-    from ..photos.models import Photo
-
-    uuids = (event.evidence or {}).get("photo_uuids") or []
-    if uuids:
-        for photo in db.session.scalars(select(Photo).where(Photo.uuid.in_(uuids), Photo.problem_uuid.is_(None))):
-            photo.problem_uuid = case.problem.uuid
-        db.session.commit()
 
 
 @blp.post("/cases/<string:case_no>/reviewed")
@@ -92,11 +77,8 @@ def _attach_photos(case: Case, event) -> None:
 def mark_reviewed(case_no):
     """已审阅过期操作 A supervisor has looked at the stale offline steps of a case"""
     user = current_user()
-    case = service.get_case(user, case_no)
-    if workflow.MANAGER not in workflow.roles_of(user, case):
-        raise NotFound()
-    case.needs_review = False
-    db.session.commit()
+    with unit_of_work():
+        case = workflow.mark_reviewed(user, service.get_case(user, case_no))
     return _with_actions(case)
 
 
@@ -106,7 +88,8 @@ def mark_reviewed(case_no):
 @login_required(Role.ADMIN)
 def escalate():
     """督办 Run the overdue check for the caller's county now (cron runs `riverpatrol cases escalate` daily)"""
-    return workflow.escalate_overdue(scope_path=scope_path(current_user()))
+    with unit_of_work():
+        return workflow.escalate_overdue(scope_path=scope_path(current_user()))
 
 
 @blp.get("/cases/ledger")
@@ -124,9 +107,7 @@ def ledger(args):
 @login_required()
 def list_calendar():
     """工作日历 Holidays and make-up working days over the caller's org unit"""
-    codes = current_user().org_unit.ancestor_codes
-    return db.session.scalars(select(CalendarDay).join(OrgUnit, OrgUnit.id == CalendarDay.org_unit_id)
-                              .where(OrgUnit.code.in_(codes)).order_by(CalendarDay.day)).all()
+    return settings.calendar_for(current_user())
 
 
 @blp.post("/calendar")
@@ -136,16 +117,8 @@ def list_calendar():
 @login_required(Role.ADMIN)
 def add_calendar_day(data):
     """设置节假日/调休 A holiday or make-up working day for the caller's org unit or below"""
-    unit = db.session.get(OrgUnit, data["org_unit_id"])
-    if unit is None or not unit.path.startswith(scope_path(current_user())):
-        raise ApiError("case.invalid", 422, errors={"org_unit_id": "网格不存在或不在您的管辖范围 / not in your scope"})
-    if db.session.scalar(select(CalendarDay.id).where(CalendarDay.org_unit_id == unit.id,
-                                                      CalendarDay.day == data["day"])):
-        raise ApiError("case.invalid", 422, errors={"day": "该日期已设置 / this day is already set"})
-    day = CalendarDay(**data)
-    db.session.add(day)
-    db.session.commit()
-    return day
+    with unit_of_work():
+        return settings.add_calendar_day(current_user(), data)
 
 
 @blp.get("/problem-categories")
@@ -164,26 +137,8 @@ def list_categories():
 @login_required(Role.ADMIN)
 def add_category(data):
     """新增/调整问题类别 A county's own category, or its severity thresholds for a built-in one"""
-    unit = db.session.get(OrgUnit, data["org_unit_id"])
-    errors = {}
-    if unit is None or not unit.path.startswith(scope_path(current_user())):
-        errors["org_unit_id"] = "网格不存在或不在您的管辖范围 / not in your scope"
-    elif db.session.scalar(select(ProblemCategory.id).where(ProblemCategory.org_unit_id == unit.id,
-                                                           ProblemCategory.code == data["code"])):
-        errors["code"] = "该类别已设置 / this category is already set here"
-    t = data.get("thresholds")
-    if t is not None and (t.get("quantity") not in ("area_m2", "volume_m3", "length_m", "count")
-                          or not all(isinstance(t.get(k), (int, float)) for k in ("serious", "major"))
-                          or t["serious"] >= t["major"]):
-        errors["thresholds"] = ("须给出计量(quantity)与较严重(serious)<重大(major)阈值 / give quantity and "
-                                "serious < major")
-    if errors:
-        raise ApiError("case.invalid", 422, errors=errors)
-    row = ProblemCategory(**data)
-    db.session.add(row)
-    db.session.commit()
-    row.builtin = row.code in PROBLEM_CATEGORIES
-    return row
+    with unit_of_work():
+        return settings.add_category(current_user(), data)
 
 
 # ---------------------------------------------------------------- the reports that open cases (上报)
@@ -198,7 +153,8 @@ def _full(problem: Problem) -> View:
 @login_required()
 def report_problem(data):
     """上报问题 Report a problem (idempotent by the phone's UUID)"""
-    problem, created = reports.report(current_user(), data)
+    with unit_of_work():
+        problem, created = reports.report(current_user(), data)
     return _full(problem), 201, replayed_header(created)
 
 

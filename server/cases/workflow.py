@@ -19,7 +19,7 @@ from shared_models.clock import local_day, local_today, utcnow
 from shared_models.enums import Role
 
 from ..auth.models import User
-from ..errors import ApiError
+from ..errors import ApiError, NotFound
 from ..extensions import db
 from ..grids.models import OrgUnit
 from ..photos.models import Photo
@@ -161,7 +161,8 @@ def _apply(case: Case, user: User | None, action: str, data: dict, roles: set[st
 
 
 def transition(user: User, case: Case, data: dict) -> tuple[CaseEvent, bool]:
-    """Apply one step (``data``: action, base_version?, client_uuid?, at?, lon?, lat?, note?, photo_uuids?...).
+    """Apply one step, in the caller's unit of work (``data``: action, base_version?, client_uuid?, at?,
+    lon?, lat?, note?, photo_uuids?...).
 
     Returns the event and whether it is new (a repeated ``client_uuid`` answers with the first).
     ``data`` is loaded by ``TransitionSchema``; a number of another type or beyond the database's
@@ -196,8 +197,7 @@ def transition(user: User, case: Case, data: dict) -> tuple[CaseEvent, bool]:
         # an offline step overtaken by others: kept, the case marked for a supervisor, never dropped
         event.outcome, event.evidence = "stale", {"current_version": case.version, "current_status": case.status}
         case.needs_review = True
-        db.session.add(event)
-        db.session.commit()
+        db.session.flush()
         return event, True
     event.evidence = _apply(case, user, action, data, roles)
     target = step.target
@@ -213,9 +213,31 @@ def transition(user: User, case: Case, data: dict) -> tuple[CaseEvent, bool]:
     case.version += 1
     if target == "closed":
         case.closed_at = utcnow()
-    db.session.add(event)
-    db.session.commit()
+    _attach_photos(case, event)
+    db.session.flush()
     return event, True
+
+
+def _attach_photos(case: Case, event: CaseEvent) -> None:
+    """Evidence photos become the problem's, so everyone who may see the case may see them."""
+    uuids = (event.evidence or {}).get("photo_uuids") or []
+    if uuids:
+        for photo in db.session.scalars(select(Photo).where(Photo.uuid.in_(uuids), Photo.problem_uuid.is_(None))):
+            photo.problem_uuid = case.problem.uuid
+
+
+def mark_reviewed(user: User, case: Case) -> Case:
+    """A manager has looked at the stale offline steps of a case."""
+    if MANAGER not in roles_of(user, case):
+        raise NotFound()
+    case.needs_review = False
+    db.session.flush()
+    return case
+
+
+def allowed_actions(user: User, case: Case) -> list[str]:
+    roles = roles_of(user, case)
+    return [a for a, s in STEPS.items() if case.status in s.sources and roles & set(s.who)]
 
 
 def escalate_overdue(today: dt.date | None = None, scope_path: str = "/") -> list[CaseEvent]:
@@ -242,7 +264,7 @@ def escalate_overdue(today: dt.date | None = None, scope_path: str = "/") -> lis
             db.session.add(event)
             case.escalation_level = level
             case.version += 1
-    db.session.commit()
+    db.session.flush()
     return events
 
 

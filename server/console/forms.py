@@ -13,7 +13,6 @@ from werkzeug.datastructures import MultiDict
 from shared_models.errors import message
 
 from ..errors import ApiError
-from ..extensions import db
 from ..schemas import Int
 from ..text import plain_line
 from ..transaction import unit_of_work
@@ -121,10 +120,8 @@ def attempt(action, *args, labels: dict | None = None, **kwargs) -> Outcome:
         with unit_of_work():
             return Outcome(action(*args, **kwargs))
     except ValidationError as exc:
-        db.session.rollback()
         return Outcome(error=describe(exc.messages, labels), status=422)
     except ApiError as exc:
-        db.session.rollback()
         return Outcome(error=api_error_text(exc, labels), status=exc.status)
 
 

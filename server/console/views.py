@@ -13,6 +13,7 @@ from ..errors import ApiError
 from ..extensions import db
 from ..patrols import service as patrols
 from ..patrols.models import Patrol
+from ..transaction import unit_of_work
 from . import data, forms
 from .access import MANAGERS, bp, signed_in
 
@@ -30,7 +31,8 @@ def login():
         if done.error is None:
             issued = done.value
             if issued.session.user.role not in MANAGERS:
-                auth_service.revoke(issued.session)
+                with unit_of_work():
+                    auth_service.revoke(issued.session)
                 done = forms.Outcome(error="网页控制台供网格长和管理员使用，巡查员请使用手机App", status=401)
             else:
                 session.clear()
@@ -45,7 +47,8 @@ def logout():
     sid = session.get("sid")
     device = db.session.get(DeviceSession, sid) if sid else None
     if device is not None and device.revoked_at is None:
-        auth_service.revoke(device)
+        with unit_of_work():
+            auth_service.revoke(device)
     session.clear()
     return redirect(url_for("console.login"))
 

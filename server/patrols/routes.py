@@ -13,6 +13,7 @@ from ..cases.reports import problems_of_patrol
 from ..idempotency import replayed_header
 from ..photos.service import photos_of_patrol
 from ..schemas import View
+from ..transaction import unit_of_work
 from . import export, service
 from .schemas import (
     GpxImportSchema,
@@ -43,7 +44,8 @@ def _detail(patrol):
 @login_required()
 def upload_patrol(data):
     """上传巡河 Upload a patrol (idempotent by the phone's UUID)"""
-    patrol, created = service.upload(current_user(), data)
+    with unit_of_work():
+        patrol, created = service.upload(current_user(), data)
     return _detail(patrol), 201, replayed_header(created)
 
 
@@ -64,7 +66,8 @@ def import_gpx(data, files):
         track = read_gpx(raw)
     except TrackError as exc:
         raise service.track_error(exc) from None
-    patrol, created = service.intake(current_user(), data, track, "gpx", digest)
+    with unit_of_work():
+        patrol, created = service.intake(current_user(), data, track, "gpx", digest)
     return _detail(patrol), 201, replayed_header(created)
 
 
@@ -123,4 +126,6 @@ def track_geojson(patrol_uuid):
 @login_required(Role.SUPERVISOR, Role.ADMIN)
 def review_patrol(data, patrol_uuid):
     """审核巡河 Clear a flagged patrol or reject one (a locked month gets a proposed correction)"""
-    return _detail(service.review(current_user(), str(patrol_uuid), data["decision"], data["note"]))
+    with unit_of_work():
+        patrol = service.review(current_user(), str(patrol_uuid), data["decision"], data["note"])
+    return _detail(patrol)

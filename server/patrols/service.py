@@ -1,5 +1,6 @@
 """Patrol intake and reads. Intake: decode, validate, judge against the card in force on the
-patrol's day, look for replays, store once per client UUID. Owns its transactions."""
+patrol's day, look for replays, store once per client UUID, in the caller's unit of work; the
+events (``patrols/events.py``) are sent once it has committed."""
 from __future__ import annotations
 
 import base64
@@ -25,6 +26,7 @@ from ..geo import to_db
 from ..grids.scope import scope_path, under, under_grid
 from ..idempotency import body_hash, create_once
 from ..rules.book import Rule, validity_for
+from ..transaction import after_commit
 from .events import patrol_received, patrol_reviewed
 from .export import display
 from .models import Patrol, PatrolFlag
@@ -180,7 +182,7 @@ def intake(user: User, data: dict, track: Track, source: str, digest: str) -> tu
 
     patrol, created = create_once(Patrol, uuid, digest, build)
     if created:
-        patrol_received.send(patrol)
+        after_commit(patrol_received.send, patrol)
     return patrol, created
 
 
@@ -195,8 +197,8 @@ def review(user: User, uuid: str, decision: str, note: str) -> Patrol:
         return patrol  # the same decision again changes nothing
     patrol.review_status = "cleared" if decision == "clear" else "rejected"
     patrol.reviewed_by_id, patrol.reviewed_at, patrol.review_note = user.id, utcnow(), note
-    db.session.commit()
-    patrol_reviewed.send(patrol, decision=decision, note=note)
+    db.session.flush()
+    after_commit(patrol_reviewed.send, patrol, decision=decision, note=note)
     return patrol
 
 

@@ -18,7 +18,10 @@ def photos_prune(older_than_hours: float) -> None:
     """Drop unfinished uploads the phone has given up on."""
     import datetime as dt
 
+    from ..transaction import unit_of_work
     from .service import prune_partials
 
     hours = max(24.0, older_than_hours)  # a phone offline for a day must still be able to resume
-    click.echo(f"pruned {prune_partials(dt.timedelta(hours=hours))} unfinished uploads / 已清理未完成上传")
+    with unit_of_work():
+        pruned = prune_partials(dt.timedelta(hours=hours))
+    click.echo(f"pruned {pruned} unfinished uploads / 已清理未完成上传")

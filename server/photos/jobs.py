@@ -15,6 +15,7 @@ from ..errors import ApiError
 from ..extensions import db
 from ..jobs import enqueue, job
 from ..storage import storage
+from ..transaction import after_commit
 from . import images
 from .models import Photo
 from .service import FULL, ORIGINAL, THUMB, prune_partials, spool, verified_path
@@ -43,7 +44,6 @@ def process(uuid: str) -> None:
                                   long_edge=cfg["PHOTO_LONG_EDGE"], thumb_edge=cfg["PHOTO_THUMB_EDGE"])
         except ApiError as exc:  # the header was sane but the pixels are not: nothing is served
             photo.status = "rejected"
-            db.session.commit()
             current_app.logger.warning("photo rejected by processing", extra={"photo": uuid, "code": exc.code})
             return
         store.put_file(THUMB(uuid), thumb)
@@ -52,8 +52,7 @@ def process(uuid: str) -> None:
     photo.taken_at, photo.exif_lon, photo.exif_lat = info.taken_at, info.lon, info.lat
     photo.status = "complete"
     photo.completed_at = utcnow()
-    db.session.commit()
-    verified_path(uuid).unlink(missing_ok=True)
+    after_commit(verified_path(uuid).unlink, missing_ok=True)
 
 
 @job("photos.prune")
@@ -67,4 +66,4 @@ def prune(older_than_hours: float = 48) -> None:
 def reprocess() -> None:
     """Queue again every photo still waiting for its job (a queue lost with Redis, say)."""
     for uuid in db.session.scalars(select(Photo.uuid).where(Photo.status == "processing")).all():
-        enqueue("photos.process", uuid=uuid)
+        after_commit(enqueue, "photos.process", uuid=uuid)

@@ -3,6 +3,7 @@ from flask_smorest import Blueprint
 
 from ..auth.decorators import BEARER, current_user, login_required
 from ..errors import ApiError
+from ..transaction import unit_of_work
 from . import service
 from .schemas import PhotoCreateSchema, PhotoSchema
 
@@ -26,7 +27,8 @@ def _with_offset(photo, status=200):
 @login_required()
 def create_photo(data):
     """开始上传照片 Start (or look up) an upload: size and SHA-256 of the whole file"""
-    photo, created = service.create(current_user(), data)
+    with unit_of_work():
+        photo, created = service.create(current_user(), data)
     return _with_offset(photo, 201 if created else 200)
 
 
@@ -42,7 +44,8 @@ def append_chunk(photo_uuid):
             raise ValueError
     except (KeyError, ValueError):
         raise ApiError("bad_request", 400, errors={"Upload-Offset": "required, a whole number >= 0"}) from None
-    return _with_offset(service.append(current_user(), str(photo_uuid), offset, request.get_data()))
+    with unit_of_work():
+        return _with_offset(service.append(current_user(), str(photo_uuid), offset, request.get_data()))
 
 
 @blp.get("/photos/<uuid:photo_uuid>")

@@ -25,6 +25,7 @@ from ..errors import ApiError, NotFound
 from ..extensions import db
 from ..jobs import enqueue
 from ..storage import StorageFull, check_free, no_space, storage
+from ..transaction import after_commit, savepoint
 from . import images
 from .models import Photo
 
@@ -115,11 +116,10 @@ def create(user: User, data: dict) -> tuple[Photo, bool]:
     if existing is None:
         photo = Photo(uuid=uuid, owner_id=user.id, size=data["size"], sha256=data["sha256"].lower(),
                       patrol_uuid=_str(data.get("patrol_uuid")), problem_uuid=_str(data.get("problem_uuid")))
-        db.session.add(photo)
         try:
-            db.session.commit()
+            with savepoint():
+                db.session.add(photo)
         except IntegrityError:  # the same upload started twice at once
-            db.session.rollback()
             existing = db.session.scalar(select(Photo).where(Photo.uuid == uuid))
         else:
             partial_path(uuid).parent.mkdir(parents=True, exist_ok=True)
@@ -148,7 +148,7 @@ def append(user: User, uuid: str, offset: int, chunk: bytes) -> Photo:
     if offset + len(chunk) > photo.size:
         raise ApiError("photo.too_large", 422, limit=photo.size)
     if not _claim(photo, offset):  # the same chunk sent twice at once: the other one took it
-        db.session.rollback()
+        db.session.rollback()  # (it wrote nothing) ends this transaction's snapshot: the other's commit is seen
         photo = _own_photo(user, uuid)
         if photo.status in ("processing", "complete"):
             return photo  # the same answer as the one that finished it
@@ -171,13 +171,11 @@ def append(user: User, uuid: str, offset: int, chunk: bytes) -> Photo:
     finished = photo.received == photo.size
     if finished:
         _finish(photo, part)
-    db.session.commit()
-    if finished:
         # only once the commit holds: a commit lost to a database restart leaves the part file whole,
         # so the phone's retry of the last chunk finds every byte where it was
-        part.replace(verified_path(uuid))  # the job's input when it runs on this machine
-        enqueue("photos.process", uuid=uuid)
-        db.session.refresh(photo)
+        after_commit(part.replace, verified_path(uuid))  # the job's input when it runs on this machine
+        after_commit(enqueue, "photos.process", uuid=uuid)
+    db.session.flush()
     return photo
 
 
@@ -189,21 +187,22 @@ def _finish(photo: Photo, part: Path) -> None:
             digest.update(block)
     if digest.hexdigest() != photo.sha256:
         _discard(photo, part)
-        raise ApiError("photo.checksum_mismatch", 422)
+        raise ApiError("photo.checksum_mismatch", 422, keep=True)
     try:
         photo.original_format = images.inspect(part, max_pixels=cfg["PHOTO_MAX_PIXELS"])
-    except ApiError:
+    except ApiError as exc:
         _discard(photo, part)
+        exc.keep = True
         raise
     storage().put_file(ORIGINAL(photo.uuid), part)  # storage full: nothing committed, the phone resends
     photo.status = "processing"  # the job re-encodes it; the upload itself is complete
 
 
 def _discard(photo: Photo, part: Path) -> None:
-    """A bad photo leaves nothing behind; the phone may start again with the same UUID."""
+    """A bad photo leaves nothing behind; the phone may start again with the same UUID (the refusal
+    that follows keeps this: ``ApiError(keep=True)``)."""
     db.session.delete(photo)
-    db.session.commit()
-    part.unlink(missing_ok=True)
+    after_commit(part.unlink, missing_ok=True)
 
 
 def prune_partials(older_than: dt.timedelta = dt.timedelta(hours=48)) -> int:
@@ -211,10 +210,10 @@ def prune_partials(older_than: dt.timedelta = dt.timedelta(hours=48)) -> int:
     cutoff = utcnow() - older_than
     stale = db.session.scalars(select(Photo).where(Photo.status == "uploading", Photo.updated_at < cutoff)).all()
     for photo in stale:
-        partial_path(photo.uuid).unlink(missing_ok=True)
-        verified_path(photo.uuid).unlink(missing_ok=True)
+        after_commit(partial_path(photo.uuid).unlink, missing_ok=True)
+        after_commit(verified_path(photo.uuid).unlink, missing_ok=True)
         db.session.delete(photo)
-    db.session.commit()
+    db.session.flush()
     return len(stale)
 
 

@@ -32,25 +32,23 @@ def rules_add(kind: str, path) -> None:
     """Add a rule from JSON (a list adds several, all or nothing); org_unit may be given as org_unit_code."""
     from marshmallow import ValidationError
 
-    from ..extensions import db
+    from ..transaction import unit_of_work
     from .service import create_rule
 
     model, schema = _rule_kind(kind)
     doc = read_json(path)
     made = []
     try:
-        for item in doc if isinstance(doc, list) else [doc]:
-            item = dict(item)
-            if "org_unit_code" in item:
-                item["org_unit_id"] = unit_by_code(item.pop("org_unit_code")).id
-            data = schema().load(item)
-            made.append(create_rule(None, data, model=model))
-        db.session.commit()
+        with unit_of_work():
+            for item in doc if isinstance(doc, list) else [doc]:
+                item = dict(item)
+                if "org_unit_code" in item:
+                    item["org_unit_id"] = unit_by_code(item.pop("org_unit_code")).id
+                data = schema().load(item)
+                made.append(create_rule(None, data, model=model))
     except ValidationError as exc:
-        db.session.rollback()
         fail(ApiError("validation_error", 422, errors=exc.messages))
     except ApiError as exc:
-        db.session.rollback()
         fail(exc)
     click.echo(json.dumps([{"id": r.id, "name": r.name} for r in made], ensure_ascii=False))
 

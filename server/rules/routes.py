@@ -46,7 +46,8 @@ for _path, _model, _schema, _title in (
         @blp.doc(security=BEARER, summary=f"{title}: rename, or end from a date")
         @login_required(Role.ADMIN)
         def change(data, rule_id):
-            return service.change_rule(current_user(), model, rule_id, data)
+            with unit_of_work():
+                return service.change_rule(current_user(), model, rule_id, data)
     _routes()
 
 
@@ -66,7 +67,8 @@ def list_warnings():
 @login_required(Role.ADMIN)
 def create_warning(data):
     """发布预警 A warning on rivers or segments: raises required frequencies per the rules' override tables"""
-    return service.create_warning(current_user(), data)
+    with unit_of_work():
+        return service.create_warning(current_user(), data)
 
 
 @blp.get("/exemptions")
@@ -85,4 +87,5 @@ def list_exemptions():
 @login_required(Role.ADMIN, Role.SUPERVISOR)
 def create_exemption(data):
     """登记请假/免巡 Days on which nothing is required of a person"""
-    return service.create_exemption(current_user(), data)
+    with unit_of_work():
+        return service.create_exemption(current_user(), data)

@@ -12,6 +12,7 @@ from ..errors import ApiError, NotFound
 from ..extensions import db
 from ..grids.models import OrgUnit, RiverSegment, path_codes
 from ..grids.scope import scope_path, under
+from ..transaction import after_commit
 from .events import exemption_added
 from .models import Exemption, FrequencyRule, Plan, RiverWarning
 
@@ -131,7 +132,7 @@ def change_rule(actor: User, model, rule_id: int, data: dict, today: dt.date | N
         rule.valid_to = data["valid_to"]
     if data.get("name"):
         rule.name = data["name"]
-    db.session.commit()
+    db.session.flush()
     return rule
 
 
@@ -162,7 +163,7 @@ def create_warning(actor: User, data: dict) -> RiverWarning:
         raise ApiError("rule.invalid", 422, errors=errors)
     warning = RiverWarning(**data, created_by_id=actor.id)
     db.session.add(warning)
-    db.session.commit()
+    db.session.flush()
     return warning
 
 
@@ -182,6 +183,6 @@ def create_exemption(actor: User, data: dict) -> Exemption:
         raise ApiError("rule.invalid", 422, errors={"date_to": "结束日期早于开始日期 / date_to is before date_from"})
     exemption = Exemption(**data, created_by_id=actor.id)
     db.session.add(exemption)
-    db.session.commit()
-    exemption_added.send(exemption)
+    db.session.flush()
+    after_commit(exemption_added.send, exemption)
     return exemption
