@@ -6,8 +6,8 @@ A refusal anywhere inside rolls back everything the block wrote.
 - ``after_commit(fn, ...)`` runs ``fn`` once the outermost block has committed (domain events, files
   moved into place, jobs queued), each in a unit of work of its own; a rollback forgets it, so nothing
   is announced that did not happen.
-- A refusal that is itself a record (``ApiError(..., keep=True)``: an upload discarded, a stale step
-  noted) commits what was written before it is answered.
+- A refusal that is itself a record (``ApiError(..., keep=True)``: a photo upload discarded after its
+  checks) commits what was written before it is answered.
 - ``savepoint()`` lets one insert lose a race (a unique key taken at the same instant) without
   undoing the rest of the block.
 """
@@ -58,10 +58,6 @@ def after_commit(fn: Callable, *args, **kwargs) -> None:
     if not db.session.info.get(_DEPTH):
         raise RuntimeError("after_commit outside a unit of work: wrap the caller in unit_of_work()")
     db.session.info.setdefault(_AFTER, []).append(partial(fn, *args, **kwargs))
-
-
-def in_unit_of_work() -> bool:
-    return bool(db.session.info.get(_DEPTH))
 
 
 @contextmanager
