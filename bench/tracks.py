@@ -41,6 +41,8 @@ from shapely.geometry import LineString, Point
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runnable from a checkout without installing
 
+import analysis_before  # noqa: E402  (bench/, beside this file)
+
 from shared_models.track import Track, codec  # noqa: E402
 from shared_models.track.analysis import analyze  # noqa: E402
 from shared_models.track.gpx import read_gpx  # noqa: E402
@@ -394,7 +396,8 @@ def all_uploads() -> dict[str, float]:
 
 
 def main() -> None:
-    figures = {**sizes(), **ingest(), **hostile_analysis(), **all_uploads()}
+    figures = {**sizes(), **ingest(), **analysis_before.side_by_side(*two_hour_patrol(), RULE, NOW),
+               **hostile_analysis(), **all_uploads()}
     timed_ = {k: v for k, v in figures.items() if k.endswith("_ms") and not k.startswith(("ingest", "track"))}
     figures["hostile_worst_ms"] = max(timed_.values())
     figures["hostile_worst_mb"] = max(v for k, v in figures.items() if k.endswith("_mb")

@@ -14,7 +14,6 @@ from dataclasses import fields
 from pathlib import Path
 
 from PIL import Image, ImageOps
-from shapely.geometry import shape
 
 from shared_models.clock import local_midnight, local_today, timestamp
 from shared_models.enums import PROBLEM_CATEGORIES
@@ -110,8 +109,9 @@ class Controller:
 
     def preview(self) -> AnalysisResult:
         card = self.card_of_patrol(self.recorder.patrol_uuid)
-        segments = [shape(s["geometry"]) for s in card["segments"]] if card else None
-        grid = shape(card["grid"]["boundary"]) if card and card["grid"].get("boundary") else None
+        # the card's GeoJSON as the server sent it: the shared analysis reads it without Shapely
+        segments = [s["geometry"] for s in card["segments"] if s.get("geometry")] if card else None
+        grid = card["grid"]["boundary"] if card and card["grid"].get("boundary") else None
         return self.recorder.preview(segments or None, grid, rule_of(card))
 
     def finish_patrol(self, checklist: dict, notes: str) -> str:

@@ -9,7 +9,8 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
-from pyproj import Geod
+
+from shared_models.track.geometry import distance_m
 
 from ..platform.camera import take_photo
 from .widgets import _wrapping
@@ -66,7 +67,7 @@ class RecheckScreen(Screen):
         if not fix:
             self.ids.position.text = "正在定位…"
             return
-        distance = Geod(ellps="WGS84").inv(self.task["lon"], self.task["lat"], fix["lon"], fix["lat"])[2]
+        distance = distance_m(self.task["lon"], self.task["lat"], fix["lon"], fix["lat"])
         self.ids.position.text = f"距问题位置 {distance:.0f} 米" + ("" if distance <= 200 else "（请到现场）")
 
     def choose_photo(self) -> None:

@@ -2,7 +2,8 @@
 
 Run by the phone (to tell the inspector before upload whether a patrol will count) and
 by the server (to judge it), so both give the same verdict. Imports neither Flask,
-SQLAlchemy nor Kivy: numpy, Shapely, pyproj and gpxpy only.
+SQLAlchemy nor Kivy, nor Shapely or pyproj (python-for-android builds neither in a usable
+version): numpy, the standard library and gpxpy only (geometry.py is the numpy geometry).
 """
 from .errors import TrackDecodeError, TrackError
 from .model import Track

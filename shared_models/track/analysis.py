@@ -3,8 +3,8 @@
 The phone runs this before upload ("this patrol will not count: 12 of 30 minutes") and
 the server runs it on receipt, so both give the same verdict from the same code.
 Everything is measured in metres in a local transverse Mercator projection centred on
-the track (never in degrees); the hot path is numpy and Shapely (GEOS) on whole
-arrays, never a Python loop per fix.
+the track (never in degrees); the hot path is numpy on whole arrays (geometry.py), never
+a Python loop per fix, and nothing here needs Shapely or pyproj, which the phone cannot have.
 
 Flags go to a person (domain: flagged patrols are never paid automatically and never
 silently discarded); they do not change ``valid``, which only the ValidityRule decides.
@@ -18,8 +18,6 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-import shapely
-from shapely.geometry.base import BaseGeometry
 
 from ..clock import utcnow
 from .detectors import (
@@ -32,13 +30,12 @@ from .detectors import (
     synthetic_signs,
     vehicle_flag,
 )
+from .geometry import Pieces, lines_of, polygons_of
 from .measure import (
     as_lines,
     covered_share,
-    pieces,
     projection_for,
     simplified,
-    to_metric,
     walked_line,
     weighted_median,
     window_speed,
@@ -68,12 +65,20 @@ def _kmh(mps: float) -> float:
     return round(mps * 3.6, 1)
 
 
+def _metric_lines(segments: list, proj) -> Pieces | None:
+    """The segments' pieces in the track's projection (overlapping segments are not merged: a card's
+    segments meet at their ends, they do not overlap)."""
+    lines = [np.column_stack(proj.transform(c[:, 0], c[:, 1])) for s in segments for c in lines_of(s)]
+    return Pieces.of_lines(lines)
+
+
 # --- the analysis ----------------------------------------------------------------------
 
-def analyze(track: Track, segments: list[BaseGeometry] | None = None, grid: BaseGeometry | None = None,
+def analyze(track: Track, segments: list | None = None, grid=None,
             rule: ValidityRule = ValidityRule(), lifecycle_events: list[dict] | None = None,
             now: dt.datetime | None = None) -> AnalysisResult:
-    """Measure and judge a patrol. ``segments`` and ``grid`` are WGS84 (lon/lat) Shapely geometries.
+    """Measure and judge a patrol. ``segments`` (lines) and ``grid`` (an area, or a list of areas) are
+    WGS84 lon/lat: GeoJSON geometry dicts, or anything with ``__geo_interface__`` (Shapely's).
 
     ``lifecycle_events``: what the app recorded happening to it, ``{"at": datetime |
     epoch seconds | ISO string, "event": one of shared_models.enums.LIFECYCLE_EVENTS}``;
@@ -161,7 +166,7 @@ def analyze(track: Track, segments: list[BaseGeometry] | None = None, grid: Base
                    "vehicle_s": round(float(dtt[fast].sum())), "vehicle_m": round(float(d[fast].sum()))}
     elif line is not None:  # broken clock: the geometry is still measured
         walked = simplified(xs, ys, part)
-    distance = float(walked.length) if walked is not None else 0.0
+    distance = walked.length if walked is not None else 0.0
 
     if m >= 2 and duration >= STATIONARY_MIN_S:
         cx, cy = np.median(xs), np.median(ys)
@@ -179,28 +184,27 @@ def analyze(track: Track, segments: list[BaseGeometry] | None = None, grid: Base
                           synthetic))
 
     coverage = on_segment = foot_coverage = None
-    if segments:
-        segs = shapely.union_all([to_metric(s, proj) for s in segments])
-        seg_len, seg_mid = pieces(shapely.segmentize(segs, COVERAGE_STEP_M))
+    segs = _metric_lines(segments, proj) if segments else None
+    if segs is not None:
+        steps = segs.segmentize(COVERAGE_STEP_M)
+        seg_len, seg_mid = steps.lengths, steps.mids
         coverage = covered_share(walked, seg_len, seg_mid, rule.tolerance_m)
         if walked_on_foot is not None:
             foot_coverage = covered_share(walked_on_foot, seg_len, seg_mid, rule.tolerance_m)
         if walked is not None:
-            shapely.prepare(segs)
-            w_len, w_mid = pieces(walked)
-            on_segment = float(w_len[shapely.dwithin(segs, shapely.points(w_mid), rule.tolerance_m)].sum())
+            on_segment = float(walked.lengths[segs.near(walked.mids, rule.tolerance_m)].sum())
         if m:
             every = max(1, m // 1000)  # a share: a thousand fixes spread over the track tell it
-            far_share = float(1 - shapely.dwithin(segs, shapely.points(xs[::every], ys[::every]),
-                                                  OFF_SEGMENT_M).mean())
+            far_share = float(1 - segs.near(np.column_stack([xs[::every], ys[::every]]), OFF_SEGMENT_M).mean())
             if far_share > OFF_SEGMENT_SHARE:
                 flags.append(Flag("off_segment", f"{far_share:.0%} 的轨迹距责任河段超过 {OFF_SEGMENT_M:.0f} 米 / "
                                   f"{far_share:.0%} of the track is over {OFF_SEGMENT_M:.0f} m from the "
                                   "assigned segments", {"far_share": round(far_share, 3),
                                                         "coverage": round(coverage, 4)}))
     inside = None
-    if grid is not None and m:
-        inside = float(shapely.contains_xy(grid, track.lon[idx], track.lat[idx]).mean())
+    area = polygons_of(grid)
+    if area is not None and m:
+        inside = float(area.inside(track.lon[idx], track.lat[idx]).mean())
 
     # judged on the figures as reported, so that a reason never contradicts them by a rounding
     duration, distance = round(duration, 1), round(distance, 1)

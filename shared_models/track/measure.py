@@ -1,36 +1,15 @@
 """Measuring a track in metres: its projection, lines, speeds over windows, and coverage of segments.
 
 Everything in a local transverse Mercator projection centred on the track (never in
-degrees), on whole numpy and Shapely (GEOS) arrays, never a Python loop per fix.
+degrees), on whole numpy arrays (geometry.py), never a Python loop per fix.
 """
 from __future__ import annotations
 
-import functools
-
 import numpy as np
-import shapely
-from pyproj import CRS, Transformer
-from shapely.geometry.base import BaseGeometry
 
+from .geometry import Pieces, projection_for  # noqa: F401  (projection_for: the one the tests and bench use)
 from .simplify import simplify_mask
 from .thresholds import JITTER_M, STANDSTILL_S
-
-
-@functools.lru_cache(maxsize=64)
-def _projection(lon0: float, lat0: float) -> Transformer:
-    # transverse Mercator on the track's own meridian: scale error under 2 ppm within
-    # 10 km, and several times faster in PROJ than azimuthal equidistant
-    crs = CRS.from_proj4(f"+proj=tmerc +lat_0={lat0} +lon_0={lon0} +k=1 +datum=WGS84 +units=m +no_defs")
-    return Transformer.from_crs(CRS.from_epsg(4326), crs, always_xy=True)
-
-
-def projection_for(lon: np.ndarray, lat: np.ndarray) -> Transformer:
-    """A metric projection centred near the track (rounded to 0.01 deg so that nearby tracks share it)."""
-    return _projection(round(float(np.median(lon)), 2), round(float(np.median(lat)), 2))
-
-
-def to_metric(geom: BaseGeometry, proj: Transformer) -> BaseGeometry:
-    return shapely.transform(geom, lambda xy: np.column_stack(proj.transform(xy[:, 0], xy[:, 1])))
 
 
 def window_speed(x, y, t, part, window: float) -> np.ndarray:
@@ -46,14 +25,9 @@ def window_speed(x, y, t, part, window: float) -> np.ndarray:
     return speed
 
 
-def as_lines(x, y, part):
-    """The track as one line per part (parts of a single fix have no length)."""
-    counts = np.bincount(part) if len(part) else np.zeros(0, dtype=np.int64)
-    ok = counts[part] >= 2
-    if not ok.any():
-        return None
-    _, labels = np.unique(part[ok], return_inverse=True)
-    return shapely.multilinestrings(shapely.linestrings(np.column_stack([x[ok], y[ok]]), indices=labels))
+def as_lines(x, y, part) -> Pieces | None:
+    """The track as one line per part, as its pieces (parts of a single fix have no length)."""
+    return Pieces.of_parts(np.asarray(x, dtype=float), np.asarray(y, dtype=float), np.asarray(part))
 
 
 def simplified(x, y, part):
@@ -80,23 +54,13 @@ def walked_line(x, y, t, part, still):
     return simplified(x[~drop], y[~drop], part[~drop])
 
 
-def pieces(geom) -> tuple[np.ndarray, np.ndarray]:
-    """The straight pieces of a (multi)line: their lengths and midpoints."""
-    coords, which = shapely.get_coordinates(shapely.get_parts(geom), return_index=True)
-    same = which[1:] == which[:-1]
-    a, b = coords[:-1][same], coords[1:][same]
-    return np.hypot(*(b - a).T), (a + b) / 2
-
-
-def covered_share(walked, seg_len: np.ndarray, seg_mid: np.ndarray, tolerance: float) -> float:
+def covered_share(walked: Pieces | None, seg_len: np.ndarray, seg_mid: np.ndarray, tolerance: float) -> float:
     """Share of the segments' length within ``tolerance`` of the walked line."""
     total = float(seg_len.sum())
     if walked is None or total <= 0:
         return 0.0
-    # a prepared line and a point per 5 m piece, not a buffer: buffering a 7,200-vertex
-    # line costs more than all the rest of the analysis
-    shapely.prepare(walked)
-    return float(seg_len[shapely.dwithin(walked, shapely.points(seg_mid), tolerance)].sum() / total)
+    # a point per 5 m piece of the segments, near the walked line or not: no buffer is ever built
+    return float(seg_len[walked.near(seg_mid, tolerance)].sum() / total)
 
 
 def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
