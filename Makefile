@@ -17,7 +17,8 @@ PYTEST_ARGS ?= -n auto
 
 test:
 	bash scripts/bootstrap.sh test
-	$(VENV)/ruff check server shared_models tests bench mobile main.py
+	$(VENV)/ruff check server shared_models tests phone_tests bench mobile main.py
+	.venv-phone/bin/python -m pytest phone_tests $(PYTEST_ARGS)
 	$(VENV)/python -m pytest $(PYTEST_ARGS)
 
 # The field app on the desktop against `make run`'s server, its GPS fed by a real GPX file.
@@ -25,7 +26,7 @@ GPX ?= tests/data/tracks/korita-zbevnica.gpx
 SPEED ?= 10
 mobile:
 	bash scripts/bootstrap.sh mobile
-	$(VENV)/python -m mobile --server http://$(HOST):$(PORT) --gpx $(GPX) --speed $(SPEED) --data instance/phone
+	.venv-phone/bin/python -m mobile --server http://$(HOST):$(PORT) --gpx $(GPX) --speed $(SPEED) --data instance/phone
 
 bench:
 	bash scripts/bootstrap.sh test
@@ -38,7 +39,7 @@ bench:
 	$(VENV)/python bench/abuse.py
 
 lint:
-	$(VENV)/ruff check server shared_models tests
+	$(VENV)/ruff check server shared_models tests phone_tests
 
 clean:
 	rm -rf instance .pytest_cache

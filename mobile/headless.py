@@ -1,14 +1,23 @@
-"""The app's recording core without a window: `python -m mobile.headless record ...`.
+"""The app's core without a window.
 
-Used by support to replay a GPX into a store, and by the crash tests, which kill it with
-SIGKILL mid-patrol and start it again: the same recorder, store and GPS code the app runs.
+- ``record``: replay a GPX into a store. Used by support, and by the crash tests, which kill it with
+  SIGKILL mid-patrol and start it again: the same recorder, store and GPS code the app runs.
+- ``analyze TRACK.gpx [--segments F] [--grid F] [--rule R ...] [--json]``: the phone's verdict on a track,
+  from the phone's own packages; its JSON is ``riverpatrol track analyze --json``'s for the same files.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
+
+from shared_models.track.analysis import analyze
+from shared_models.track.errors import TrackError
+from shared_models.track.gpx import read_gpx
+from shared_models.track.inputs import GRID, SEGMENTS, TRACK_FILE, read_file, read_geojson, rule_with, summary
+from shared_models.track.verdict import PRESETS
 
 from .platform.gps import ReplayGps
 from .recorder import PatrolRecorder
@@ -49,6 +58,33 @@ def record(args: argparse.Namespace) -> int:
     return 0
 
 
+def _figure(most: float | None):
+    """An option's number: not negative, and at most ``most`` where there is a most."""
+    def parse(text: str) -> float:
+        value = float(text)
+        if not value >= 0 or (most is not None and value > most):
+            raise argparse.ArgumentTypeError(f"{text}: 0 - {most if most is not None else '...'}")
+        return value
+    return parse
+
+
+def analyze_track(args: argparse.Namespace) -> int:
+    try:
+        track = read_gpx(read_file(args.track, TRACK_FILE))
+        segments = read_geojson(read_file(args.segments, SEGMENTS), False, SEGMENTS) if args.segments else None
+        grid = read_geojson(read_file(args.grid, GRID), True, GRID) if args.grid else None
+    except TrackError as exc:
+        print(f"错误 error: {exc.zh} / {exc.en} ({exc.code})", file=sys.stderr)
+        return 1
+    rule = rule_with(args.rule, args.min_duration_min, args.min_distance_m, args.min_coverage, args.tolerance_m)
+    result = analyze(track, segments=segments, grid=grid, rule=rule)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, allow_nan=False))
+    else:
+        print("\n".join(summary(result)))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mobile.headless")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -60,8 +96,17 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("--speed", type=float, default=1.0)
     rec.add_argument("--skip", type=int, default=0, help="fixes of the file already recorded")
     rec.add_argument("--finish", action="store_true")
+    ana = sub.add_parser("analyze", help="the phone's verdict on a GPX track")
+    ana.add_argument("track", metavar="TRACK.gpx")
+    ana.add_argument("--segments", metavar="SEGMENTS.geojson", help="assigned river segments (lines, lon/lat)")
+    ana.add_argument("--grid", metavar="GRID.geojson", help="the grid (areas, lon/lat)")
+    ana.add_argument("--json", action="store_true", help="print one JSON object")
+    ana.add_argument("--rule", choices=sorted(PRESETS), default="default")
+    for name in ("--min-duration-min", "--min-distance-m", "--tolerance-m"):
+        ana.add_argument(name, type=_figure(None))
+    ana.add_argument("--min-coverage", type=_figure(1.0))
     args = parser.parse_args(argv)
-    return record(args)
+    return analyze_track(args) if args.command == "analyze" else record(args)
 
 
 if __name__ == "__main__":

@@ -45,3 +45,23 @@ if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ] || [ "$(cat "$stamp")" != "$e
   quiet .venv/bin/pip install -q -e ".[$extras]"
   echo "$extras" > "$stamp"
 fi
+
+# The phone's environment: exactly the packages the APK holds (mobile/requirements-phone.txt, the pins of
+# buildozer.spec) and nothing of the server; pytest and xdist only as the suite's tools. The phone's
+# tests run in it (phone_tests/), and the app's windows and headless recorder are started from it.
+if [ "$want" = test ] || [ "$want" = mobile ]; then
+  if [ ! -x .venv-phone/bin/python ]; then
+    echo "bootstrap: creating .venv-phone"
+    "$py" -m venv .venv-phone
+  fi
+  pstamp=.venv-phone/.riverpatrol-installed
+  if [ ! -f "$pstamp" ] || [ mobile/requirements-phone.txt -nt "$pstamp" ]; then
+    echo "bootstrap: installing the phone's packages"
+    quiet() { "$@" 2> >(grep -v "^WARNING: Location '" >&2); }
+    quiet .venv-phone/bin/pip install -q --upgrade pip >/dev/null
+    # charset-normalizer from its source: the pure-Python build a phone gets, not the mypyc wheel
+    quiet .venv-phone/bin/pip install -q --no-binary charset-normalizer -r mobile/requirements-phone.txt
+    quiet .venv-phone/bin/pip install -q "pytest>=8" "pytest-xdist>=3.5"
+    touch "$pstamp"
+  fi
+fi

@@ -8,7 +8,10 @@ from pathlib import Path
 
 import gpxpy
 import numpy as np
+import pytest
 from shapely.geometry import LineString, mapping
+
+from .phone_env import phone_python
 
 ROOT = Path(__file__).resolve().parent.parent
 TRACKS = ROOT / "tests" / "data" / "tracks"
@@ -115,3 +118,53 @@ def test_other_bad_input_exits_1_in_both_languages(tmp_path):
     assert r.returncode == 1 and "WGS84" in r.stderr
     for r in (run(TRACKS / NO_TIMES), run(tmp_path / "missing.gpx")):
         assert "Traceback" not in r.stderr
+
+
+def _phone(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([phone_python(), "-m", "mobile.headless", "analyze", *map(str, args)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def _layout(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    """Segments along the first half of the walk (15 m north of it) and one far away; the grid: the box of
+    the first third of the fixes."""
+    doc = gpxpy.parse((TRACKS / name).read_text())
+    pts = [(p.longitude, p.latitude) for t in doc.tracks for s in t.segments for p in s.points if p.time]
+    half = pts[: len(pts) // 2: 3]
+    near = LineString([(x, y + 0.000135) for x, y in half])
+    far = LineString([(x + 0.05, y) for x, y in half])
+    segments = tmp_path / "segments.geojson"
+    segments.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": mapping(g)} for g in (near, far)]}))
+    xs, ys = zip(*pts[: len(pts) // 3], strict=True)
+    box = {"type": "Polygon", "coordinates": [[(min(xs), min(ys)), (max(xs), min(ys)), (max(xs), max(ys)),
+                                               (min(xs), max(ys)), (min(xs), min(ys))]]}
+    grid = tmp_path / "grid.geojson"
+    grid.write_text(json.dumps({"type": "Feature", "properties": {}, "geometry": box}))
+    return segments, grid
+
+
+@pytest.mark.parametrize("name", [WALK, CAR, "cerknicko-jezero.gpx", "Mojstrovka.gpx"])
+def test_the_phone_prints_the_servers_verdict(tmp_path, name):
+    """`python -m mobile.headless analyze` in the phone's venv (numpy, no Shapely, no pyproj) against
+    `riverpatrol track analyze` on the same files."""
+    segments, grid = _layout(tmp_path, name)
+    args = (TRACKS / name, "--segments", segments, "--grid", grid, "--json")
+    server, phone = run(*args[:-1], "--json"), _phone(*args)
+    assert server.returncode == phone.returncode == 0, phone.stderr
+    s, p = json.loads(server.stdout), json.loads(phone.stdout)
+    assert p["valid"] == s["valid"] and p["reason_codes"] == s["reason_codes"]
+    assert sorted(f["code"] for f in p["flags"]) == sorted(f["code"] for f in s["flags"])
+    assert abs(p["distance_m"] - s["distance_m"]) <= 0.005 * s["distance_m"]
+    assert 0.2 < s["coverage"] < 0.8 and abs(p["coverage"] - s["coverage"]) <= 0.01  # half of it walked
+    assert 0 < s["inside_grid_share"] < 1 and abs(p["inside_grid_share"] - s["inside_grid_share"]) <= 0.01
+    assert p["rule"] == s["rule"]
+
+
+def test_the_phone_refuses_what_the_server_refuses(tmp_path):
+    bad = tmp_path / "bad.geojson"
+    bad.write_text("[1, 2")
+    for args in ((TRACKS / NO_TIMES,), (tmp_path / "missing.gpx",), (TRACKS / CAR, "--segments", bad)):
+        server, phone = run(*args), _phone(*args)
+        assert server.returncode == phone.returncode == 1 and phone.stdout == ""
+        assert phone.stderr.strip() == server.stderr.strip() and "Traceback" not in phone.stderr

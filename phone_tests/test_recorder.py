@@ -8,10 +8,9 @@ from pathlib import Path
 
 from mobile.recorder import PatrolRecorder
 from mobile.store import LocalStore
+from tests.tracks import TRACKS, WALK
 
-from ..tracks import TRACKS, WALK
-
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _start(store, speed=100.0, skip=0):
@@ -58,7 +57,7 @@ def test_kill_9_mid_patrol_loses_nothing_older_than_5_seconds(tmp_path):
 
 
 def test_pause_and_events_are_recorded_and_the_preview_judges(tmp_path):
-    from .. import tracks
+    from tests import tracks
 
     walk = tracks.real(WALK)
     store = LocalStore(tmp_path / "phone.sqlite")
