@@ -14,7 +14,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--server", default=os.environ.get("RIVERPATROL_SERVER", "http://127.0.0.1:5000"))
     parser.add_argument("--gpx", help="GPX file to replay as the GPS (desktop)")
     parser.add_argument("--speed", type=float, default=1.0, help="replay speed factor")
-    parser.add_argument("--data", default=os.path.expanduser("~/.riverpatrol"), help="where the app keeps its data")
+    parser.add_argument("--data", help="where the app keeps its data (default: the phone's private files, or "
+                                       "~/.riverpatrol on the desktop)")
     parser.add_argument("--device-id", default="desktop")
     args = parser.parse_args(argv)
 
@@ -37,8 +38,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from .app import RiverPatrolApp
     from .controller import Controller
+    from .platform.paths import data_dir
 
-    app = RiverPatrolApp(Controller(args.data, args.server, args.device_id), gpx=args.gpx, speed=args.speed)
+    app = RiverPatrolApp(Controller(data_dir(args.data), args.server, args.device_id), gpx=args.gpx, speed=args.speed)
     if os.environ.get("RIVERPATROL_UI_SCRIPT"):
         from .automation import attach
 

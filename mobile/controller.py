@@ -20,6 +20,7 @@ from shared_models.enums import PROBLEM_CATEGORIES
 from shared_models.track.verdict import AnalysisResult, ValidityRule
 
 from .api_client import ApiClient, ApiFailure
+from .platform.paths import store_path
 from .recorder import PatrolRecorder
 from .store import LocalStore
 from .sync import SyncEngine
@@ -39,7 +40,7 @@ class Controller:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / "photos").mkdir(exist_ok=True)
-        self.store = LocalStore(self.data_dir / "riverpatrol.sqlite")
+        self.store = LocalStore(store_path(self.data_dir))
         self.server = server
         self.device_id = device_id
         self.client: ApiClient | None = None

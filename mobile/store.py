@@ -79,6 +79,7 @@ class LocalStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)  # the first of the app and its service to open it
         self._lock = threading.RLock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
         self._db.row_factory = sqlite3.Row
@@ -362,6 +363,11 @@ class LocalStore:
 
     def pending_count(self, user_id: int) -> int:
         return self._one("SELECT COUNT(*) AS n FROM outbox WHERE user_id = ? AND state != 'synced'", user_id)["n"]
+
+    def retryable_count(self, user_id: int) -> int:
+        """Items a later send may still deliver (not those the server refused for good)."""
+        return self._one("SELECT COUNT(*) AS n FROM outbox WHERE user_id = ? AND state != 'synced' AND permanent = 0",
+                         user_id)["n"]
 
 
 def _now_iso() -> str:

@@ -39,6 +39,9 @@ def _pins() -> dict[str, str]:
     return pins
 
 
+ANDROID_ONLY = ("mobile.android_service", "mobile.platform.android")  # import pyjnius: the APK's, or the harness's
+
+
 def _modules() -> list[str]:
     names = ["main"]
     for package in ("mobile", "shared_models"):
@@ -49,15 +52,22 @@ def _modules() -> list[str]:
 
 
 def test_every_module_of_the_app_imports_with_the_phones_packages_alone(display, tmp_path):
+    device = tmp_path / "device"
+    device.mkdir()
+    (device / "device.json").write_text("{}")
     probe = ("import importlib, json, sys\n"
-             f"for name in {_modules()!r}:\n"
+             f"for name in {[m for m in _modules() if m not in ANDROID_ONLY]!r}:\n"
+             "    importlib.import_module(name)\n"
+             f"sys.path.insert(0, {str(ROOT / 'phone_tests' / 'fake_android' / 'site')!r})  # pyjnius: the harness's\n"
+             f"for name in {list(ANDROID_ONLY)!r}:\n"
              "    importlib.import_module(name)\n"
              f"print(json.dumps(sorted(m for m in {SERVER_ONLY!r} if m in sys.modules)))\n")
-    env = {**os.environ, "DISPLAY": display, "KIVY_NO_ARGS": "1", "KIVY_HOME": str(tmp_path)}
+    env = {**os.environ, "DISPLAY": display, "KIVY_NO_ARGS": "1", "KIVY_HOME": str(tmp_path),
+           "FAKE_ANDROID_DIR": str(device)}
     r = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr[-3000:]
     assert json.loads(r.stdout.strip().splitlines()[-1]) == []
-    assert len(_modules()) > 40  # mobile/ and shared_models/ as they are, not an empty walk
+    assert len(_modules()) > 40 and set(ANDROID_ONLY) <= set(_modules())  # the app as it is, not an empty walk
 
 
 def test_nothing_of_the_server_is_installed():
@@ -100,3 +110,4 @@ def test_buildozer_spec_pins_the_same_versions():
     assert listed == wanted  # the pure-Python packages, at the venv's versions
     assert app["p4a.branch"] == "v2026.05.09"  # the release whose recipes declare RECIPE_VERSIONS
     assert "foregroundServiceType=location" in app["services"].split(":")
+    assert (ROOT / app["android.add_src"] / "cn" / "riverpatrol" / "GnssWatch.java").exists()

@@ -17,6 +17,8 @@ if [ "$want" = test ]; then
   apt_pkgs+=(postgresql-15-postgis-3 postgresql-15 chromium chromium-driver)
   # Redis for the background-job queue (RQ); nginx to check the shipped configuration
   apt_pkgs+=(redis-server nginx)
+  # javac: the Java the APK adds (mobile/android/java) is compiled and run against Android's API shape
+  command -v javac >/dev/null || apt_pkgs+=(openjdk-17-jdk-headless)
 fi
 
 missing=()

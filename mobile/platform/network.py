@@ -1,5 +1,5 @@
-"""Is there a network? On Android the ConnectivityManager says; elsewhere, assume yes and let
-the outbox find out (a failed send is retried with backoff anyway)."""
+"""Is there a network? On Android the ConnectivityManager says (from the app or the recording service);
+elsewhere, assume yes and let the outbox find out (a failed send is retried with backoff anyway)."""
 from __future__ import annotations
 
 
@@ -8,9 +8,6 @@ def network_available() -> bool:
 
     if not on_android():
         return True
-    from jnius import autoclass, cast
+    from .android import network_available as on_phone
 
-    activity = autoclass("org.kivy.android.PythonActivity").mActivity
-    manager = cast("android.net.ConnectivityManager", activity.getSystemService("connectivity"))
-    info = manager.getActiveNetworkInfo()
-    return bool(info and info.isConnected())
+    return on_phone()
