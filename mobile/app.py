@@ -8,11 +8,12 @@ import threading
 from pathlib import Path
 
 from kivy.app import App
-from kivy.clock import Clock
+from kivy.clock import Clock, mainthread
 from kivy.lang import Builder
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from .controller import Controller
+from .permissions import BEFORE_PATROL, Permissions
 from .platform import gps_service, on_android
 from .platform.network import network_available
 from .screens import (
@@ -23,6 +24,7 @@ from .screens import (
     LoginScreen,
     OutboxScreen,
     PatrolScreen,
+    PermissionScreen,
     ProblemScreen,
     RecheckScreen,
     TasksScreen,
@@ -43,11 +45,11 @@ class RiverPatrolApp(App):
         self.gps = None
 
     def build(self):
-        for name in ("common", "login", "home", "card", "patrol", "problem", "lists", "tasks"):
+        for name in ("common", "login", "home", "card", "patrol", "problem", "lists", "tasks", "permission"):
             Builder.load_file(str(KV / f"{name}.kv"))
         self.sm = ScreenManager(transition=NoTransition())
         for cls in (LoginScreen, HomeScreen, CardScreen, PatrolScreen, FinishScreen, ProblemScreen, OutboxScreen,
-                    HistoryScreen, TasksScreen, RecheckScreen):
+                    HistoryScreen, TasksScreen, RecheckScreen, PermissionScreen):
             self.sm.add_widget(cls())
         Clock.schedule_once(self._first_screen, 0)
         Clock.schedule_interval(lambda _dt: self.sync_in_background(quiet=True), 60)
@@ -71,8 +73,39 @@ class RiverPatrolApp(App):
         self.goto("card")
 
     def start_patrol(self, card: dict) -> None:
-        self.controller.start_patrol(card)
-        self._open_patrol(card)
+        """Precise location first (and, asked once each, background location and notifications): without it
+        no patrol is started, so nothing is recorded."""
+        def begin() -> None:
+            self.controller.start_patrol(card)
+            self._open_patrol(card)
+
+        self.with_permissions(BEFORE_PATROL, begin, back="card")
+
+    def with_permissions(self, steps, go, back: str | None = None) -> None:
+        """On a phone, ask for what ``steps`` need that is missing (mobile/permissions.py), then ``go``; a refusal
+        shows what will not work and the button that fixes it. Elsewhere straight on."""
+        if not on_android():
+            go()
+            return
+        from .platform.android import AndroidSystem
+
+        flow = Permissions(AndroidSystem())
+        if not flow.missing(steps):
+            go()
+            return
+        screen, came_from = self.sm.get_screen("permission"), self.sm.current
+
+        def explain(step, go_on) -> None:
+            screen.explain(step, go_on)
+            self.goto("permission")
+
+        def done(outcome) -> None:
+            if outcome.go and not outcome.refused:
+                go()
+            else:
+                screen.outcome(outcome, flow.fix, go, lambda: self.goto(back or came_from))
+
+        flow.run(steps, mainthread(explain), mainthread(done))
 
     def _open_patrol(self, card: dict | None) -> None:
         self.start_gps()

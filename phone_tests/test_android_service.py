@@ -15,14 +15,18 @@ from pathlib import Path
 
 import pytest
 
+from mobile.api_client import ApiClient
 from mobile.platform.paths import store_path
 from mobile.recorder import PatrolRecorder
 from mobile.store import LocalStore
+from mobile.sync import SyncEngine
 from tests.tracks import TRACKS
 
 SITE = Path(__file__).resolve().parent / "fake_android" / "site"
 sys.path.insert(0, str(SITE))
 import p4a  # noqa: E402  (the harness's launcher)
+
+from .conftest import DEMO_PASSWORD  # noqa: E402
 
 LAKE = TRACKS / "cerknicko-jezero.gpx"  # two hours around Cerknica lake
 SPEED = 250.0  # the phone's clock runs 250 times as fast: 12 minutes of the walk replay in 3 s
@@ -193,3 +197,31 @@ def test_without_location_permission_android_14_refuses_the_service(phone):
     ph.procs.remove(proc)
     assert proc.returncode != 0 and "SecurityException" in ph.output()
     assert not _calls(ph, "requestLocationUpdates")  # Android refused before any fix was asked for
+
+
+def test_the_service_sends_the_patrol_with_the_app_closed_once_its_backoff_is_over(phone, county):
+    ph = phone(network=False)
+    store = ph.store()
+    client = ApiClient(county.base)
+    body = client.login(USER["phone"], DEMO_PASSWORD, "fake-android")  # signed in once, online
+    uid = body["user"]["id"]
+    store.save_account(body["user"], county.base, body["refresh_token"], body["session_id"])
+    SyncEngine(store, client, uid).pull()
+    card = store.cards(uid)["cards"][0]
+    rec = PatrolRecorder(store, uid, clock=lambda: ph.clock_start)
+    uuid = rec.start(card["id"], [seg["id"] for seg in card["segments"]])
+    service = ph.start_service("app")
+    ph.wait_for(lambda: _calls(ph, "replay_finished"))
+    rec.clock = lambda: ph.clock_start + 900  # the inspector ends the patrol in the app, then closes it
+    rec.finish({}, "")
+    blocked_until = time.time() + 1800  # an earlier failure's backoff: half an hour of the phone's clock
+    store._db.execute("UPDATE outbox SET state = 'failed', attempts = 3, next_attempt_at = ? WHERE ref = ?",
+                      (blocked_until, uuid))
+    ph.config["network"] = True  # the network is back, the server answers
+    ph.save()
+    service.wait(timeout=60)  # it ends by itself: the patrol is finished and nothing is left to send
+    assert service.returncode == 0, ph.output()[-3000:]
+    [item] = store.outbox(uid)
+    assert item["state"] == "synced" and item["synced_at"] >= blocked_until  # not before the backoff was over
+    r = county.get(f"/patrols/{uuid}", USER["phone"])
+    assert r.status_code == 200 and r.json()["fix_count"] == len(store.track(uuid)) > 600

@@ -169,3 +169,29 @@ def network_available() -> bool:
     manager = cast("android.net.ConnectivityManager", context().getSystemService("connectivity"))
     caps = manager.getNetworkCapabilities(manager.getActiveNetwork())
     return bool(caps is not None and caps.hasCapability(NET_CAPABILITY_INTERNET))
+
+
+class AndroidSystem:
+    """What mobile/permissions.py asks of the platform, through p4a's ``android.permissions``."""
+
+    def sdk(self) -> int:
+        return sdk()
+
+    def granted(self, permission: str) -> bool:
+        from android.permissions import check_permission
+
+        return bool(check_permission(permission))
+
+    def request(self, permissions: list[str], callback) -> None:
+        from android.permissions import request_permissions
+
+        request_permissions(permissions, callback)
+
+    def open_settings(self) -> None:
+        """The app's page in the phone's settings (permissions, battery), where every maker keeps it."""
+        ctx = context()
+        intent_cls = autoclass("android.content.Intent")
+        uri = autoclass("android.net.Uri").fromParts("package", ctx.getPackageName(), None)
+        intent = intent_cls(autoclass("android.provider.Settings").ACTION_APPLICATION_DETAILS_SETTINGS, uri)
+        intent.addFlags(intent_cls.FLAG_ACTIVITY_NEW_TASK)
+        ctx.startActivity(intent)

@@ -8,6 +8,7 @@ from kivy.uix.screenmanager import Screen
 
 from shared_models.enums import PROBLEM_CATEGORIES, SEVERITIES
 
+from ..permissions import CAMERA_STEP
 from ..platform.camera import take_photo
 
 
@@ -24,7 +25,9 @@ class ProblemScreen(Screen):
 
     def choose_photo(self) -> None:
         """The camera on a phone; a file chooser on the desktop."""
-        take_photo(mainthread(lambda path: self.add_photo(path) if path else None))
+        App.get_running_app().with_permissions(
+            (CAMERA_STEP,), lambda: take_photo(mainthread(lambda path: self.add_photo(path) if path else None)),
+            back="problem")
 
     def add_photo(self, path: str) -> None:
         self.photos.append(App.get_running_app().controller.prepare_photo(path))

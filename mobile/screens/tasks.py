@@ -12,6 +12,7 @@ from kivy.uix.screenmanager import Screen
 
 from shared_models.track.geometry import distance_m
 
+from ..permissions import CAMERA_STEP
 from ..platform.camera import take_photo
 from .widgets import _wrapping
 
@@ -71,7 +72,9 @@ class RecheckScreen(Screen):
         self.ids.position.text = f"距问题位置 {distance:.0f} 米" + ("" if distance <= 200 else "（请到现场）")
 
     def choose_photo(self) -> None:
-        take_photo(mainthread(lambda path: self.add_photo(path) if path else None))
+        App.get_running_app().with_permissions(
+            (CAMERA_STEP,), lambda: take_photo(mainthread(lambda path: self.add_photo(path) if path else None)),
+            back="recheck")
 
     def add_photo(self, path: str) -> None:
         photo = App.get_running_app().controller.prepare_photo(path)

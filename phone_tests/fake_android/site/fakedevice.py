@@ -26,9 +26,20 @@ from pathlib import Path
 from shared_models.track.gpx import read_gpx
 
 JavaException = Exception  # replaced by jnius with its own class
-DIR = Path(os.environ["FAKE_ANDROID_DIR"])
-CONFIG = json.loads((DIR / "device.json").read_text())
-ROLE = os.environ.get("FAKE_ANDROID_ROLE", "activity")
+
+
+def device_dir() -> Path:
+    """Read at each use: a test may move the device (the app's process is the test's own)."""
+    return Path(os.environ["FAKE_ANDROID_DIR"])
+
+
+def config() -> dict:
+    return json.loads((device_dir() / "device.json").read_text())
+
+
+def role() -> str:
+    return os.environ.get("FAKE_ANDROID_ROLE", "activity")
+
 FINE = "android.permission.ACCESS_FINE_LOCATION"
 COARSE = "android.permission.ACCESS_COARSE_LOCATION"
 _log_lock = threading.Lock()
@@ -72,13 +83,13 @@ CLOCK = PhoneClock()
 
 
 def log(call: str, **detail) -> None:
-    line = json.dumps({"pid": os.getpid(), "role": ROLE, "call": call, **detail}, ensure_ascii=False)
-    with _log_lock, open(DIR / "log.jsonl", "a", encoding="utf-8") as fh:
+    line = json.dumps({"pid": os.getpid(), "role": role(), "call": call, **detail}, ensure_ascii=False)
+    with _log_lock, open(device_dir() / "log.jsonl", "a", encoding="utf-8") as fh:
         fh.write(line + "\n")
 
 
 def granted() -> set[str]:
-    path = DIR / "granted.json"
+    path = device_dir() / "granted.json"
     return set(json.loads(path.read_text())) if path.exists() else set()
 
 
@@ -86,8 +97,14 @@ def _throw(kind: str, message: str):
     raise JavaException(kind, message)
 
 
-class VERSION:
-    SDK_INT = int(CONFIG.get("sdk", 34))
+class _Version(type):
+    @property
+    def SDK_INT(cls) -> int:  # noqa: N802
+        return int(config().get("sdk", 34))
+
+
+class VERSION(metaclass=_Version):
+    pass
 
 
 class Looper:
@@ -147,7 +164,7 @@ class GnssWatch:
 
 
 def _window(name: str, second: int, default):
-    for start, end, value in CONFIG.get(name, []):
+    for start, end, value in config().get(name, []):
         if start <= second < end:
             return value
     return default
@@ -190,8 +207,9 @@ class LocationManager:
         self._gnss.remove(callback)
 
     def _replay(self, listener) -> None:
-        seconds, lon, lat, acc, covered = _one_hertz(read_gpx(Path(CONFIG["gpx"]).read_bytes()))
-        first, last = CONFIG.get("window", [0, len(seconds)])
+        device = config()
+        seconds, lon, lat, acc, covered = _one_hertz(read_gpx(Path(device["gpx"]).read_bytes()))
+        first, last = device.get("window", [0, len(seconds)])
         seconds, covered = seconds[first:last], covered[first:last]
         speed = float(os.environ.get("FAKE_ANDROID_CLOCK_SPEED", "1"))
         origin = time.monotonic()
@@ -262,8 +280,7 @@ class _Capabilities:
 
 class ConnectivityManager:
     def getActiveNetwork(self):  # noqa: N802
-        now = json.loads((DIR / "device.json").read_text())
-        return "network" if now.get("network", True) else None
+        return "network" if config().get("network", True) else None
 
     def getNetworkCapabilities(self, network):  # noqa: N802
         return _Capabilities() if network else None
@@ -305,7 +322,28 @@ class Context:
 
 
 class Activity(Context):
-    pass
+    def startActivity(self, intent):  # noqa: N802
+        log("startActivity", action=intent.action, data=intent.data, flags=intent.flags)
+
+
+class Uri:
+    @staticmethod
+    def fromParts(scheme, part, fragment):  # noqa: N802
+        return f"{scheme}:{part}"
+
+
+class Settings:
+    ACTION_APPLICATION_DETAILS_SETTINGS = "android.settings.APPLICATION_DETAILS_SETTINGS"
+
+
+class Intent:
+    FLAG_ACTIVITY_NEW_TASK = 0x10000000
+
+    def __init__(self, action, data=None) -> None:
+        self.action, self.data, self.flags = action, data, 0
+
+    def addFlags(self, flags):  # noqa: N802
+        self.flags |= flags
 
 
 class Service(Context):
@@ -316,12 +354,27 @@ class Service(Context):
             visible=VERSION.SDK_INT < 33 or "android.permission.POST_NOTIFICATIONS" in granted())
 
 
-class PythonActivity:
-    mActivity = Activity() if ROLE == "activity" else None
+_ACTIVITY, _SERVICE = Activity(), Service()
 
 
-class PythonService:
-    mService = Service() if ROLE == "service" else None
+class _ActivityMeta(type):
+    @property
+    def mActivity(cls):  # noqa: N802
+        return _ACTIVITY if role() == "activity" else None
+
+
+class _ServiceMeta(type):
+    @property
+    def mService(cls):  # noqa: N802
+        return _SERVICE if role() == "service" else None
+
+
+class PythonActivity(metaclass=_ActivityMeta):
+    pass
+
+
+class PythonService(metaclass=_ServiceMeta):
+    pass
 
 
 class ServiceRecorder:
@@ -332,7 +385,7 @@ class ServiceRecorder:
         log("ServiceRecorder.start", argument=argument)
         from p4a import start_service  # the harness's launcher, beside this module
 
-        start_service(Path(os.environ["ANDROID_PRIVATE"]), argument, DIR)
+        start_service(Path(os.environ["ANDROID_PRIVATE"]), argument, device_dir())
 
 
 CLASSES = {
@@ -340,5 +393,6 @@ CLASSES = {
     "cn.riverpatrol.GnssWatch": GnssWatch, "android.app.NotificationChannel": NotificationChannel,
     "android.app.Notification$Builder": NotificationBuilder, "android.app.PendingIntent": PendingIntent,
     "org.kivy.android.PythonActivity": PythonActivity, "org.kivy.android.PythonService": PythonService,
-    "cn.riverpatrol.riverpatrol.ServiceRecorder": ServiceRecorder,
+    "cn.riverpatrol.riverpatrol.ServiceRecorder": ServiceRecorder, "android.content.Intent": Intent,
+    "android.net.Uri": Uri, "android.provider.Settings": Settings,
 }

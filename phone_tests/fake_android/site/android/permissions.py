@@ -23,12 +23,15 @@ def check_permission(permission: str) -> bool:
 
 
 def request_permissions(permissions: list[str], callback=None) -> None:
-    path = fakedevice.DIR / "answers.json"
+    path = fakedevice.device_dir() / "answers.json"
     answers = json.loads(path.read_text()) if path.exists() else {}
     results = [bool(answers.get(p, False)) for p in permissions]
     now = fakedevice.granted() | {p for p, ok in zip(permissions, results, strict=True) if ok}
-    (fakedevice.DIR / "granted.json").write_text(json.dumps(sorted(now)))
-    fakedevice.log("request_permissions", permissions=list(permissions), results=results)
+    (fakedevice.device_dir() / "granted.json").write_text(json.dumps(sorted(now)))
+    # Android 11+ shows no dialog for background location: it opens the app's location settings page
+    page = "settings" if "android.permission.ACCESS_BACKGROUND_LOCATION" in permissions \
+        and fakedevice.VERSION.SDK_INT >= 30 else "dialog"
+    fakedevice.log("request_permissions", permissions=list(permissions), results=results, page=page)
     if callback:
         callback(list(permissions), results)
 

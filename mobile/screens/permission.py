@@ -1,0 +1,48 @@
+"""Asking for a permission, and saying what a refusal means: kv/permission.kv (mobile/permissions.py decides)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from kivy.uix.screenmanager import Screen
+
+from ..permissions import Outcome, Step
+
+
+class PermissionScreen(Screen):
+    """One step at a time: the sentence of why, then Android's question; at the end, what was refused and the
+    button that fixes it."""
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self._primary: Callable[[], None] | None = None
+        self._secondary: Callable[[], None] | None = None
+
+    def _show(self, title: str, text: str, primary: tuple[str, Callable[[], None]],
+              secondary: tuple[str, Callable[[], None]] | None) -> None:
+        self.ids.title.text = title
+        self.ids.text.text = text
+        self.ids.primary_btn.text, self._primary = primary
+        self.ids.secondary_btn.opacity = 1 if secondary else 0
+        self.ids.secondary_btn.disabled = secondary is None
+        self.ids.secondary_btn.text, self._secondary = secondary or ("", None)
+
+    def explain(self, step: Step, go_on: Callable[[], None]) -> None:
+        self._show("需要您的允许", step.why, ("好的", go_on), None)
+
+    def outcome(self, outcome: Outcome, fix: Callable[[Step], None], go: Callable[[], None],
+                back: Callable[[], None]) -> None:
+        """A refused step: what will not work, its fix, and going on (optional steps) or back (required)."""
+        last = outcome.refused[-1]
+        text = "\n".join(s.refused for s in outcome.refused)
+        if outcome.go:
+            self._show("有些设置还没打开", text, (last.fix, lambda: fix(last)), ("先这样，继续", go))
+        else:
+            self._show("没有得到允许", text, (last.fix, lambda: fix(last)), ("返回", back))
+
+    def primary(self) -> None:
+        if self._primary:
+            self._primary()
+
+    def secondary(self) -> None:
+        if self._secondary:
+            self._secondary()

@@ -1,0 +1,118 @@
+"""Runtime permissions in Android's order on the fake device: each refused in turn says, in Chinese, what will not
+work and offers the one button that fixes it; without precise location no patrol is started."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+SITE = Path(__file__).resolve().parent / "fake_android" / "site"
+FINE, COARSE = "android.permission.ACCESS_FINE_LOCATION", "android.permission.ACCESS_COARSE_LOCATION"
+BACKGROUND = "android.permission.ACCESS_BACKGROUND_LOCATION"
+NOTIFY, CAMERA = "android.permission.POST_NOTIFICATIONS", "android.permission.CAMERA"
+
+
+@pytest.fixture
+def device(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(SITE))
+    monkeypatch.setenv("FAKE_ANDROID_DIR", str(tmp_path))
+    monkeypatch.setenv("FAKE_ANDROID_ROLE", "activity")
+    monkeypatch.setenv("ANDROID_PRIVATE", str(tmp_path / "files"))
+
+    def make(sdk: int = 34, **answers) -> Path:
+        (tmp_path / "device.json").write_text(json.dumps({"sdk": sdk}))
+        (tmp_path / "answers.json").write_text(json.dumps(answers))
+        (tmp_path / "granted.json").write_text("[]")
+        (tmp_path / "log.jsonl").write_text("")
+        return tmp_path
+
+    yield make
+    for name in [m for m in sys.modules if m in ("jnius", "android", "android.permissions", "fakedevice")]:
+        del sys.modules[name]
+
+
+def _run(steps):
+    from mobile.permissions import Permissions
+    from mobile.platform.android import AndroidSystem
+
+    flow, shown, result = Permissions(AndroidSystem()), [], []
+    flow.run(steps, lambda step, go_on: (shown.append(step.key), go_on()), result.append)
+    return flow, shown, result[0]
+
+
+def _requests(path: Path) -> list[dict]:
+    return [json.loads(line) for line in (path / "log.jsonl").read_text().splitlines()
+            if '"request_permissions"' in line]
+
+
+def test_all_granted_in_androids_order(device):
+    from mobile.permissions import BEFORE_PATROL
+
+    path = device(**{FINE: True, COARSE: True, BACKGROUND: True, NOTIFY: True})
+    _flow, shown, outcome = _run(BEFORE_PATROL)
+    assert shown == ["location", "background", "notifications"] and outcome.go and outcome.refused == []
+    asked = _requests(path)
+    assert [r["permissions"] for r in asked] == [[FINE, COARSE], [BACKGROUND], [NOTIFY]]
+    assert [r["page"] for r in asked] == ["dialog", "settings", "dialog"]  # Android 11+: background on settings
+    assert _run(BEFORE_PATROL)[1] == []  # granted once: never asked again
+
+
+def test_location_refused_stops_the_patrol_and_offers_the_settings_page(device):
+    from mobile.permissions import BEFORE_PATROL
+
+    path = device()
+    flow, shown, outcome = _run(BEFORE_PATROL)
+    assert shown == ["location"] and not outcome.go  # nothing more asked, nothing started
+    [step] = outcome.refused
+    assert step.refused == "没有精确位置，无法记录巡河。" and step.fix == "去设置里打开位置权限"
+    flow.fix(step)
+    [opened] = [json.loads(line) for line in (path / "log.jsonl").read_text().splitlines() if "startActivity" in line]
+    assert opened["action"] == "android.settings.APPLICATION_DETAILS_SETTINGS"
+    assert opened["data"] == "package:cn.riverpatrol.riverpatrol"
+
+
+def test_approximate_location_only_is_not_enough(device):
+    from mobile.permissions import BEFORE_PATROL
+
+    device(**{COARSE: True})  # Android 12+: the user picked 大致位置
+    _flow, _shown, outcome = _run(BEFORE_PATROL)
+    assert not outcome.go and outcome.refused[0].key == "location"
+
+
+def test_background_then_notifications_refused_the_patrol_goes_on_and_says_what_is_lost(device):
+    from mobile.permissions import BEFORE_PATROL
+
+    device(**{FINE: True, COARSE: True})
+    _flow, shown, outcome = _run(BEFORE_PATROL)
+    assert shown == ["location", "background", "notifications"] and outcome.go
+    assert [s.refused for s in outcome.refused] == ["没有选「始终允许」：关掉屏幕后，有的手机会停止记录巡河。",
+                                                     "通知栏不会显示记录提示，巡河照常记录。"]
+    assert "始终允许" in outcome.refused[0].why and "始终允许" in outcome.refused[0].fix
+
+
+def test_older_androids_are_not_asked_what_they_do_not_have(device):
+    from mobile.permissions import BEFORE_PATROL
+
+    path = device(sdk=28, **{FINE: True, COARSE: True})
+    _flow, shown, outcome = _run(BEFORE_PATROL)
+    assert shown == ["location"] and outcome.go and outcome.refused == []  # Android 9: no background, no notify
+    assert len(_requests(path)) == 1
+
+
+def test_the_camera_refused_says_a_problem_can_still_be_reported(device):
+    from mobile.permissions import CAMERA_STEP
+
+    device()
+    _flow, shown, outcome = _run((CAMERA_STEP,))
+    assert shown == ["camera"] and not outcome.go
+    assert outcome.refused[0].refused == "没有相机权限，不能拍照；问题仍可以先不带照片上报。"
+
+
+def test_every_sentence_is_plain_chinese():
+    from mobile.permissions import BEFORE_PATROL, CAMERA_STEP
+
+    for step in (*BEFORE_PATROL, CAMERA_STEP):
+        for text in (step.why, step.refused, step.fix):
+            assert text and not any("a" <= ch.lower() <= "z" for ch in text), text
