@@ -67,7 +67,7 @@ class PatrolRecorder:
         if self.patrol_uuid is None or self.paused:
             return
         row = (fix["t"], fix["lon"], fix["lat"], fix.get("accuracy"), fix.get("altitude"), fix.get("speed"),
-               fix.get("bearing"), int(bool(fix.get("mock"))))
+               fix.get("bearing"), int(bool(fix.get("mock"))), fix.get("gnss_t"), fix.get("elapsed_s"))
         with self._lock:
             self._buffer.append(row)
         if self.clock() - self._last_flush >= FLUSH_S:

@@ -21,7 +21,7 @@ import numpy as np
 from shared_models.clock import timestamp, utcnow
 from shared_models.track import Track
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Each step takes the store from version n-1 to n. Never edit a released step: add one.
 STEPS: dict[int, str] = {
@@ -67,6 +67,10 @@ STEPS: dict[int, str] = {
         base_version INTEGER, at REAL NOT NULL, lon REAL, lat REAL, note TEXT NOT NULL, result TEXT);
     CREATE TABLE photo_cache (uuid TEXT PRIMARY KEY, path TEXT NOT NULL, fetched_at REAL NOT NULL);
     ALTER TABLE photos ADD COLUMN case_step_uuid TEXT;
+    """,
+    4: """
+    ALTER TABLE fixes ADD COLUMN gnss_t REAL;
+    ALTER TABLE fixes ADD COLUMN elapsed REAL;
     """,
 }
 
@@ -186,12 +190,14 @@ class LocalStore:
         return patrol_uuid
 
     def add_fixes(self, patrol_uuid: str, fixes: list[tuple]) -> None:
-        """Append (t, lon, lat, accuracy, altitude, speed, bearing, mock) rows in one transaction."""
+        """Append (t, lon, lat, accuracy, altitude, speed, bearing, mock[, gnss_t, elapsed]) rows in one
+        transaction, in the order they were recorded (which a clock set back does not change)."""
         if not fixes:
             return
+        rows = [(patrol_uuid, *f, *(None,) * (10 - len(f))) for f in fixes]
         with self._tx() as db:
-            db.executemany("INSERT INTO fixes (patrol_uuid, t, lon, lat, accuracy, altitude, speed, bearing, mock)"
-                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [(patrol_uuid, *f) for f in fixes])
+            db.executemany("INSERT INTO fixes (patrol_uuid, t, lon, lat, accuracy, altitude, speed, bearing, mock,"
+                           " gnss_t, elapsed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def add_event(self, patrol_uuid: str, event: str, at: float | None = None) -> None:
         with self._tx() as db:
@@ -213,8 +219,8 @@ class LocalStore:
         return self._rows("SELECT * FROM patrols WHERE user_id = ? ORDER BY started_at DESC", user_id)
 
     def track(self, patrol_uuid: str) -> Track:
-        rows = self._rows("SELECT t, lon, lat, accuracy, altitude, speed, bearing, mock FROM fixes "
-                          "WHERE patrol_uuid = ? ORDER BY t, rowid", patrol_uuid)
+        rows = self._rows("SELECT t, lon, lat, accuracy, altitude, speed, bearing, mock, gnss_t, elapsed FROM fixes "
+                          "WHERE patrol_uuid = ? ORDER BY rowid", patrol_uuid)
         breaks = []
         events = self.events(patrol_uuid)
         if rows and events:  # the way between a pause and the resume is not walked
@@ -233,7 +239,7 @@ class LocalStore:
         return Track([r["lon"] for r in rows], [r["lat"] for r in rows], [r["t"] for r in rows],
                      col("accuracy"), col("altitude"), col("speed"), col("bearing"),
                      np.array([bool(r["mock"]) for r in rows]) if any(r["mock"] for r in rows) else None,
-                     breaks=breaks)
+                     breaks=breaks, gnss_t=col("gnss_t"), elapsed=col("elapsed"))
 
     def finalize_patrol(self, patrol_uuid: str, checklist: dict, notes: str, at: float) -> None:
         """End the patrol and queue it, durably, in one transaction."""

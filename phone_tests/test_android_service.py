@@ -225,3 +225,20 @@ def test_the_service_sends_the_patrol_with_the_app_closed_once_its_backoff_is_ov
     assert item["state"] == "synced" and item["synced_at"] >= blocked_until  # not before the backoff was over
     r = county.get(f"/patrols/{uuid}", USER["phone"])
     assert r.status_code == 200 and r.json()["fix_count"] == len(store.track(uuid)) > 600
+
+
+def test_a_clock_set_back_mid_patrol_shows_as_the_clock_flag_with_both_times(phone):
+    ph = phone(clock_moves=[[2100, 2101, -3600.0]])  # 333 s in, the inspector sets the phone an hour back
+    uuid = _start_patrol(ph)
+    ph.start_service("app")
+    ph.wait_for(lambda: _calls(ph, "replay_finished"))
+    store = ph.store()
+    track = store.track(uuid)
+    assert track.gnss_t is not None and track.elapsed is not None  # every fix keeps the receiver's own times
+    rec = PatrolRecorder(store, USER["id"])
+    rec.resume_after_restart(event=None)
+    preview = rec.preview()  # what the phone tells the inspector, from the code the server runs
+    [flag] = [f for f in preview.flags if f.code == "clock"]
+    [move] = flag.evidence["moved"]
+    assert move["by_s"] == -3600 and move["index"] == 2100 - WINDOW[0]
+    assert 690 <= preview.duration_s <= 710  # measured by the time since boot: the 12 minutes walked

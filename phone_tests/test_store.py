@@ -26,11 +26,12 @@ def test_upgrade_from_the_first_schema_keeps_everything(tmp_path):
     path = tmp_path / "phone.sqlite"
     _v1_store(path)
     store = LocalStore(path)
-    assert store.version() == SCHEMA_VERSION == 3
+    assert store.version() == SCHEMA_VERSION == 4
     assert store.current_account()["name"] == "刘德明"
     assert store.recording(7)["uuid"] == "p1"  # the patrol in progress survives the upgrade
     track = store.track("p1")
     assert len(track) == 10 and np.allclose(track.accuracy, 5)
+    assert track.gnss_t is None and track.elapsed is None  # version 4's columns: unknown for the old fixes
     [item] = store.outbox(7)
     assert item["state"] == "finalized" and item["permanent"] == 0 and item["last_error"] is None
     store.add_event("p1", "restarted", 200)  # a table the first version did not have
@@ -38,7 +39,7 @@ def test_upgrade_from_the_first_schema_keeps_everything(tmp_path):
     store.save_tasks(7, [{"case_no": "W1", "version": 4}])  # version 3: re-check tasks
     assert [t["case_no"] for t in store.tasks(7)] == ["W1"]
     store.close()
-    assert LocalStore(path).version() == 3  # opening again changes nothing
+    assert LocalStore(path).version() == 4  # opening again changes nothing
 
 
 def test_wal_mode_and_a_failed_step_leaves_the_old_version(tmp_path):

@@ -27,6 +27,7 @@ from .detectors import (
     event_times,
     find_gaps,
     iso,
+    receiver_clock,
     synthetic_signs,
     vehicle_flag,
 )
@@ -95,7 +96,14 @@ def analyze(track: Track, segments: list | None = None, grid=None,
     t = track.t
 
     clock, clock_broken = clock_evidence(t, now_s)
-    if clock:
+    moved, honest = receiver_clock(track)
+    if honest is not None:  # the receiver's own times say when the fixes were: measure by them
+        t, clock_broken = honest, False
+    if moved:
+        clock.update(moved)
+        flags.append(Flag("clock", "手机时间被改过（与卫星时间或开机计时不符） / The phone's clock was changed "
+                          "(it disagrees with GNSS time or the time since boot)", clock))
+    elif clock:
         flags.append(Flag("clock", "设备时间异常（倒退、停滞或不合理） / The phone's clock is wrong "
                           "(backwards, frozen or implausible)", clock))
 

@@ -15,7 +15,10 @@ one column after the other, each as LEB128 varints of zigzagged differences:
 - accuracy (0.1 m), altitude (0.1 m), speed (0.01 m/s), bearing (0.1 deg): first
   differences; NaN ("unknown") travels as a sentinel;
 - mock flags: a bitmap; part breaks (recording paused and resumed): a count, then the
-  first differences of the indices.
+  first differences of the indices;
+- GNSS time and time since boot (phones from this release): integer milliseconds, second
+  differences like t, NaN as the sentinel (columns bits 64 and 128: older decoders refuse
+  them as corrupt, so phone and server are released together).
 
 Round trip is exact at those precisions. Compression is deflate inside the format
 (zlib, level 9), not left to the transport: the phone stores and queues the bytes as
@@ -41,7 +44,8 @@ MAGIC = b"RPTK"
 VERSION = 2
 SUPPORTED_VERSIONS = (1, 2)
 _NAN = -(2**53)  # stands for "unknown"; far outside any scaled real value
-_ALT, _SPEED, _BEARING, _MOCK, _ACC, _BREAKS = 1, 2, 4, 8, 16, 32
+_ALT, _SPEED, _BEARING, _MOCK, _ACC, _BREAKS, _GNSS, _ELAPSED = 1, 2, 4, 8, 16, 32, 64, 128
+_TIMES = ((_GNSS, "gnss_t"), (_ELAPSED, "elapsed"))  # seconds, carried as milliseconds
 _OPTIONAL = ((_ACC, "accuracy"), (_ALT, "altitude"), (_SPEED, "speed"), (_BEARING, "bearing"))
 _SCALES = {"accuracy": 10.0, "altitude": 10.0, "speed": 100.0, "bearing": 10.0}
 _MAX_VARINT = 10  # a 64-bit value takes at most 10 LEB128 bytes
@@ -133,12 +137,13 @@ def _unscaled(ints: np.ndarray, scale: float) -> np.ndarray:
 def _columns_of(track: Track) -> int:
     return ((_ALT if track.altitude is not None else 0) | (_SPEED if track.speed is not None else 0)
             | (_BEARING if track.bearing is not None else 0) | (_MOCK if track.mock is not None else 0)
-            | (_ACC if np.isfinite(track.accuracy).any() else 0) | (_BREAKS if len(track.breaks) else 0))
+            | (_ACC if np.isfinite(track.accuracy).any() else 0) | (_BREAKS if len(track.breaks) else 0)
+            | (_GNSS if track.gnss_t is not None else 0) | (_ELAPSED if track.elapsed is not None else 0))
 
 
 def _body_limit(n: int, columns: int) -> int:
     """The most bytes an honest body of ``n`` fixes with these columns can take."""
-    numeric = 3 + sum(1 for bit, _ in _OPTIONAL if columns & bit)
+    numeric = 3 + sum(1 for bit, _ in (*_OPTIONAL, *_TIMES) if columns & bit)
     size = n * _MAX_VARINT * numeric
     if columns & _MOCK:
         size += (n + 7) // 8
@@ -166,6 +171,9 @@ def encode(track: Track, level: int = 9) -> bytes:
     if columns & _BREAKS:
         body.append(_varints(np.array([len(track.breaks)], dtype=np.uint64)))
         body.append(_varints(np.diff(track.breaks, prepend=0).astype(np.uint64)))
+    for bit, name in _TIMES:
+        if columns & bit:
+            body.append(_varints(_zigzag(_diff(_scaled(getattr(track, name), 1000.0), 2))))
     header = _varints(np.array([n, columns, unit], dtype=np.uint64))
     return MAGIC + bytes([VERSION]) + header + zlib.compress(b"".join(body), level)
 
@@ -177,7 +185,7 @@ def _header(buf: np.ndarray, pos: int, max_fixes: int) -> tuple[int, int, int, i
         raise _fail("track.too_many_fixes", limit=max_fixes, fixes=int(n[0]))
     rest, pos = _read_varints(buf, pos, 2)
     columns, unit = int(rest[0]), int(rest[1])
-    if unit not in (1, 1000) or columns >= 64:
+    if unit not in (1, 1000) or columns >= 256:
         raise _fail("track.corrupt")
     return int(n[0]), columns, unit, pos
 
@@ -228,11 +236,12 @@ def _body(buf: np.ndarray, pos: int, n: int, columns: int, unit: int) -> Track:
         breaks = np.cumsum(raw.astype(np.int64))
         if len(breaks) and breaks[-1] >= n:
             raise _fail("track.corrupt")
+    times = {name: _unscaled(column(2), 1000.0) for bit, name in _TIMES if columns & bit}
     if pos != len(buf):
         raise _fail("track.trailing_data")
     try:
         return Track(lon, lat, t, optional.get("accuracy"), optional.get("altitude"), optional.get("speed"),
-                     optional.get("bearing"), mock, breaks)
+                     optional.get("bearing"), mock, breaks, gnss_t=times.get("gnss_t"), elapsed=times.get("elapsed"))
     except TrackError:
         raise _fail("track.corrupt") from None
 
@@ -254,7 +263,7 @@ def decode(data: bytes, max_fixes: int = MAX_FIXES, max_body_bytes: int | None =
         raise _fail("track.unsupported_version", version=version)
     rest = data[len(MAGIC) + 1:]
     if version == 1:  # the count sits inside the zlib stream: inflate within the global cap first
-        limit = _body_limit(max_fixes, 63)
+        limit = _body_limit(max_fixes, 63)  # version 1 knew no more columns
         buf = _inflate(rest, min(limit, max_body_bytes or limit))
         n, columns, unit, pos = _header(buf, 0, max_fixes)
         return _body(buf, pos, n, columns, unit)

@@ -13,6 +13,9 @@ import numpy as np
 from .model import FUTURE_TOLERANCE_S, Track
 from .thresholds import (
     CLOCK_EARLIEST,
+    CLOCK_GNSS_OFFSET_S,
+    CLOCK_JUMP_S,
+    CLOCK_MOVES_LISTED,
     GAP_MIN_S,
     GAPS_LISTED,
     LOW_ACCURACY_SHARE,
@@ -43,6 +46,35 @@ def clock_evidence(t: np.ndarray, now_s: float) -> tuple[dict, bool]:
     if t.max() > now_s + FUTURE_TOLERANCE_S:
         clock["future_by_s"] = round(float(t.max() - now_s))
     return clock, bool(clock.get("backwards_steps") or clock.get("frozen"))
+
+
+def receiver_clock(track: Track) -> tuple[dict, np.ndarray | None]:
+    """Evidence from the receiver's own times (GNSS time, time since boot) that the wall clock was set wrong or
+    moved during the patrol, and the honest times to measure by: the time since boot (which no one can set),
+    anchored at the GNSS time where the phone had it, else at the first fix's wall clock."""
+    t, evidence, honest = track.t, {}, None
+    elapsed = track.elapsed
+    steady = (elapsed is not None and len(t) > 1 and bool(np.isfinite(elapsed).all())
+              and bool((np.diff(elapsed) >= 0).all()))
+    if steady:
+        jump = np.diff(t) - np.diff(elapsed)
+        moved = np.flatnonzero(np.abs(jump) > CLOCK_JUMP_S)
+        if len(moved):
+            evidence["moves"] = int(len(moved))
+            evidence["moved"] = [{"index": int(i) + 1, "wall_before": iso(float(t[i])),
+                                  "wall_after": iso(float(t[i + 1])), "by_s": round(float(jump[i]))}
+                                 for i in moved[:CLOCK_MOVES_LISTED]]
+            honest = t[0] - elapsed[0] + elapsed
+    if track.gnss_t is not None and np.isfinite(track.gnss_t).any():
+        known = np.isfinite(track.gnss_t)
+        offset = float(np.median((t - track.gnss_t)[known]))
+        if abs(offset) > CLOCK_GNSS_OFFSET_S:
+            evidence["gnss_offset_s"] = round(offset)
+            evidence["gnss_first"] = iso(float(track.gnss_t[known][0]))
+            evidence["wall_first"] = iso(float(t[known][0]))
+        if evidence:
+            honest = (float(np.median((track.gnss_t - elapsed)[known])) + elapsed) if steady else t - offset
+    return evidence, honest
 
 
 def accurate_fixes(track: Track, flags: list[Flag]) -> np.ndarray:

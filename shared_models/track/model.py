@@ -24,7 +24,9 @@ EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
 # The optional columns travel as integers of 0.1 m, 0.01 m/s or 0.1 deg (codec): beyond a
 # billion no phone measures anything, and beyond 2**53 the integers would not even hold them.
 MAX_MAGNITUDE = 1e9
-_OPTIONAL_ZH = {"accuracy": "定位精度", "altitude": "海拔", "speed": "速度", "bearing": "方向"}
+MAX_EPOCH_S = 1e11  # a GNSS time beyond the year 5000 is no reading (milliseconds of it still fit 2**53)
+_OPTIONAL_ZH = {"accuracy": "定位精度", "altitude": "海拔", "speed": "速度", "bearing": "方向", "gnss_t": "卫星时间",
+                "elapsed": "开机计时"}
 
 
 @dataclass
@@ -39,6 +41,10 @@ class Track:
       NaN where unknown (e.g. a GPX file without HDOP).
     - ``altitude`` (m), ``speed`` (m/s), ``bearing`` (degrees), ``mock`` (bool: the phone
       said the fix came from a mock provider): None when the source has none of them.
+    - ``gnss_t``: the fix's own time from the satellites (UTC epoch seconds, Android's ``Location.getTime()``),
+      ``elapsed``: seconds since the phone booted (``getElapsedRealtimeNanos()``), which no user can set;
+      None when the source has none (GPX, older apps), NaN for a fix without it. Beside the wall clock
+      they reveal a clock set wrong or moved during the patrol (the ``clock`` flag).
     - ``breaks``: indices of fixes that start a new part (recording paused and resumed,
       or a new GPX segment); the way between two parts is not walked track.
     """
@@ -53,6 +59,8 @@ class Track:
     mock: np.ndarray | None = None
     breaks: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+    gnss_t: np.ndarray | None = None
+    elapsed: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.lon = np.asarray(self.lon, dtype=np.float64)
@@ -61,14 +69,14 @@ class Track:
         n = len(self.lon)
         self.accuracy = (np.full(n, np.nan) if self.accuracy is None
                          else np.asarray(self.accuracy, dtype=np.float64))
-        for name in ("altitude", "speed", "bearing"):
+        for name in ("altitude", "speed", "bearing", "gnss_t", "elapsed"):
             value = getattr(self, name)
             if value is not None:
                 setattr(self, name, np.asarray(value, dtype=np.float64))
         if self.mock is not None:
             self.mock = np.asarray(self.mock, dtype=bool)
         self.breaks = np.unique(np.asarray(self.breaks if self.breaks is not None else [], dtype=np.int64))
-        for name in ("lon", "lat", "t", "accuracy", "altitude", "speed", "bearing", "mock"):
+        for name in ("lon", "lat", "t", "accuracy", "altitude", "speed", "bearing", "mock", "gnss_t", "elapsed"):
             value = getattr(self, name)
             if value is not None and (value.ndim != 1 or len(value) != n):
                 raise track_error("track.bad_columns", column=name)
@@ -94,7 +102,8 @@ class Track:
         parts = self.parts()[index]
         breaks = np.flatnonzero(np.diff(parts) != 0) + 1
         return Track(self.lon[index], self.lat[index], self.t[index], self.accuracy[index], pick(self.altitude),
-                     pick(self.speed), pick(self.bearing), pick(self.mock), breaks, list(self.notes))
+                     pick(self.speed), pick(self.bearing), pick(self.mock), breaks, list(self.notes),
+                     pick(self.gnss_t), pick(self.elapsed))
 
     def validate(self, now: dt.datetime | None = None, max_fixes: int = MAX_FIXES,
                  future_tolerance_s: float = FUTURE_TOLERANCE_S) -> None:
@@ -121,15 +130,19 @@ class Track:
         now_s = (now or utcnow()).timestamp()
         if self.t.max() > now_s + future_tolerance_s:
             raise track_error("track.future_time", ahead_s=round(float(self.t.max() - now_s)))
-        # compared at the codec's millisecond: a receiver writing 52.2073437 s after 52.207 s has not gone back
+        # compared at the codec's millisecond: a receiver writing 52.2073437 s after 52.207 s has not gone back;
+        # a wall clock set back while the time since boot went on is the phone's clock moved (flagged, not refused)
         back = np.flatnonzero(np.diff(np.rint(self.t * 1000)) < 0)
+        if len(back) and self.elapsed is not None:
+            steps = np.diff(self.elapsed)[back]
+            back = back[~(np.isfinite(steps) & (steps >= 0))]
         if len(back):
             raise track_error("track.decreasing_time", index=int(back[0]) + 1)
         acc = self.accuracy[np.isfinite(self.accuracy)]
         if (acc < 0).any():
             raise track_error("track.bad_accuracy")
         for column, name in _OPTIONAL_ZH.items():  # NaN is "unknown"; infinity or 1e300 is no reading
-            value = getattr(self, column)
-            bad = np.flatnonzero(~(np.abs(value) <= MAX_MAGNITUDE) & ~np.isnan(value)) if value is not None else ()
+            value, limit = getattr(self, column), MAX_EPOCH_S if column == "gnss_t" else MAX_MAGNITUDE
+            bad = np.flatnonzero(~(np.abs(value) <= limit) & ~np.isnan(value)) if value is not None else ()
             if len(bad):
                 raise track_error("track.bad_values", column=column, name=name, index=int(bad[0]))

@@ -54,6 +54,12 @@ SYNTHETIC_STRAIGHT_DEG = 0.5
 
 # clock
 CLOCK_EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC).timestamp()  # GNSS phones postdate this
+# The receiver's own times against the wall clock (phones from this release): a phone's clock set by the network
+# agrees with GNSS within seconds, so two minutes apart is a clock set by hand; the wall clock running more than
+# 30 s away from the time since boot between two fixes is a clock moved during the patrol.
+CLOCK_GNSS_OFFSET_S = 120.0
+CLOCK_JUMP_S = 30.0
+CLOCK_MOVES_LISTED = 5
 
 # time_gap evidence: the analysis lists this many gaps (and counts all of them)
 GAPS_LISTED = 100

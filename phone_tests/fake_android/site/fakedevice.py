@@ -7,7 +7,8 @@ python-for-android document, and nothing more.
   "gps" provider at one fix a second of the phone's clock, which p4a.py may run fast), ``mock``
   ([[from, to, true], ...]: the seconds a mock-location app made), ``satellites`` ([[from, to, used], ...]
   seconds from the file's start; fewer than 4 used means no fix is delivered), ``window`` ([from, to]: the
-  seconds of the file to replay), ``network`` (true/false, read at
+  seconds of the file to replay), ``clock_moves`` ([[second, second + 1, by_s], ...]: the user sets the wall
+  clock by ``by_s`` at that second; GNSS time and the time since boot go on), ``network`` (true/false, read at
   each question, so a test can take the network away and give it back).
   ``granted.json`` beside it holds the runtime permissions the user granted (shared by both processes).
 - What the app asked of the system is appended to ``log.jsonl`` (one JSON object a line), for the tests.
@@ -56,16 +57,26 @@ class PhoneClock:
         self.speed = float(os.environ.get("FAKE_ANDROID_CLOCK_SPEED", "1"))
         self.start = float(os.environ.get("FAKE_ANDROID_CLOCK_START", "0")) or self.real()
         self.elapsed = 0.0
+        self.moved = 0.0  # the user set the clock by this much (the wall clock only: not GNSS, not boot time)
         self.free_since: float | None = time.monotonic()
         self.lock = threading.Lock()
 
-    def now(self) -> float:
+    def true_now(self) -> float:
         with self.lock:
             free = 0.0 if self.free_since is None else (time.monotonic() - self.free_since) * self.speed
             return self.start + self.elapsed + free
 
+    def now(self) -> float:
+        return self.true_now() + self.moved
+
+    def since_boot(self) -> float:
+        return self.true_now() - self.start + 3600.0  # booted an hour before the clock's start
+
+    def move(self, seconds: float) -> None:
+        self.moved += seconds
+
     def hold(self) -> None:
-        now = self.now()
+        now = self.true_now()
         with self.lock:
             self.elapsed, self.free_since = now - self.start, None
 
@@ -74,7 +85,7 @@ class PhoneClock:
             self.elapsed += seconds
 
     def run_free(self) -> None:
-        now = self.now()
+        now = self.true_now()
         with self.lock:
             self.elapsed, self.free_since = now - self.start, time.monotonic()
 
@@ -170,6 +181,10 @@ def _window(name: str, second: int, default):
     return default
 
 
+def _starts(name: str, second: int) -> bool:
+    return any(start == second for start, _end, _value in config().get(name, []))
+
+
 def _one_hertz(track) -> tuple:
     """The GPX as a receiver asked for a fix a second delivers it: positions between the file's points, none
     across a gap of more than a minute (the logger had no fix there either)."""
@@ -221,14 +236,16 @@ class LocationManager:
                 return
             time.sleep(max(0.0, origin + (n + 1) / speed - time.monotonic()))  # let the app work meanwhile
             CLOCK.advance(1.0)
+            CLOCK.move(_window("clock_moves", int(k), 0.0) if _starts("clock_moves", int(k)) else 0.0)
             used = _window("satellites", int(k), 9 if covered[n] else 0)
             for callback in list(self._gnss):
                 callback.onSatelliteStatusChanged(GnssStatus(used, max(used, 12)))
             if used < 4:
                 continue  # no fix without four satellites
             delivered += 1
-            listener.onLocationChanged(Location(float(lon[k]), float(lat[k]), float(acc[k]), int(time.time() * 1000),
-                                                int(time.monotonic() * 1e9), bool(_window("mock", int(k), False))))
+            listener.onLocationChanged(Location(float(lon[k]), float(lat[k]), float(acc[k]),
+                                                int(CLOCK.true_now() * 1000),  # GNSS time: the satellites'
+                                                int(CLOCK.since_boot() * 1e9), bool(_window("mock", int(k), False))))
         CLOCK.run_free()
         log("replay_finished", seconds=len(seconds), covered=int(covered.sum()), delivered=delivered)
 
