@@ -10,6 +10,7 @@ from pathlib import Path
 from kivy.app import App
 from kivy.clock import Clock, mainthread
 from kivy.lang import Builder
+from kivy.properties import BooleanProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from .controller import Controller
@@ -21,6 +22,7 @@ from .screens import (
     FinishScreen,
     HistoryScreen,
     HomeScreen,
+    KeepAliveScreen,
     LoginScreen,
     OutboxScreen,
     PatrolScreen,
@@ -44,12 +46,15 @@ class RiverPatrolApp(App):
         self.speed = speed
         self.gps = None
 
+    on_phone = BooleanProperty(False)  # the home screen's way to 保持巡河不被中断 exists on a phone only
+
     def build(self):
+        self.on_phone = on_android()
         for name in ("common", "login", "home", "card", "patrol", "problem", "lists", "tasks", "permission"):
             Builder.load_file(str(KV / f"{name}.kv"))
         self.sm = ScreenManager(transition=NoTransition())
         for cls in (LoginScreen, HomeScreen, CardScreen, PatrolScreen, FinishScreen, ProblemScreen, OutboxScreen,
-                    HistoryScreen, TasksScreen, RecheckScreen, PermissionScreen):
+                    HistoryScreen, TasksScreen, RecheckScreen, PermissionScreen, KeepAliveScreen):
             self.sm.add_widget(cls())
         Clock.schedule_once(self._first_screen, 0)
         Clock.schedule_interval(lambda _dt: self.sync_in_background(quiet=True), 60)
@@ -79,7 +84,30 @@ class RiverPatrolApp(App):
             self.controller.start_patrol(card)
             self._open_patrol(card)
 
-        self.with_permissions(BEFORE_PATROL, begin, back="card")
+        def keep_alive_first() -> None:  # once, before the first patrol: the maker's battery manager
+            keep = self._keepalive()
+            if keep is not None and keep.due():
+                self.show_keepalive(begin)
+            else:
+                begin()
+
+        self.with_permissions(BEFORE_PATROL, keep_alive_first)
+
+    def _keepalive(self):
+        if not on_android():
+            return None
+        from .keepalive import KeepAlive
+        from .platform.android import AndroidSystem
+
+        return KeepAlive(AndroidSystem(), self.controller.store)
+
+    def show_keepalive(self, then=None) -> None:
+        """保持巡河不被中断, before the first patrol and from the home screen."""
+        keep = self._keepalive()
+        if keep is None:
+            return
+        self.sm.get_screen("keepalive").show(keep, then or (lambda: self.goto("home")))
+        self.goto("keepalive")
 
     def with_permissions(self, steps, go, back: str | None = None) -> None:
         """On a phone, ask for what ``steps`` need that is missing (mobile/permissions.py), then ``go``; a refusal

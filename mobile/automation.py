@@ -66,6 +66,8 @@ def attach(app, script_path: str, shots: str) -> None:
         elif do == "wait_until":
             if not _condition(app, step["what"]):
                 return
+        elif do == "say":  # what a label shows, for the test to read
+            _say(f"said {step['id']}: {screen.ids[step['id']].text}")
         elif do == "shot":
             Window.screenshot(str(Path(shots) / f"{step['name']}.png"))
         elif do == "quit":

@@ -116,3 +116,55 @@ def test_every_sentence_is_plain_chinese():
     for step in (*BEFORE_PATROL, CAMERA_STEP):
         for text in (step.why, step.refused, step.fix):
             assert text and not any("a" <= ch.lower() <= "z" for ch in text), text
+
+
+def _keepalive(path: Path, **device):
+    from mobile.keepalive import KeepAlive
+    from mobile.platform.android import AndroidSystem
+    from mobile.store import LocalStore
+
+    (path / "device.json").write_text(json.dumps({"sdk": 34, **device}))
+    return KeepAlive(AndroidSystem(), LocalStore(path / "files" / "riverpatrol.sqlite"))
+
+
+def _opened(path: Path) -> list[dict]:
+    return [json.loads(line) for line in (path / "log.jsonl").read_text().splitlines() if "startActivity" in line]
+
+
+XIAOMI_AUTOSTART = "com.miui.securitycenter/com.miui.permcenter.autostart.AutoStartManagementActivity"
+
+
+def test_a_xiaomi_phone_gets_its_autostart_page_and_the_battery_question_once(device):
+    path = device()
+    keep = _keepalive(path, maker="Xiaomi", activities=[XIAOMI_AUTOSTART])
+    assert keep.due() and keep.maker.name == "小米"
+    assert keep.text().startswith("允许河巡在后台运行") and "自启动管理" in keep.text()
+    keep.ask_battery()
+    assert keep.open_maker_page() == XIAOMI_AUTOSTART
+    ask, page = _opened(path)
+    assert ask["action"] == "android.settings.REQUEST_IGNORE_BATTERY_OPTIMIZATIONS"
+    assert ask["data"] == "package:cn.riverpatrol.riverpatrol" and page["component"] == XIAOMI_AUTOSTART
+    keep.shown()
+    assert not keep.due()  # once before the first patrol; the home screen keeps the way back to it
+
+
+def test_a_huawei_phone_without_the_known_pages_falls_back_to_the_app_details(device):
+    path = device()
+    keep = _keepalive(path, maker="HUAWEI", battery_exempt=["cn.riverpatrol.riverpatrol"])
+    assert "允许河巡在后台运行" not in keep.text() and "应用启动管理" in keep.text()  # already exempt: not asked
+    keep.ask_battery()
+    assert keep.open_maker_page() == "app_details"
+    [page] = _opened(path)
+    assert page["action"] == "android.settings.APPLICATION_DETAILS_SETTINGS"
+
+
+def test_every_maker_is_named_and_told_in_chinese():
+    from mobile.keepalive import MAKERS, OTHER, maker_of
+
+    for brand, name in (("Xiaomi", "小米"), ("Redmi", "小米"), ("HUAWEI", "华为"), ("HONOR", "荣耀"),
+                        ("OPPO", "OPPO"), ("realme", "OPPO"), ("vivo", "vivo"), ("samsung", "三星"),
+                        ("Google", "手机")):
+        assert maker_of(brand).name == name
+    for maker in (*MAKERS, OTHER):
+        assert maker.what_to_do and not any("a" <= ch.lower() <= "z" for ch in maker.what_to_do)
+        assert all(activity.startswith(package.split(".")[0]) for package, activity in maker.pages)

@@ -6,7 +6,10 @@ import sys
 
 
 def on_android() -> bool:
-    return "ANDROID_ARGUMENT" in os.environ or hasattr(sys, "getandroidapilevel")
+    """A phone (p4a sets ANDROID_ARGUMENT), or the fake-Android harness running the desktop window on the
+    Android layer (RIVERPATROL_PLATFORM=android, phone_tests/fake_android)."""
+    return ("ANDROID_ARGUMENT" in os.environ or hasattr(sys, "getandroidapilevel")
+            or os.environ.get("RIVERPATROL_PLATFORM") == "android")
 
 
 def gps_service(on_fix, on_status, replay_gpx: str | None = None, speed: float = 1.0, already: int = 0):

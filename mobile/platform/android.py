@@ -14,7 +14,7 @@ python-for-android's documented behaviour: the recording service runs in its own
 """
 from __future__ import annotations
 
-from jnius import PythonJavaClass, autoclass, cast, java_method
+from jnius import JavaException, PythonJavaClass, autoclass, cast, java_method
 
 from shared_models.clock import timestamp
 
@@ -186,6 +186,34 @@ class AndroidSystem:
         from android.permissions import request_permissions
 
         request_permissions(permissions, callback)
+
+    def maker(self) -> str:
+        return str(autoclass("android.os.Build").MANUFACTURER)
+
+    def ignoring_battery_optimizations(self) -> bool:
+        ctx = context()
+        power = cast("android.os.PowerManager", ctx.getSystemService("power"))
+        return bool(power.isIgnoringBatteryOptimizations(ctx.getPackageName()))
+
+    def ask_ignore_battery_optimizations(self) -> None:
+        """Android's own question (REQUEST_IGNORE_BATTERY_OPTIMIZATIONS in the manifest)."""
+        ctx = context()
+        uri = autoclass("android.net.Uri").parse(f"package:{ctx.getPackageName()}")
+        action = autoclass("android.provider.Settings").ACTION_REQUEST_IGNORE_BATTERY_OPTIMIZATIONS
+        self._start(autoclass("android.content.Intent")(action, uri))
+
+    def open_component(self, package: str, activity: str) -> bool:
+        intent = autoclass("android.content.Intent")()
+        intent.setComponent(autoclass("android.content.ComponentName")(package, activity))
+        try:  # started, not looked up: Android 11 hides other apps' activities from lookups without <queries>
+            self._start(intent)
+        except JavaException:  # ActivityNotFoundException, or SecurityException (not exported on this version)
+            return False
+        return True
+
+    def _start(self, intent) -> None:
+        intent.addFlags(autoclass("android.content.Intent").FLAG_ACTIVITY_NEW_TASK)
+        context().startActivity(intent)
 
     def open_settings(self) -> None:
         """The app's page in the phone's settings (permissions, battery), where every maker keeps it."""

@@ -6,10 +6,10 @@ which the kv files name: import it before they are loaded.
 from .home import CardScreen, HomeScreen, LoginScreen
 from .lists import HistoryScreen, OutboxScreen
 from .patrol import FinishScreen, PatrolScreen
-from .permission import PermissionScreen
+from .permission import KeepAliveScreen, PermissionScreen
 from .problem import ProblemScreen
 from .tasks import RecheckScreen, TasksScreen
 from .widgets import MapView
 
-__all__ = ["CardScreen", "FinishScreen", "HistoryScreen", "HomeScreen", "LoginScreen", "MapView", "OutboxScreen",
-           "PatrolScreen", "PermissionScreen", "ProblemScreen", "RecheckScreen", "TasksScreen"]
+__all__ = ["CardScreen", "FinishScreen", "HistoryScreen", "HomeScreen", "KeepAliveScreen", "LoginScreen", "MapView",
+           "OutboxScreen", "PatrolScreen", "PermissionScreen", "ProblemScreen", "RecheckScreen", "TasksScreen"]

@@ -46,3 +46,24 @@ class PermissionScreen(Screen):
     def secondary(self) -> None:
         if self._secondary:
             self._secondary()
+
+
+class KeepAliveScreen(Screen):
+    """保持巡河不被中断 (mobile/keepalive.py): Android's battery question, the maker's page, then on."""
+
+    def show(self, keep, then: Callable[[], None]) -> None:
+        self.keep, self.then = keep, then
+        self.ids.text.text = keep.text()
+        exempt = keep.system.ignoring_battery_optimizations()
+        self.ids.battery_btn.opacity, self.ids.battery_btn.disabled = (0, True) if exempt else (1, False)
+        self.ids.maker_btn.text = f"打开{keep.maker.name}的后台设置"
+
+    def battery(self) -> None:
+        self.keep.ask_battery()
+
+    def maker_page(self) -> None:
+        self.keep.open_maker_page()
+
+    def done(self) -> None:
+        self.keep.shown()
+        self.then()

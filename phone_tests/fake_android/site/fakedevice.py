@@ -321,15 +321,15 @@ class _File:
 
 
 class Context:
-    _services = {"location": LocationManager, "notification": NotificationManager,
-                 "connectivity": ConnectivityManager}
+    _services = {"location": "LocationManager", "notification": "NotificationManager",
+                 "connectivity": "ConnectivityManager", "power": "PowerManager"}
 
     def __init__(self) -> None:
         self._made = {}
 
     def getSystemService(self, name):  # noqa: N802
         if name not in self._made:
-            self._made[name] = self._services[name]()
+            self._made[name] = globals()[self._services[name]]()
         return self._made[name]
 
     def getPackageManager(self): return _PackageManager()  # noqa: E704, N802
@@ -340,7 +340,9 @@ class Context:
 
 class Activity(Context):
     def startActivity(self, intent):  # noqa: N802
-        log("startActivity", action=intent.action, data=intent.data, flags=intent.flags)
+        if intent.component and intent.component not in config().get("activities", []):
+            _throw("android.content.ActivityNotFoundException", f"Unable to find explicit activity {intent.component}")
+        log("startActivity", action=intent.action, data=intent.data, flags=intent.flags, component=intent.component)
 
 
 class Uri:
@@ -348,19 +350,48 @@ class Uri:
     def fromParts(scheme, part, fragment):  # noqa: N802
         return f"{scheme}:{part}"
 
+    @staticmethod
+    def parse(text):
+        return text
+
 
 class Settings:
     ACTION_APPLICATION_DETAILS_SETTINGS = "android.settings.APPLICATION_DETAILS_SETTINGS"
+    ACTION_REQUEST_IGNORE_BATTERY_OPTIMIZATIONS = "android.settings.REQUEST_IGNORE_BATTERY_OPTIMIZATIONS"
 
 
 class Intent:
     FLAG_ACTIVITY_NEW_TASK = 0x10000000
 
-    def __init__(self, action, data=None) -> None:
-        self.action, self.data, self.flags = action, data, 0
+    def __init__(self, action=None, data=None) -> None:
+        self.action, self.data, self.flags, self.component = action, data, 0, None
 
     def addFlags(self, flags):  # noqa: N802
         self.flags |= flags
+
+    def setComponent(self, component):  # noqa: N802
+        self.component = component
+
+
+
+class ComponentName(str):
+    def __new__(cls, package, activity):
+        return super().__new__(cls, f"{package}/{activity}")
+
+
+class _BuildMeta(type):
+    @property
+    def MANUFACTURER(cls):  # noqa: N802
+        return config().get("maker", "Google")
+
+
+class BuildInfo(metaclass=_BuildMeta):
+    pass
+
+
+class PowerManager:
+    def isIgnoringBatteryOptimizations(self, package):  # noqa: N802
+        return package in config().get("battery_exempt", [])
 
 
 class Service(Context):
@@ -411,5 +442,6 @@ CLASSES = {
     "android.app.Notification$Builder": NotificationBuilder, "android.app.PendingIntent": PendingIntent,
     "org.kivy.android.PythonActivity": PythonActivity, "org.kivy.android.PythonService": PythonService,
     "cn.riverpatrol.riverpatrol.ServiceRecorder": ServiceRecorder, "android.content.Intent": Intent,
-    "android.net.Uri": Uri, "android.provider.Settings": Settings,
+    "android.net.Uri": Uri, "android.provider.Settings": Settings, "android.content.ComponentName": ComponentName,
+    "android.os.Build": BuildInfo,
 }
