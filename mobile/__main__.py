@@ -5,13 +5,22 @@ On the desktop the GPS is a replayed GPX file; the camera is a file chooser.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+from pathlib import Path
+
+
+def default_server() -> str:
+    """RIVERPATROL_SERVER, else the address the APK was built with (mobile/server.json: a county's build sets
+    its server there; p4a passes no environment to the app)."""
+    built = json.loads((Path(__file__).parent / "server.json").read_text(encoding="utf-8"))["server"]
+    return os.environ.get("RIVERPATROL_SERVER", built)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mobile")
-    parser.add_argument("--server", default=os.environ.get("RIVERPATROL_SERVER", "http://127.0.0.1:5000"))
+    parser.add_argument("--server", default=default_server())
     parser.add_argument("--gpx", help="GPX file to replay as the GPS (desktop)")
     parser.add_argument("--speed", type=float, default=1.0, help="replay speed factor")
     parser.add_argument("--data", help="where the app keeps its data (default: the phone's private files, or "

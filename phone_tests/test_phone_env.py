@@ -111,3 +111,13 @@ def test_buildozer_spec_pins_the_same_versions():
     assert app["p4a.branch"] == "v2026.05.09"  # the release whose recipes declare RECIPE_VERSIONS
     assert "foregroundServiceType=location" in app["services"].split(":")
     assert (ROOT / app["android.add_src"] / "cn" / "riverpatrol" / "GnssWatch.java").exists()
+
+
+def test_the_built_in_server_address_is_what_the_app_uses_without_one(monkeypatch):
+    from mobile.__main__ import default_server
+
+    monkeypatch.delenv("RIVERPATROL_SERVER", raising=False)
+    built = json.loads((ROOT / "mobile" / "server.json").read_text())["server"]
+    assert default_server() == built and built.startswith("http")
+    monkeypatch.setenv("RIVERPATROL_SERVER", "https://hz.example.cn")
+    assert default_server() == "https://hz.example.cn"
