@@ -36,9 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     Config.set("kivy", "exit_on_escape", "0")
     from kivy.core.text import DEFAULT_FONT, LabelBase
 
-    from shared_models.fonts import MISSING, find_cjk_font
+    from .fonts import MISSING, app_font
 
-    font = find_cjk_font()
+    font = app_font()
     if font is None:
         print(MISSING, file=sys.stderr)
         return 3

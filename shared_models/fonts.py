@@ -16,10 +16,12 @@ MISSING = ("找不到中文字体，界面文字会显示为方框。请安装 f
            "No Chinese font found: text would show as boxes. Install fonts-wqy-microhei or Noto CJK.")
 
 
-def find_cjk_font() -> str | None:
-    for path in CANDIDATES:
+def find_cjk_font(candidates: list[str] = CANDIDATES, fontconfig: bool = True) -> str | None:
+    for path in candidates:
         if os.path.exists(path):
             return path
+    if not fontconfig:
+        return None
     try:  # anything fontconfig knows with Chinese coverage
         out = subprocess.run(["fc-match", "-f", "%{file}", ":lang=zh-cn"], capture_output=True, text=True, timeout=5)
         if out.returncode == 0 and out.stdout and os.path.exists(out.stdout):
