@@ -26,6 +26,7 @@ from .store import LocalStore
 from .sync import SyncEngine
 
 PHOTO_LONG_EDGE = 1600
+CAPTURE_FIX_S = 120.0  # a fix older than this is not where the photo was taken
 
 
 def rule_of(card: dict | None) -> ValidityRule:
@@ -47,6 +48,7 @@ class Controller:
         self.sync: SyncEngine | None = None
         self.recorder: PatrolRecorder | None = None
         self.last_fix: dict | None = None
+        self.last_fix_at = 0.0  # when it arrived (a replayed fix carries the file's time, not now)
         account = self.store.current_account()
         if account and account["refresh_token"]:
             self._attach(account)
@@ -100,7 +102,7 @@ class Controller:
         return self.recorder.resume_after_restart() if self.recorder else None
 
     def on_fix(self, fix: dict) -> None:
-        self.last_fix = fix
+        self.last_fix, self.last_fix_at = fix, timestamp()
         if self.recorder:
             self.recorder.on_fix(fix)
 
@@ -126,8 +128,10 @@ class Controller:
 
     # --- problems -----------------------------------------------------------------------
 
-    def prepare_photo(self, source: str | Path) -> dict:
-        """Shrink to at most 1600 px (JPEG) before queuing: less to send over a weak network."""
+    def prepare_photo(self, source: str | Path, origin: str = "camera") -> dict:
+        """Shrink to at most 1600 px (JPEG) before queuing: less to send over a weak network. The photo keeps
+        when it was taken and where the recorder was then (a fix of the last two minutes), and whether it came
+        from the camera or from the phone's pictures (``origin``: camera | gallery)."""
         with Image.open(source) as img:
             exif = img.getexif()
             upright = ImageOps.exif_transpose(img).convert("RGB")
@@ -140,7 +144,16 @@ class Controller:
         photo_uuid = str(uuidlib.uuid4())
         path = self.data_dir / "photos" / f"{photo_uuid}.jpg"
         path.write_bytes(data)
-        return {"uuid": photo_uuid, "path": str(path), "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        now = timestamp()
+        if self.last_fix and now - self.last_fix_at <= CAPTURE_FIX_S:  # this process's GPS (received lately)
+            fix = self.last_fix
+        else:  # the recording service's, from the store: by its time on the phone's clock
+            fix = self._latest_stored_fix() or {}
+            fix = fix if "t" in fix and now - fix["t"] <= CAPTURE_FIX_S else {}
+        here = "lon" in fix
+        return {"uuid": photo_uuid, "path": str(path), "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+                "captured_at": now, "source": origin, "capture_lon": fix["lon"] if here else None,
+                "capture_lat": fix["lat"] if here else None, "capture_accuracy": fix.get("accuracy") if here else None}
 
     def report_problem(self, category: str, severity: str, description: str, photos: list[dict]) -> str:
         fix = self.last_fix or self._latest_stored_fix() or {}

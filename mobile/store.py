@@ -71,8 +71,16 @@ STEPS: dict[int, str] = {
     4: """
     ALTER TABLE fixes ADD COLUMN gnss_t REAL;
     ALTER TABLE fixes ADD COLUMN elapsed REAL;
+    ALTER TABLE photos ADD COLUMN captured_at REAL;
+    ALTER TABLE photos ADD COLUMN capture_lon REAL;
+    ALTER TABLE photos ADD COLUMN capture_lat REAL;
+    ALTER TABLE photos ADD COLUMN capture_accuracy REAL;
+    ALTER TABLE photos ADD COLUMN source TEXT;
     """,
 }
+
+# what a photo keeps of the moment it was taken (the phone's record, beside the picture's EXIF)
+PHOTO_CAPTURE = ("captured_at", "capture_lon", "capture_lat", "capture_accuracy", "source")
 
 # outbox order: what a patrol refers to goes first, then the patrol, then its problems
 KIND_ORDER = {"photo": 0, "patrol": 1, "problem": 2, "case_step": 3}
@@ -262,11 +270,7 @@ class LocalStore:
         problem_uuid = data.get("uuid") or str(uuidlib.uuid4())
         with self._tx(durable=True) as db:
             for ph in photos:
-                db.execute("INSERT INTO photos (uuid, user_id, path, size, sha256, patrol_uuid, problem_uuid,"
-                           " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           (ph["uuid"], user_id, ph["path"], ph["size"], ph["sha256"], data.get("patrol_uuid"),
-                            problem_uuid, timestamp()))
-                self._enqueue(db, user_id, "photo", ph["uuid"], ph["size"])
+                self._add_photo(db, user_id, ph, patrol_uuid=data.get("patrol_uuid"), problem_uuid=problem_uuid)
             db.execute("INSERT INTO problems (uuid, user_id, patrol_uuid, category, severity, description, lon, lat,"
                        " accuracy, reported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (problem_uuid, user_id, data.get("patrol_uuid"), data["category"], data["severity"],
@@ -274,6 +278,14 @@ class LocalStore:
                         data["reported_at"]))
             self._enqueue(db, user_id, "problem", problem_uuid)
         return problem_uuid
+
+    def _add_photo(self, db, user_id: int, ph: dict, **links: str | None) -> None:
+        """A photo with what the phone knew when it was taken (time, the recorder's position and accuracy, camera
+        or gallery), linked to its problem, patrol or case step, and queued."""
+        row = {"uuid": ph["uuid"], "user_id": user_id, "path": ph["path"], "size": ph["size"], "sha256": ph["sha256"],
+               "created_at": timestamp(), **links, **{k: ph.get(k) for k in PHOTO_CAPTURE}}
+        db.execute(f"INSERT INTO photos ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
+        self._enqueue(db, user_id, "photo", ph["uuid"], ph["size"])
 
     def problem(self, problem_uuid: str) -> dict | None:
         row = self._one("SELECT * FROM problems WHERE uuid = ?", problem_uuid)
@@ -308,10 +320,7 @@ class LocalStore:
         step_uuid = str(uuidlib.uuid4())
         with self._tx(durable=True) as db:
             for ph in photos:
-                db.execute("INSERT INTO photos (uuid, user_id, path, size, sha256, case_step_uuid, created_at)"
-                           " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           (ph["uuid"], user_id, ph["path"], ph["size"], ph["sha256"], step_uuid, timestamp()))
-                self._enqueue(db, user_id, "photo", ph["uuid"], ph["size"])
+                self._add_photo(db, user_id, ph, case_step_uuid=step_uuid)
             db.execute("INSERT INTO case_steps (uuid, user_id, case_no, action, base_version, at, lon, lat, note)"
                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (step_uuid, user_id, step["case_no"], step["action"], step["base_version"], step["at"],

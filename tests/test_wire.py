@@ -33,7 +33,8 @@ def test_every_body_the_phone_builds_is_what_the_server_accepts():
             action="recheck_pass", client_uuid=str(uuid.uuid4()), base_version=3, at=T0, lon=108.9, lat=34.3,
             note="已清理", photo_uuids=[])),
         PhotoCreateSchema: (wire.PHOTO_FIELDS, wire.photo_upload(
-            uuid=str(uuid.uuid4()), size=1000, sha256="a" * 64, patrol_uuid=None, problem_uuid=str(uuid.uuid4()))),
+            uuid=str(uuid.uuid4()), size=1000, sha256="a" * 64, patrol_uuid=None, problem_uuid=str(uuid.uuid4()),
+            captured_at=T0 + 90, capture_lon=108.9, capture_lat=34.3, capture_accuracy=4.0, source="camera")),
     }
     for schema, (names, body) in bodies.items():
         assert tuple(body) == names, schema.__name__

@@ -8,15 +8,16 @@ from pathlib import Path
 from shared_models.clock import timestamp
 
 
-def take_photo(on_done: Callable[[str | None], None]) -> None:
-    """Ask for one photo; ``on_done`` gets the file path, or None when cancelled."""
+def take_photo(on_done: Callable[[str | None, str], None]) -> None:
+    """Ask for one photo; ``on_done`` gets the file path (None when cancelled) and where it came from: "camera"
+    (taken now), or "gallery" (a picture chosen from the files: the desktop's stand-in)."""
     from . import on_android
 
     if on_android():
         from plyer import camera
 
         target = str(Path(tempfile.gettempdir()) / f"photo-{int(timestamp() * 1000)}.jpg")
-        camera.take_picture(filename=target, on_complete=lambda path: on_done(path or None))
+        camera.take_picture(filename=target, on_complete=lambda path: on_done(path or None, "camera"))
         return
     _choose_file(on_done)
 
@@ -30,7 +31,7 @@ def _choose_file(on_done: Callable[[str | None], None]) -> None:
 
     def picked(_chooser, selection, _touch) -> None:
         popup.dismiss()
-        on_done(selection[0] if selection else None)
+        on_done(selection[0] if selection else None, "gallery")
 
     chooser.bind(on_submit=picked)
     popup.open()

@@ -25,12 +25,14 @@ class ProblemScreen(Screen):
 
     def choose_photo(self) -> None:
         """The camera on a phone; a file chooser on the desktop."""
-        App.get_running_app().with_permissions(
-            (CAMERA_STEP,), lambda: take_photo(mainthread(lambda path: self.add_photo(path) if path else None)),
-            back="problem")
+        def taken(path: str | None, origin: str) -> None:
+            if path:
+                self.add_photo(path, origin)
 
-    def add_photo(self, path: str) -> None:
-        self.photos.append(App.get_running_app().controller.prepare_photo(path))
+        App.get_running_app().with_permissions((CAMERA_STEP,), lambda: take_photo(mainthread(taken)), back="problem")
+
+    def add_photo(self, path: str, origin: str = "camera") -> None:
+        self.photos.append(App.get_running_app().controller.prepare_photo(path, origin))
         self.ids.photos.text = f"已添加 {len(self.photos)} 张照片（已压缩）"
 
     def submit(self) -> None:

@@ -72,12 +72,14 @@ class RecheckScreen(Screen):
         self.ids.position.text = f"距问题位置 {distance:.0f} 米" + ("" if distance <= 200 else "（请到现场）")
 
     def choose_photo(self) -> None:
-        App.get_running_app().with_permissions(
-            (CAMERA_STEP,), lambda: take_photo(mainthread(lambda path: self.add_photo(path) if path else None)),
-            back="recheck")
+        def taken(path: str | None, origin: str) -> None:
+            if path:
+                self.add_photo(path, origin)
 
-    def add_photo(self, path: str) -> None:
-        photo = App.get_running_app().controller.prepare_photo(path)
+        App.get_running_app().with_permissions((CAMERA_STEP,), lambda: take_photo(mainthread(taken)), back="recheck")
+
+    def add_photo(self, path: str, origin: str = "camera") -> None:
+        photo = App.get_running_app().controller.prepare_photo(path, origin)
         self.photos.append(photo)
         self.ids.now.source = photo["path"]
 

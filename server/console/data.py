@@ -76,8 +76,7 @@ def patrol_map(p: Patrol) -> dict:
         if where:
             flags.append({"code": f.code, "detail": f.detail, "lon": where[0], "lat": where[1]})
     grid = p.card.grid
-    photos = [{"uuid": ph.uuid, "lon": ph.exif_lon, "lat": ph.exif_lat, "taken_at": ph.taken_at.isoformat()
-               if ph.taken_at else None} for ph in photos_of_patrol(p)]
+    photos = [_photo(ph) for ph in photos_of_patrol(p)]
     problems = [{"uuid": pr.uuid, "category": pr.category, "lon": to_shape(pr.location).x,
                  "lat": to_shape(pr.location).y} for pr in problems_of_patrol(p)]
     return {"grid": mapping(to_shape(grid.boundary)) if grid.boundary is not None else None,
@@ -85,6 +84,16 @@ def patrol_map(p: Patrol) -> dict:
                           "geometry": mapping(to_shape(s.geom))} for s in p.card.segments],
             "track": {"type": "FeatureCollection", "features": pieces}, "flags": flags, "photos": photos,
             "problems": problems}
+
+
+def _photo(ph) -> dict:
+    """Where and when a photo was taken: the phone's record of the moment first, its EXIF otherwise; and
+    whether it was picked from the phone's pictures rather than taken in the app."""
+    phone = ph.capture_lon is not None
+    taken = ph.captured_at or ph.taken_at
+    return {"uuid": ph.uuid, "lon": ph.capture_lon if phone else ph.exif_lon,
+            "lat": ph.capture_lat if phone else ph.exif_lat, "taken_at": taken.isoformat() if taken else None,
+            "gallery": ph.source == "gallery"}
 
 
 _INDEX_KEYS, _TIME_KEYS = ("index", "at_index", "fix", "start_index"), ("t", "at", "start_t")

@@ -37,6 +37,13 @@ class Photo(db.Model):
     taken_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     exif_lon: Mapped[float | None] = mapped_column(Float)
     exif_lat: Mapped[float | None] = mapped_column(Float)
+    # what the phone recorded when the photo was taken (migration 0012): its time, where the recorder was, and
+    # whether it was taken in the app (camera) or picked from the phone's pictures (gallery)
+    captured_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    capture_lon: Mapped[float | None] = mapped_column(Float)
+    capture_lat: Mapped[float | None] = mapped_column(Float)
+    capture_accuracy: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -1,5 +1,9 @@
 from marshmallow import Schema, fields, validate
 
+from shared_models.wire import PHOTO_SOURCES
+
+from ..schemas import AwareDateTime
+
 
 class PhotoCreateSchema(Schema):
     uuid = fields.UUID(required=True, metadata={"description": "the phone's id for this photo"})
@@ -7,6 +11,12 @@ class PhotoCreateSchema(Schema):
     sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-fA-F]{64}$"))
     patrol_uuid = fields.UUID(allow_none=True)
     problem_uuid = fields.UUID(allow_none=True)
+    captured_at = AwareDateTime(allow_none=True, metadata={"description": "the phone's time of the shot"})
+    capture_lon = fields.Float(allow_none=True, validate=validate.Range(-180, 180))
+    capture_lat = fields.Float(allow_none=True, validate=validate.Range(-90, 90))
+    capture_accuracy = fields.Float(allow_none=True, validate=validate.Range(min=0, max=100_000))
+    source = fields.String(allow_none=True, validate=validate.OneOf(PHOTO_SOURCES),
+                           metadata={"description": "camera: taken in the app; gallery: picked from the phone"})
 
 
 class PhotoSchema(Schema):
@@ -24,3 +34,8 @@ class PhotoSchema(Schema):
     taken_at = fields.DateTime(allow_none=True, metadata={"description": "EXIF time, UTC"})
     exif_lon = fields.Float(allow_none=True)
     exif_lat = fields.Float(allow_none=True)
+    captured_at = fields.DateTime(allow_none=True, metadata={"description": "the phone's time of the shot, UTC"})
+    capture_lon = fields.Float(allow_none=True)
+    capture_lat = fields.Float(allow_none=True)
+    capture_accuracy = fields.Float(allow_none=True)
+    source = fields.String(allow_none=True)

@@ -107,6 +107,9 @@ def _claim(photo: Photo, offset: int) -> bool:
     return claimed.rowcount == 1
 
 
+CAPTURE_FIELDS = ("captured_at", "capture_lon", "capture_lat", "capture_accuracy", "source")
+
+
 def create(user: User, data: dict) -> tuple[Photo, bool]:
     """Start an upload; the same UUID with the same file again answers with its state."""
     if data["size"] > current_app.config["PHOTO_MAX_BYTES"]:
@@ -115,7 +118,8 @@ def create(user: User, data: dict) -> tuple[Photo, bool]:
     existing = db.session.scalar(select(Photo).where(Photo.uuid == uuid))
     if existing is None:
         photo = Photo(uuid=uuid, owner_id=user.id, size=data["size"], sha256=data["sha256"].lower(),
-                      patrol_uuid=_str(data.get("patrol_uuid")), problem_uuid=_str(data.get("problem_uuid")))
+                      patrol_uuid=_str(data.get("patrol_uuid")), problem_uuid=_str(data.get("problem_uuid")),
+                      **{k: data.get(k) for k in CAPTURE_FIELDS})
         try:
             with savepoint():
                 db.session.add(photo)

@@ -88,6 +88,9 @@ def test_an_inspectors_day_in_the_app(engine_name, api, tmp_path, display):
     [stored] = db.session.scalars(select(Photo).where(Photo.owner_id == uid)).all()
     assert stored.status == "complete" and stored.problem_uuid == problem.uuid
     assert max(stored.width, stored.height) <= 1600  # shrunk on the phone before queuing
+    # taken during the patrol: the phone's time of the shot and the recorder's position then travel with it
+    assert stored.source == "camera" and stored.captured_at is not None
+    assert stored.capture_lon is not None and stored.capture_lat is not None  # (this GPX has no accuracy)
     local = next((tmp_path / "phone" / "photos").glob("*.jpg"))
     assert hashlib.sha256(local.read_bytes()).hexdigest() == stored.sha256
 
