@@ -135,6 +135,8 @@ class Controller:
         with Image.open(source) as img:
             exif = img.getexif()
             upright = ImageOps.exif_transpose(img).convert("RGB")
+        if Path(source).parent == self.data_dir / "incoming":  # the camera's full-size copy: not kept twice
+            Path(source).unlink(missing_ok=True)
         upright.thumbnail((PHOTO_LONG_EDGE, PHOTO_LONG_EDGE))
         buf = io.BytesIO()
         if exif:

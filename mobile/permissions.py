@@ -20,6 +20,7 @@ COARSE = "android.permission.ACCESS_COARSE_LOCATION"
 BACKGROUND = "android.permission.ACCESS_BACKGROUND_LOCATION"
 NOTIFICATIONS = "android.permission.POST_NOTIFICATIONS"
 CAMERA = "android.permission.CAMERA"
+STORAGE = "android.permission.WRITE_EXTERNAL_STORAGE"
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Step:
     required: bool  # without it the action does not go ahead
     min_sdk: int = 23
     settings_only_from: int | None = None  # from this Android version, only the settings page grants it
+    max_sdk: int | None = None  # not asked after this Android version
 
 
 LOCATION = Step("location", (FINE, COARSE), "巡河要记录您走过的路线，请允许河巡使用手机的精确位置。",
@@ -45,7 +47,12 @@ NOTIFICATION = Step("notifications", (NOTIFICATIONS,), "通知栏会显示「正
 CAMERA_STEP = Step("camera", (CAMERA,), "拍问题照片要用相机，请允许河巡使用相机。",
                    "没有相机权限，不能拍照；问题仍可以先不带照片上报。", "去设置里打开相机权限", required=True)
 
+PHOTO_STORAGE = Step("storage", (STORAGE,), "拍下的照片要先存进手机再交给河巡，请允许河巡存储照片。",
+                     "没有存储权限，不能拍照；问题仍可以先不带照片上报。", "去设置里打开存储权限", required=True,
+                     max_sdk=28)  # the camera app writes into MediaStore (platform/android_camera.py)
+
 BEFORE_PATROL = (LOCATION, BACKGROUND_LOCATION, NOTIFICATION)
+BEFORE_PHOTO = (CAMERA_STEP, PHOTO_STORAGE)
 
 
 @dataclass
@@ -61,7 +68,8 @@ class Permissions:
         self.system = system
 
     def applies(self, step: Step) -> bool:
-        return self.system.sdk() >= step.min_sdk
+        sdk = self.system.sdk()
+        return sdk >= step.min_sdk and (step.max_sdk is None or sdk <= step.max_sdk)
 
     def has(self, step: Step) -> bool:
         if step is LOCATION:

@@ -29,7 +29,9 @@ def device(tmp_path, monkeypatch):
         return tmp_path
 
     yield make
-    for name in [m for m in sys.modules if m in ("jnius", "android", "android.permissions", "fakedevice")]:
+    for name in [m for m in sys.modules if m in ("jnius", "android", "android.permissions", "android.activity",
+                                                 "fakedevice", "fakemedia", "mobile.platform.android",
+                                                 "mobile.platform.android_camera")]:
         del sys.modules[name]
 
 
@@ -111,9 +113,9 @@ def test_the_camera_refused_says_a_problem_can_still_be_reported(device):
 
 
 def test_every_sentence_is_plain_chinese():
-    from mobile.permissions import BEFORE_PATROL, CAMERA_STEP
+    from mobile.permissions import BEFORE_PATROL, BEFORE_PHOTO
 
-    for step in (*BEFORE_PATROL, CAMERA_STEP):
+    for step in (*BEFORE_PATROL, *BEFORE_PHOTO):
         for text in (step.why, step.refused, step.fix):
             assert text and not any("a" <= ch.lower() <= "z" for ch in text), text
 
@@ -168,3 +170,49 @@ def test_every_maker_is_named_and_told_in_chinese():
     for maker in (*MAKERS, OTHER):
         assert maker.what_to_do and not any("a" <= ch.lower() <= "z" for ch in maker.what_to_do)
         assert all(activity.startswith(package.split(".")[0]) for package, activity in maker.pages)
+
+
+def _photo_file(path: Path) -> Path:
+    from PIL import Image
+
+    shot = path / "camera-app.jpg"
+    Image.new("RGB", (3000, 2000), (80, 120, 90)).save(shot, "JPEG")
+    return shot
+
+
+def test_the_camera_app_writes_into_a_content_uri_and_the_copy_is_the_apps_alone(device):
+    from mobile.platform.android_camera import take_picture
+
+    path = device()
+    (path / "device.json").write_text(json.dumps({"sdk": 34, "camera": "take", "camera_photo": str(_photo_file(path))}))
+    got = []
+    take_picture(path / "files" / "incoming", lambda p, origin: got.append((p, origin)))
+    [(taken, origin)] = got
+    assert origin == "camera" and Path(taken).read_bytes() == (path / "camera-app.jpg").read_bytes()
+    log = [json.loads(line) for line in (path / "log.jsonl").read_text().splitlines()]
+    [asked] = [c for c in log if c["call"] == "startActivityForResult"]
+    assert asked["output"].startswith("content://") and asked["flags"] & 3 == 3  # never file://
+    assert [c["call"] for c in log if c["call"].startswith("media.")] == ["media.insert", "media.delete"]
+    assert not list((path / "media").iterdir())  # nothing left in the phone's gallery
+
+
+def test_coming_back_without_a_photo_adds_none(device):
+    from mobile.platform.android_camera import take_picture
+
+    for mode in ("cancel", "nothing"):
+        path = device()
+        (path / "device.json").write_text(json.dumps({"sdk": 34, "camera": mode,
+                                                      "camera_photo": str(_photo_file(path))}))
+        got: list = []
+        take_picture(path / "files" / "incoming", lambda p, _origin, into=got: into.append(p))
+        assert got == [None], mode
+
+
+def test_a_photo_on_android_9_also_needs_storage_and_on_14_only_the_camera(device):
+    from mobile.permissions import BEFORE_PHOTO
+
+    device(sdk=28, **{CAMERA: True, "android.permission.WRITE_EXTERNAL_STORAGE": True})
+    assert _run(BEFORE_PHOTO)[1] == ["camera", "storage"]
+    device(sdk=34, **{CAMERA: True})
+    _flow, shown, outcome = _run(BEFORE_PHOTO)
+    assert shown == ["camera"] and outcome.go

@@ -39,7 +39,8 @@ def _pins() -> dict[str, str]:
     return pins
 
 
-ANDROID_ONLY = ("mobile.android_service", "mobile.platform.android")  # import pyjnius: the APK's, or the harness's
+# they import pyjnius: the APK's, or the harness's
+ANDROID_ONLY = ("mobile.android_service", "mobile.platform.android", "mobile.platform.android_camera")
 
 
 def _modules() -> list[str]:

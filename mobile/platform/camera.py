@@ -1,23 +1,20 @@
-"""Taking a photo: the phone's camera through plyer on Android; on the desktop a file chooser."""
+"""Taking a photo: the phone's camera app through a content URI on Android (android_camera.py); on the desktop
+a file chooser."""
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from shared_models.clock import timestamp
 
-
-def take_photo(on_done: Callable[[str | None, str], None]) -> None:
+def take_photo(on_done: Callable[[str | None, str], None], folder: Path) -> None:
     """Ask for one photo; ``on_done`` gets the file path (None when cancelled) and where it came from: "camera"
-    (taken now), or "gallery" (a picture chosen from the files: the desktop's stand-in)."""
+    (taken now, copied into ``folder``), or "gallery" (a picture chosen from the files: the desktop's stand-in)."""
     from . import on_android
 
     if on_android():
-        from plyer import camera
+        from .android_camera import take_picture
 
-        target = str(Path(tempfile.gettempdir()) / f"photo-{int(timestamp() * 1000)}.jpg")
-        camera.take_picture(filename=target, on_complete=lambda path: on_done(path or None, "camera"))
+        take_picture(folder, on_done)
         return
     _choose_file(on_done)
 

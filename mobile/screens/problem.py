@@ -8,7 +8,7 @@ from kivy.uix.screenmanager import Screen
 
 from shared_models.enums import PROBLEM_CATEGORIES, SEVERITIES
 
-from ..permissions import CAMERA_STEP
+from ..permissions import BEFORE_PHOTO
 from ..platform.camera import take_photo
 
 
@@ -29,7 +29,9 @@ class ProblemScreen(Screen):
             if path:
                 self.add_photo(path, origin)
 
-        App.get_running_app().with_permissions((CAMERA_STEP,), lambda: take_photo(mainthread(taken)), back="problem")
+        app = App.get_running_app()
+        folder = app.controller.data_dir / "incoming"
+        app.with_permissions(BEFORE_PHOTO, lambda: take_photo(mainthread(taken), folder), back="problem")
 
     def add_photo(self, path: str, origin: str = "camera") -> None:
         self.photos.append(App.get_running_app().controller.prepare_photo(path, origin))

@@ -12,7 +12,7 @@ from kivy.uix.screenmanager import Screen
 
 from shared_models.track.geometry import distance_m
 
-from ..permissions import CAMERA_STEP
+from ..permissions import BEFORE_PHOTO
 from ..platform.camera import take_photo
 from .widgets import _wrapping
 
@@ -76,7 +76,9 @@ class RecheckScreen(Screen):
             if path:
                 self.add_photo(path, origin)
 
-        App.get_running_app().with_permissions((CAMERA_STEP,), lambda: take_photo(mainthread(taken)), back="recheck")
+        app = App.get_running_app()
+        folder = app.controller.data_dir / "incoming"
+        app.with_permissions(BEFORE_PHOTO, lambda: take_photo(mainthread(taken), folder), back="recheck")
 
     def add_photo(self, path: str, origin: str = "camera") -> None:
         photo = App.get_running_app().controller.prepare_photo(path, origin)

@@ -339,6 +339,15 @@ class Context:
 
 
 class Activity(Context):
+    def getContentResolver(self):  # noqa: N802
+        import fakemedia
+
+        return fakemedia.ContentResolver()
+
+    def startActivityForResult(self, intent, request_code):  # noqa: N802
+        import fakemedia
+
+        fakemedia.start_activity_for_result(intent, request_code)
     def startActivity(self, intent):  # noqa: N802
         if intent.component and intent.component not in config().get("activities", []):
             _throw("android.content.ActivityNotFoundException", f"Unable to find explicit activity {intent.component}")
@@ -364,7 +373,10 @@ class Intent:
     FLAG_ACTIVITY_NEW_TASK = 0x10000000
 
     def __init__(self, action=None, data=None) -> None:
-        self.action, self.data, self.flags, self.component = action, data, 0, None
+        self.action, self.data, self.flags, self.component, self.extras = action, data, 0, None, {}
+
+    def putExtra(self, key, value):  # noqa: N802
+        self.extras[key] = value
 
     def addFlags(self, flags):  # noqa: N802
         self.flags |= flags
@@ -445,3 +457,14 @@ CLASSES = {
     "android.net.Uri": Uri, "android.provider.Settings": Settings, "android.content.ComponentName": ComponentName,
     "android.os.Build": BuildInfo,
 }
+
+
+def _media() -> None:
+    import fakemedia
+
+    CLASSES.update({"android.content.ContentValues": fakemedia.ContentValues,
+                    "android.provider.MediaStore": fakemedia.MediaStore,
+                    "android.provider.MediaStore$Images$Media": fakemedia.Media})
+
+
+_media()
