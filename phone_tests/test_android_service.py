@@ -129,6 +129,10 @@ def test_the_service_records_with_the_app_gone_into_the_store_the_app_reads(phon
     assert len(track) == replay["delivered"] > 600  # every fix the receiver gave, in the app's store
     assert replay["covered"] - 60 <= replay["delivered"] < replay["covered"]  # none with 2 satellites
     assert int(track.mock.sum()) == 30  # each fix's own flag: the 30 s the mock app ran, no more
+    rec = PatrolRecorder(store, USER["id"])
+    rec.resume_after_restart(event=None)
+    [mock] = [f for f in rec.preview().flags if f.code == "mock_location"]  # what the phone tells, the server too
+    assert mock.evidence["mock_fixes"] == 30
     events = [e["event"] for e in store.events(uuid)]
     assert events[0] == "started" and "restarted" not in events  # the app started it: not a restart
     assert events.count("gps_lost") >= 1 and events.count("gps_regained") >= 1
@@ -149,8 +153,6 @@ def test_the_service_records_with_the_app_gone_into_the_store_the_app_reads(phon
     assert not list((ph.private / "app").rglob("*.sqlite"))  # nothing in files/app, which updates replace
 
     # the inspector finishes in the app; the service stops the GPS and waits for a network to send
-    rec = PatrolRecorder(store, USER["id"])
-    rec.resume_after_restart(event=None)
     rec.finish({}, "")
     ph.wait_for(lambda: _calls(ph, "removeUpdates"))
     ph.wait_for(lambda: any("1 条等待上传" in c["notification"]["contenttext"] for c in _calls(ph, "startForeground")))
