@@ -37,6 +37,7 @@ bench:
 	$(VENV)/python bench/fuzz.py
 	$(VENV)/python bench/load.py
 	$(VENV)/python bench/abuse.py
+	$(VENV)/python bench/photos.py
 
 lint:
 	$(VENV)/ruff check server shared_models tests phone_tests
