@@ -14,7 +14,7 @@ from kivy.properties import BooleanProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from .controller import Controller
-from .permissions import BEFORE_PATROL, Permissions
+from .permissions import BEFORE_PATROL, LOCATION, Permissions
 from .platform import gps_service, on_android
 from .platform.network import network_available
 from .screens import (
@@ -146,13 +146,17 @@ class RiverPatrolApp(App):
 
     def open_recheck(self, task: dict) -> None:
         """A re-check needs the phone's position: the GPS runs while the screen is open (unless a patrol
-        is being recorded, whose GPS already runs)."""
-        if self.gps is None:
-            self.gps = gps_service(self.controller.on_fix, lambda _status: None, self.gpx, self.speed, 0)
-            self.gps.start()
-            self._gps_for_recheck = True
-        self.sm.get_screen("recheck").show(task)
-        self.goto("recheck")
+        is being recorded, whose GPS already runs). On a phone it needs precise location first, and its fixes
+        only say where the inspector is: the recording service alone writes a patrol's track."""
+        def go() -> None:
+            if self.gps is None:
+                self.gps = gps_service(self.controller.note_fix, lambda _status: None, self.gpx, self.speed, 0)
+                self.gps.start()
+                self._gps_for_recheck = True
+            self.sm.get_screen("recheck").show(task)
+            self.goto("recheck")
+
+        self.with_permissions((LOCATION,), go)
 
     def close_recheck(self) -> None:
         if getattr(self, "_gps_for_recheck", False):

@@ -106,8 +106,12 @@ class Controller:
     def resume_patrol(self) -> str | None:
         return self.recorder.resume_after_restart() if self.recorder else None
 
-    def on_fix(self, fix: dict) -> None:
+    def note_fix(self, fix: dict) -> None:
+        """Where the inspector is now (a re-check's or a photo's position), without recording it."""
         self.last_fix, self.last_fix_at = fix, timestamp()
+
+    def on_fix(self, fix: dict) -> None:
+        self.note_fix(fix)
         if self.recorder:
             self.recorder.on_fix(fix)
 
