@@ -14,7 +14,7 @@ from kivy.properties import BooleanProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from .controller import Controller
-from .permissions import BEFORE_PATROL, LOCATION, Permissions
+from .permissions import BEFORE_PATROL, BEFORE_PHOTO, LOCATION, Permissions
 from .platform import gps_service, on_android
 from .platform.network import network_available
 from .screens import (
@@ -108,6 +108,17 @@ class RiverPatrolApp(App):
             return
         self.sm.get_screen("keepalive").show(keep, then or (lambda: self.goto("home")))
         self.goto("keepalive")
+
+    def take_photo(self, add, back: str) -> None:
+        """The camera, once its permissions are granted; ``add(path, origin)`` on the Kivy thread."""
+        from .platform.camera import take_photo
+
+        def taken(path: str | None, origin: str) -> None:
+            if path:
+                add(path, origin)
+
+        folder = self.controller.data_dir / "incoming"
+        self.with_permissions(BEFORE_PHOTO, lambda: take_photo(mainthread(taken), folder), back=back)
 
     def with_permissions(self, steps, go, back: str | None = None) -> None:
         """On a phone, ask for what ``steps`` need that is missing (mobile/permissions.py), then ``go``; a refusal

@@ -2,14 +2,10 @@
 from __future__ import annotations
 
 from kivy.app import App
-from kivy.clock import mainthread
 from kivy.properties import ListProperty
 from kivy.uix.screenmanager import Screen
 
 from shared_models.enums import PROBLEM_CATEGORIES, SEVERITIES
-
-from ..permissions import BEFORE_PHOTO
-from ..platform.camera import take_photo
 
 
 class ProblemScreen(Screen):
@@ -24,14 +20,8 @@ class ProblemScreen(Screen):
         self.ids.description.text = ""
 
     def choose_photo(self) -> None:
-        """The camera on a phone; a file chooser on the desktop."""
-        def taken(path: str | None, origin: str) -> None:
-            if path:
-                self.add_photo(path, origin)
-
-        app = App.get_running_app()
-        folder = app.controller.data_dir / "incoming"
-        app.with_permissions(BEFORE_PHOTO, lambda: take_photo(mainthread(taken), folder), back="problem")
+        """The camera on a phone (after its permissions); a file chooser on the desktop."""
+        App.get_running_app().take_photo(self.add_photo, back="problem")
 
     def add_photo(self, path: str, origin: str = "camera") -> None:
         self.photos.append(App.get_running_app().controller.prepare_photo(path, origin))

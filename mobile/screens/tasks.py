@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from kivy.app import App
-from kivy.clock import Clock, mainthread
+from kivy.clock import Clock
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.label import Label
@@ -12,8 +12,6 @@ from kivy.uix.screenmanager import Screen
 
 from shared_models.track.geometry import distance_m
 
-from ..permissions import BEFORE_PHOTO
-from ..platform.camera import take_photo
 from .widgets import _wrapping
 
 
@@ -72,13 +70,8 @@ class RecheckScreen(Screen):
         self.ids.position.text = f"距问题位置 {distance:.0f} 米" + ("" if distance <= 200 else "（请到现场）")
 
     def choose_photo(self) -> None:
-        def taken(path: str | None, origin: str) -> None:
-            if path:
-                self.add_photo(path, origin)
-
-        app = App.get_running_app()
-        folder = app.controller.data_dir / "incoming"
-        app.with_permissions(BEFORE_PHOTO, lambda: take_photo(mainthread(taken), folder), back="recheck")
+        """The camera on a phone (after its permissions); a file chooser on the desktop."""
+        App.get_running_app().take_photo(self.add_photo, back="recheck")
 
     def add_photo(self, path: str, origin: str = "camera") -> None:
         photo = App.get_running_app().controller.prepare_photo(path, origin)
