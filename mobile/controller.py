@@ -155,16 +155,19 @@ class Controller:
         photo_uuid = str(uuidlib.uuid4())
         path = self.data_dir / "photos" / f"{photo_uuid}.jpg"
         path.write_bytes(data)
-        now = timestamp()
-        if self.last_fix and now - self.last_fix_at <= CAPTURE_FIX_S:  # this process's GPS (received lately)
-            fix = self.last_fix
-        else:  # the recording service's, from the store: by its time on the phone's clock
-            fix = self._latest_stored_fix() or {}
-            fix = fix if "t" in fix and now - fix["t"] <= CAPTURE_FIX_S else {}
-        here = "lon" in fix
+        fix = self.position_now() or {}
         return {"uuid": photo_uuid, "path": str(path), "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
-                "captured_at": now, "source": origin, "capture_lon": fix["lon"] if here else None,
-                "capture_lat": fix["lat"] if here else None, "capture_accuracy": fix.get("accuracy") if here else None}
+                "captured_at": timestamp(), "source": origin, "capture_lon": fix.get("lon"),
+                "capture_lat": fix.get("lat"), "capture_accuracy": fix.get("accuracy")}
+
+    def position_now(self, max_age_s: float = CAPTURE_FIX_S) -> dict | None:
+        """Where the inspector is: this process's last fix if it arrived lately, else the recording service's
+        last one from the store, by its time on the phone's clock; None when neither is that recent."""
+        now = timestamp()
+        if self.last_fix and now - self.last_fix_at <= max_age_s:
+            return self.last_fix
+        stored = self._latest_stored_fix()
+        return stored if stored and now - stored["t"] <= max_age_s else None
 
     def report_problem(self, category: str, severity: str, description: str, photos: list[dict]) -> str:
         fix = self.last_fix or self._latest_stored_fix() or {}

@@ -8,15 +8,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 import threading
 
-from shared_models.track.analysis import analyze
 from shared_models.track.errors import TrackError
-from shared_models.track.gpx import read_gpx
-from shared_models.track.inputs import GRID, SEGMENTS, TRACK_FILE, read_file, read_geojson, rule_with, summary
+from shared_models.track.inputs import analyze_files, report, rule_with
 from shared_models.track.verdict import PRESETS
 
 from .platform.gps import ReplayGps
@@ -69,19 +66,13 @@ def _figure(most: float | None):
 
 
 def analyze_track(args: argparse.Namespace) -> int:
+    rule = rule_with(args.rule, args.min_duration_min, args.min_distance_m, args.min_coverage, args.tolerance_m)
     try:
-        track = read_gpx(read_file(args.track, TRACK_FILE))
-        segments = read_geojson(read_file(args.segments, SEGMENTS), False, SEGMENTS) if args.segments else None
-        grid = read_geojson(read_file(args.grid, GRID), True, GRID) if args.grid else None
+        result = analyze_files(args.track, args.segments, args.grid, rule)
     except TrackError as exc:
         print(f"错误 error: {exc.zh} / {exc.en} ({exc.code})", file=sys.stderr)
         return 1
-    rule = rule_with(args.rule, args.min_duration_min, args.min_distance_m, args.min_coverage, args.tolerance_m)
-    result = analyze(track, segments=segments, grid=grid, rule=rule)
-    if args.json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False, allow_nan=False))
-    else:
-        print("\n".join(summary(result)))
+    print(report(result, args.json))
     return 0
 
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from shared_models.clock import timestamp, utcnow
 from shared_models.track import Track
+from shared_models.wire import PHOTO_CAPTURE_FIELDS
 
 SCHEMA_VERSION = 4
 
@@ -78,9 +79,6 @@ STEPS: dict[int, str] = {
     ALTER TABLE photos ADD COLUMN source TEXT;
     """,
 }
-
-# what a photo keeps of the moment it was taken (the phone's record, beside the picture's EXIF)
-PHOTO_CAPTURE = ("captured_at", "capture_lon", "capture_lat", "capture_accuracy", "source")
 
 # outbox order: what a patrol refers to goes first, then the patrol, then its problems
 KIND_ORDER = {"photo": 0, "patrol": 1, "problem": 2, "case_step": 3}
@@ -283,7 +281,7 @@ class LocalStore:
         """A photo with what the phone knew when it was taken (time, the recorder's position and accuracy, camera
         or gallery), linked to its problem, patrol or case step, and queued."""
         row = {"uuid": ph["uuid"], "user_id": user_id, "path": ph["path"], "size": ph["size"], "sha256": ph["sha256"],
-               "created_at": timestamp(), **links, **{k: ph.get(k) for k in PHOTO_CAPTURE}}
+               "created_at": timestamp(), **links, **{k: ph.get(k) for k in PHOTO_CAPTURE_FIELDS}}
         db.execute(f"INSERT INTO photos ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
         self._enqueue(db, user_id, "photo", ph["uuid"], ph["size"])
 

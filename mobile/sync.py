@@ -20,7 +20,7 @@ from shared_models.clock import timestamp
 from shared_models.track import codec
 
 from .api_client import ApiClient, ApiFailure, SignInRequired
-from .store import PHOTO_CAPTURE, LocalStore
+from .store import LocalStore
 
 CHUNK = 256 * 1024
 BACKOFF_BASE_S = 2.0
@@ -113,7 +113,7 @@ class SyncEngine:
             raise ApiFailure("照片文件已损坏 / the photo file on the phone is damaged", retryable=False)
         state = self.client.json("POST", "/api/v1/photos", json=wire.photo_upload(
             uuid=photo["uuid"], size=photo["size"], sha256=photo["sha256"], patrol_uuid=photo["patrol_uuid"],
-            problem_uuid=photo["problem_uuid"], **{k: photo.get(k) for k in PHOTO_CAPTURE}))
+            problem_uuid=photo["problem_uuid"], **{k: photo.get(k) for k in wire.PHOTO_CAPTURE_FIELDS}))
         offset = state["offset"]
         while not state["complete"]:
             try:

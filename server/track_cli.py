@@ -7,14 +7,10 @@ Bad input exits with status 1 and a Chinese / English message on stderr (never a
 """
 from __future__ import annotations
 
-import json
-
 import click
 
 from shared_models.track import TrackError
-from shared_models.track.analysis import analyze
-from shared_models.track.gpx import read_gpx
-from shared_models.track.inputs import GRID, SEGMENTS, TRACK_FILE, read_file, read_geojson, rule_with, summary
+from shared_models.track.inputs import analyze_files, report, rule_with
 from shared_models.track.verdict import PRESETS
 
 
@@ -51,18 +47,12 @@ def analyze_command(gpx_path: str, segments_path: str | None, grid_path: str | N
                     min_duration_min: float | None, min_distance_m: float | None, min_coverage: float | None,
                     tolerance_m: float | None) -> None:
     """Measure and judge a GPX 1.0/1.1 track: distance, time, coverage, validity, flags."""
+    rule = rule_with(preset, min_duration_min, min_distance_m, min_coverage, tolerance_m)
     try:
-        track_ = read_gpx(read_file(gpx_path, TRACK_FILE))
-        segments = read_geojson(read_file(segments_path, SEGMENTS), False, SEGMENTS) if segments_path else None
-        grid = read_geojson(read_file(grid_path, GRID), True, GRID) if grid_path else None
+        result = analyze_files(gpx_path, segments_path, grid_path, rule)
     except TrackError as exc:
         raise BadInput(exc.zh, exc.en, exc.code) from None
-    rule = rule_with(preset, min_duration_min, min_distance_m, min_coverage, tolerance_m)
-    result = analyze(track_, segments=segments, grid=grid, rule=rule)
-    if as_json:
-        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, allow_nan=False))
-    else:
-        click.echo("\n".join(summary(result)))
+    click.echo(report(result, as_json))
 
 
 if __name__ == "__main__":

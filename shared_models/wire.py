@@ -19,8 +19,9 @@ PATROL_FIELDS = ("uuid", "card_id", "segment_ids", "started_at", "ended_at", "tr
 PROBLEM_FIELDS = ("uuid", "category", "severity", "description", "lon", "lat", "accuracy_m", "reported_at",
                   "photo_uuids", "patrol_uuid")
 CASE_STEP_FIELDS = ("action", "client_uuid", "base_version", "at", "lon", "lat", "note", "photo_uuids")
-PHOTO_FIELDS = ("uuid", "size", "sha256", "patrol_uuid", "problem_uuid", "captured_at", "capture_lon", "capture_lat",
-                "capture_accuracy", "source")
+# what a photo keeps of the moment it was taken (the phone's record, beside the picture's EXIF)
+PHOTO_CAPTURE_FIELDS = ("captured_at", "capture_lon", "capture_lat", "capture_accuracy", "source")
+PHOTO_FIELDS = ("uuid", "size", "sha256", "patrol_uuid", "problem_uuid", *PHOTO_CAPTURE_FIELDS)
 
 # refusals the phone sends again later (with backoff); every other 4xx is kept with its reason
 RETRYABLE_CODES = frozenset({"photo.offset_mismatch", "auth.rate_limited", "auth.busy", "internal_error",
@@ -67,12 +68,8 @@ def photo_upload(*, uuid: str, size: int, sha256: str, patrol_uuid: str | None, 
     """POST /api/v1/photos, before the chunks: with what the phone recorded when the photo was taken (its time in
     epoch seconds, the recorder's position and accuracy then, camera or gallery), where it knows them."""
     return {"uuid": uuid, "size": size, "sha256": sha256, "patrol_uuid": patrol_uuid, "problem_uuid": problem_uuid,
-            "captured_at": _iso(captured_at), "capture_lon": capture_lon, "capture_lat": capture_lat,
-            "capture_accuracy": capture_accuracy, "source": source}
-
-
-def _iso(seconds: float | None) -> str | None:
-    return None if seconds is None else dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat()
+            "captured_at": None if captured_at is None else iso(captured_at), "capture_lon": capture_lon,
+            "capture_lat": capture_lat, "capture_accuracy": capture_accuracy, "source": source}
 
 
 def verdict(answer: dict) -> dict:

@@ -46,11 +46,11 @@ def context():
     return service
 
 
-def fix_of(location, now: float | None = None) -> dict:
+def fix_of(location) -> dict:
     """One fix from an ``android.location.Location``: position, what the receiver measured, its own times and
     mock flag; ``t`` is the wall clock when it arrived (the one clock of the app)."""
     mock = bool(location.isMock()) if sdk() >= 31 else bool(location.isFromMockProvider())
-    return {"t": timestamp() if now is None else now, "lon": float(location.getLongitude()),
+    return {"t": timestamp(), "lon": float(location.getLongitude()),
             "lat": float(location.getLatitude()),
             "accuracy": float(location.getAccuracy()) if location.hasAccuracy() else None,
             "altitude": float(location.getAltitude()) if location.hasAltitude() else None,
@@ -167,7 +167,8 @@ def go_foreground(service, text: str) -> None:
 
 def network_available() -> bool:
     manager = cast("android.net.ConnectivityManager", context().getSystemService("connectivity"))
-    caps = manager.getNetworkCapabilities(manager.getActiveNetwork())
+    active = manager.getActiveNetwork()
+    caps = manager.getNetworkCapabilities(active) if active is not None else None
     return bool(caps is not None and caps.hasCapability(NET_CAPABILITY_INTERNET))
 
 
@@ -217,9 +218,6 @@ class AndroidSystem:
 
     def open_settings(self) -> None:
         """The app's page in the phone's settings (permissions, battery), where every maker keeps it."""
-        ctx = context()
-        intent_cls = autoclass("android.content.Intent")
-        uri = autoclass("android.net.Uri").fromParts("package", ctx.getPackageName(), None)
-        intent = intent_cls(autoclass("android.provider.Settings").ACTION_APPLICATION_DETAILS_SETTINGS, uri)
-        intent.addFlags(intent_cls.FLAG_ACTIVITY_NEW_TASK)
-        ctx.startActivity(intent)
+        uri = autoclass("android.net.Uri").fromParts("package", context().getPackageName(), None)
+        action = autoclass("android.provider.Settings").ACTION_APPLICATION_DETAILS_SETTINGS
+        self._start(autoclass("android.content.Intent")(action, uri))

@@ -18,6 +18,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shared_models.clock import utcnow
+from shared_models.wire import PHOTO_CAPTURE_FIELDS
 
 from ..auth.models import User
 from ..auth.users import users_in_scope
@@ -107,9 +108,6 @@ def _claim(photo: Photo, offset: int) -> bool:
     return claimed.rowcount == 1
 
 
-CAPTURE_FIELDS = ("captured_at", "capture_lon", "capture_lat", "capture_accuracy", "source")
-
-
 def create(user: User, data: dict) -> tuple[Photo, bool]:
     """Start an upload; the same UUID with the same file again answers with its state."""
     if data["size"] > current_app.config["PHOTO_MAX_BYTES"]:
@@ -119,7 +117,7 @@ def create(user: User, data: dict) -> tuple[Photo, bool]:
     if existing is None:
         photo = Photo(uuid=uuid, owner_id=user.id, size=data["size"], sha256=data["sha256"].lower(),
                       patrol_uuid=_str(data.get("patrol_uuid")), problem_uuid=_str(data.get("problem_uuid")),
-                      **{k: data.get(k) for k in CAPTURE_FIELDS})
+                      **{k: data.get(k) for k in PHOTO_CAPTURE_FIELDS})
         try:
             with savepoint():
                 db.session.add(photo)

@@ -11,8 +11,10 @@ import json
 from pathlib import Path
 
 from ..crs import is_wgs84
+from .analysis import analyze
 from .errors import TrackError
 from .geometry import GeometryError, lines_of, rings_of
+from .gpx import read_gpx
 from .verdict import PRESETS, AnalysisResult, ValidityRule
 
 SEGMENTS = ("河段文件", "segments file")
@@ -66,6 +68,21 @@ def read_geojson(raw: bytes, areas: bool, what: tuple[str, str]) -> list[dict]:
         raise _error("track.not_lonlat", f"{zh}坐标超出经纬度范围（是否为投影坐标？）",
                      f"the {en} has coordinates beyond lon/lat (projected coordinates?)")
     return geoms
+
+
+def analyze_files(track_path: str | Path, segments_path: str | Path | None = None,
+                  grid_path: str | Path | None = None, rule: ValidityRule = ValidityRule()) -> AnalysisResult:
+    """The verdict on a GPX file, with its segments and grid from GeoJSON files: what both track commands print.
+    Bad input raises TrackError before anything is measured."""
+    track = read_gpx(read_file(track_path, TRACK_FILE))
+    segments = read_geojson(read_file(segments_path, SEGMENTS), False, SEGMENTS) if segments_path else None
+    grid = read_geojson(read_file(grid_path, GRID), True, GRID) if grid_path else None
+    return analyze(track, segments=segments, grid=grid, rule=rule)
+
+
+def report(result: AnalysisResult, as_json: bool) -> str:
+    """One JSON object on one line, or the readable summary."""
+    return json.dumps(result.to_dict(), ensure_ascii=False, allow_nan=False) if as_json else "\n".join(summary(result))
 
 
 def rule_with(preset: str = "default", min_duration_min: float | None = None, min_distance_m: float | None = None,
