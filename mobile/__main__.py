@@ -10,6 +10,8 @@ import os
 import sys
 from pathlib import Path
 
+PHONE_DP = (360, 640)  # a common small phone: what every screen must fit
+
 
 def default_server() -> str:
     """RIVERPATROL_SERVER, else the address the APK was built with (mobile/server.json: a county's build sets
@@ -29,10 +31,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     os.environ.setdefault("KIVY_NO_ARGS", "1")
+    # On the desktop the window is a phone: 360 x 640 dp at KIVY_METRICS_DENSITY (1.5 unless set; the window
+    # tests use a real phone's 2 and 2.75) and Android's text size as KIVY_METRICS_FONTSCALE (1.3, 1.5).
+    # A real phone (p4a sets ANDROID_ARGUMENT) has its own density, font scale and full-screen window.
     from kivy.config import Config
 
-    Config.set("graphics", "width", "540")
-    Config.set("graphics", "height", "960")
+    if "ANDROID_ARGUMENT" not in os.environ:
+        os.environ.setdefault("KIVY_METRICS_DENSITY", "1.5")
+        density = float(os.environ["KIVY_METRICS_DENSITY"])
+        Config.set("graphics", "width", str(round(PHONE_DP[0] * density)))
+        Config.set("graphics", "height", str(round(PHONE_DP[1] * density)))
     Config.set("kivy", "exit_on_escape", "0")
     from kivy.core.text import DEFAULT_FONT, LabelBase
 

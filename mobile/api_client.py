@@ -40,7 +40,7 @@ class ApiClient:
 
     def refresh(self) -> None:
         if not self.refresh_token:
-            raise SignInRequired("请重新登录 / please sign in again", retryable=False)
+            raise SignInRequired("请重新登录", retryable=False)
         try:
             body = self._call("POST", "/api/v1/auth/refresh", json={"refresh_token": self.refresh_token},
                               auth=False)
@@ -74,8 +74,8 @@ class ApiClient:
             headers["Authorization"] = f"Bearer {self.access_token}"
         try:
             r = self.http.request(method, self.server + path, headers=headers, timeout=self.timeout, **kw)
-        except requests.RequestException as exc:
-            raise ApiFailure(f"网络不通，稍后自动重试 / network unavailable: {type(exc).__name__}") from None
+        except requests.RequestException:
+            raise ApiFailure("网络不通，稍后自动重试") from None  # said as it is on the phone: no exception text
         if r.status_code < 400:
             return r
         try:
@@ -91,4 +91,4 @@ def _body(r: requests.Response) -> dict:
     try:
         return r.json()
     except ValueError:  # the line broke in the middle of the answer
-        raise ApiFailure("服务器回答不完整，稍后自动重试 / incomplete answer from the server") from None
+        raise ApiFailure("服务器回答不完整，稍后自动重试") from None

@@ -9,9 +9,14 @@ from pathlib import Path
 
 from kivy.app import App
 from kivy.clock import Clock, mainthread
+from kivy.core.window import Window
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from shared_models.clock import timestamp
 
 from .controller import Controller
 from .permissions import BEFORE_PATROL, BEFORE_PHOTO, LOCATION, Permissions
@@ -32,6 +37,11 @@ from .screens import (
     TasksScreen,
 )
 from .screens.home import _gap_hint  # noqa: F401  (imported from here by tests)
+from .screens.strip import StatusStrip
+
+BACK_KEY = 27  # Android's back key reaches Kivy as Escape
+BACK_TO = {"card": "home", "outbox": "home", "history": "home", "tasks": "home", "permission": "home",
+           "keepalive": "home"}
 
 KV = Path(__file__).parent / "kv"
 
@@ -56,19 +66,58 @@ class RiverPatrolApp(App):
         for cls in (LoginScreen, HomeScreen, CardScreen, PatrolScreen, FinishScreen, ProblemScreen, OutboxScreen,
                     HistoryScreen, TasksScreen, RecheckScreen, PermissionScreen, KeepAliveScreen):
             self.sm.add_widget(cls())
+        self.strip = StatusStrip()
+        root = BoxLayout(orientation="vertical")
+        root.add_widget(self.strip)
+        root.add_widget(self.sm)
+        Window.bind(on_keyboard=self._on_key)
+        self.controller.sync_listeners.append(self._synced)
         Clock.schedule_once(self._first_screen, 0)
         Clock.schedule_interval(lambda _dt: self.sync_in_background(quiet=True), 60)
-        return self.sm
+        return root
 
     def _first_screen(self, _dt) -> None:
         if not self.controller.account or not self.controller.recorder:
             self.goto("login")
             return
+        recording = self.controller.store.recording(self.controller.account["user_id"])
+        last = self.controller.store.last_fix(recording["uuid"]) if recording else None
         resumed = self.controller.resume_patrol()
-        if resumed:  # the app was killed mid-patrol: carry on
+        if resumed:  # the app was killed mid-patrol: carry on, and say so
             self._open_patrol(self.controller.card_of_patrol(resumed))
+            self.strip.resumed(timestamp() - (last["t"] if last else recording["started_at"]))
         else:
             self.goto("home")
+
+    def _on_key(self, _window, key, *_args) -> bool:
+        """The back key goes back: a question open is answered with its safe choice; a screen with its own idea
+        of back (the patrol, its end, a report, a re-check) is asked; others go home."""
+        if key != BACK_KEY:
+            return False
+        dialogs = [w for w in Window.children if isinstance(w, ModalView)]
+        if dialogs:
+            if hasattr(dialogs[0], "choose"):
+                dialogs[0].choose(False)
+            else:
+                dialogs[0].dismiss()
+            return True
+        screen = self.sm.current_screen
+        if hasattr(screen, "on_back"):
+            return screen.on_back()
+        if self.sm.current in BACK_TO:
+            self.goto(BACK_TO[self.sm.current])
+            return True
+        return False  # sign-in or home: Android's own back (the app goes to the background)
+
+    @mainthread
+    def _synced(self, _outcome: dict) -> None:
+        """After every sync, the screen on show says what is new (home's counts, the outbox's states)."""
+        screen = self.sm.current_screen
+        if hasattr(screen, "refresh") and self.sm.current in ("home", "outbox", "history", "tasks"):
+            screen.refresh()
+
+    def notice(self, text: str) -> None:
+        self.strip.notice(text)
 
     def goto(self, name: str) -> None:
         self.sm.current = name
@@ -154,6 +203,32 @@ class RiverPatrolApp(App):
     def finish_patrol(self, card: dict | None) -> None:
         self.sm.get_screen("finish").prepare(card, self.controller.preview())
         self.goto("finish")
+
+    def report_problem(self, about: str = "", back: str | None = None) -> None:
+        """A new report. Off patrol the GPS is started for it (on a phone after precise location), so the problem
+        is placed where the inspector stands now, never by an old fix."""
+        def go() -> None:
+            if self.gps is None and not self._recording():
+                self.gps = gps_service(self.controller.note_fix, lambda _status: None, self.gpx, self.speed, 0)
+                self.gps.start()
+                self._gps_for_problem = True
+            self.sm.get_screen("problem").start(about, back or self.sm.current)
+            self.goto("problem")
+
+        if self._recording():
+            go()
+        else:
+            self.with_permissions((LOCATION,), go)
+
+    def close_problem(self, back: str | None) -> None:
+        if getattr(self, "_gps_for_problem", False):
+            self.stop_gps()
+            self._gps_for_problem = False
+        self.goto(back or ("patrol" if self._recording() else "home"))
+
+    def _recording(self) -> bool:
+        rec = self.controller.recorder
+        return bool(rec and rec.patrol_uuid)
 
     def open_recheck(self, task: dict) -> None:
         """A re-check needs the phone's position: the GPS runs while the screen is open (unless a patrol

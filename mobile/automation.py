@@ -12,13 +12,27 @@ from pathlib import Path
 
 from kivy.clock import Clock
 from kivy.core.window import Window
-from kivy.uix.button import Button
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.modalview import ModalView
 
 
-def _find_button(root, text: str):
-    for widget in root.walk():
-        if isinstance(widget, Button) and widget.text == text:
-            return widget
+def _dialogs() -> list:
+    return [w for w in Window.children if isinstance(w, ModalView)]
+
+
+def _find_button(roots, text: str):
+    for root in roots:
+        for widget in root.walk():
+            if isinstance(widget, ButtonBehavior) and getattr(widget, "text", None) == text:
+                return widget
+    return None
+
+
+def _find_id(roots, name: str):
+    """A widget by its kv id: on an open dialog first (it covers the screen), then on the screen."""
+    for root in roots:
+        if name in root.ids:
+            return root.ids[name]
     return None
 
 
@@ -57,19 +71,30 @@ def attach(app, script_path: str, shots: str) -> None:
         elif do == "text":
             screen.ids[step["id"]].text = step["value"]
         elif do == "tap":
-            button = screen.ids.get(step["id"]) if "id" in step else _find_button(screen, step["text"])
-            if button is None:
+            roots = [*_dialogs(), screen]
+            button = _find_id(roots, step["id"]) if "id" in step else _find_button(roots, step["text"])
+            if button is None or button.disabled:
                 return  # not on screen yet: wait for it until the timeout
-            button.dispatch("on_release")
+            button.trigger_action(duration=0)  # press and release, as a finger would (a toggle changes state)
+        elif do == "back":  # Android's back key (Kivy maps it to Escape)
+            Window.dispatch("on_keyboard", 27, 0, None, [])
+        elif do == "no_dialog":
+            if _dialogs():
+                return
+        elif do == "check_layout":  # what would look wrong on this screen (mobile/layout_check.py)
+            from .layout_check import problems
+
+            _say(f"layout {step['name']}: " + json.dumps(problems(app.root), ensure_ascii=False))
         elif do == "call":
             getattr(screen, step["method"])(*step.get("args", []))
         elif do == "wait_until":
             if not _condition(app, step["what"]):
                 return
         elif do == "say":  # what a label shows, for the test to read
-            _say(f"said {step['id']}: {screen.ids[step['id']].text}")
+            widget = _find_id([*_dialogs(), screen], step["id"])
+            _say(f"said {step['id']}: {widget.text if widget is not None else None}")
         elif do == "shot":
-            Window.screenshot(str(Path(shots) / f"{step['name']}.png"))
+            _screenshot(Path(shots) / f"{step['name']}.png")
         elif do == "quit":
             app.stop()
             return
@@ -80,6 +105,18 @@ def attach(app, script_path: str, shots: str) -> None:
         state["since"] = None
 
     Clock.schedule_interval(tick, 0.2)
+
+
+def _screenshot(path: Path) -> None:
+    """The window as drawn, row by row: Kivy's own screenshot assumes rows padded to 4 bytes, which skews a window
+    whose width is not a multiple of 4 (990 px at density 2.75)."""
+    from kivy.graphics.opengl import GL_PACK_ALIGNMENT, GL_RGB, GL_UNSIGNED_BYTE, glPixelStorei, glReadPixels
+    from PIL import Image
+
+    width, height = Window.size
+    glPixelStorei(GL_PACK_ALIGNMENT, 1)
+    data = glReadPixels(0, 0, width, height, GL_RGB, GL_UNSIGNED_BYTE)
+    Image.frombytes("RGB", (width, height), data).transpose(Image.Transpose.FLIP_TOP_BOTTOM).save(path)
 
 
 def _say(line: str) -> None:

@@ -17,6 +17,7 @@ from PIL import Image, ImageOps
 
 from shared_models.clock import local_midnight, local_today, timestamp
 from shared_models.enums import PROBLEM_CATEGORIES
+from shared_models.track.geometry import distance_m
 from shared_models.track.verdict import AnalysisResult, ValidityRule
 
 from .api_client import ApiClient, ApiFailure
@@ -32,6 +33,8 @@ PHOTO_LONG_EDGE = 1600
 # console), leaving room for noisier phone sensors under the 300 KB median a weak network needs.
 PHOTO_QUALITY = 80
 CAPTURE_FIX_S = 120.0  # a fix older than this is not where the photo was taken
+FIX_MAX_AGE_S = 60.0  # a problem or a re-check is placed only by a fix of the last minute: never an old one
+RECHECK_RADIUS_M = 200.0  # the server's own rule, until a sync brings the task's (``recheck_radius_m``)
 
 
 def rule_of(card: dict | None) -> ValidityRule:
@@ -54,6 +57,8 @@ class Controller:
         self.recorder: PatrolRecorder | None = None
         self.last_fix: dict | None = None
         self.last_fix_at = 0.0  # when it arrived (a replayed fix carries the file's time, not now)
+        self.reachable: bool | None = None  # did the server answer the last sync (None: not tried yet)
+        self.sync_listeners: list = []  # called (from the sync's thread) with each sync's outcome
         account = self.store.current_account()
         if account and account["refresh_token"]:
             self._attach(account)
@@ -127,12 +132,31 @@ class Controller:
         return self.recorder.preview(segments or None, grid, rule_of(card))
 
     def finish_patrol(self, checklist: dict, notes: str) -> str:
-        return self.recorder.finish(checklist, notes)
+        """End the patrol; the phone's own verdict is kept beside it until the server's arrives (home counts a
+        finished, valid patrol not yet uploaded; the history shows its distance and time)."""
+        result = self.preview()
+        patrol_uuid = self.recorder.finish(checklist, notes)
+        self.store.set_meta(f"preview:{patrol_uuid}", json.dumps({
+            "valid": result.valid, "distance_m": result.distance_m, "duration_s": result.duration_s,
+            "reason_messages": [{"code": r.code, "zh": r.zh} for r in result.reasons],
+            "flags": [{"code": f.code} for f in result.flags]}, ensure_ascii=False))
+        return patrol_uuid
+
+    def unsent_patrols(self, card: dict) -> list[dict]:
+        """Finished patrols under this card number that the server has not judged yet: the phone's verdicts."""
+        ids = {c["id"] for c in self.cards() if c["card_no"] == card["card_no"]}
+        return [self.phone_verdict(p["uuid"]) for p in self.store.patrols(self.account["user_id"])
+                if p["card_id"] in ids and p["state"] == "finalized"]
+
+    def phone_verdict(self, patrol_uuid: str) -> dict:
+        kept = self.store.get_meta(f"preview:{patrol_uuid}")
+        return json.loads(kept) if kept else {}
 
     def history(self) -> list[dict]:
         out = []
         for p in self.store.patrols(self.account["user_id"]):
-            out.append({**p, "verdict": json.loads(p["verdict"]) if p["verdict"] else None})
+            out.append({**p, "verdict": json.loads(p["verdict"]) if p["verdict"] else None,
+                        "phone_verdict": self.phone_verdict(p["uuid"]) if not p["verdict"] else None})
         return out
 
     # --- problems -----------------------------------------------------------------------
@@ -170,9 +194,9 @@ class Controller:
         return stored if stored and now - stored["t"] <= max_age_s else None
 
     def report_problem(self, category: str, severity: str, description: str, photos: list[dict]) -> str:
-        fix = self.last_fix or self._latest_stored_fix() or {}
-        if "lon" not in fix:
-            raise ValueError("还没有定位，请稍候 / no position yet")
+        fix = self.position_now(FIX_MAX_AGE_S)
+        if not fix:
+            raise ValueError("还没有定位。请到开阔处稍等，定位后再提交（已填的内容不会丢）")
         patrol_uuid = self.recorder.patrol_uuid if self.recorder else None
         return self.store.add_problem(self.account["user_id"], {
             "category": category, "severity": severity, "description": description, "lon": fix["lon"],
@@ -184,11 +208,7 @@ class Controller:
         rec = self.recorder
         if not rec or not rec.patrol_uuid:
             return None
-        track = self.store.track(rec.patrol_uuid)
-        if not len(track):
-            return None
-        return {"t": float(track.t[-1]), "lon": float(track.lon[-1]), "lat": float(track.lat[-1]),
-                "accuracy": None if track.accuracy[-1] != track.accuracy[-1] else float(track.accuracy[-1])}
+        return self.store.last_fix(rec.patrol_uuid)
 
     def categories(self) -> dict[str, str]:
         """Problem categories {name: code}: the county's as last synced, else the built-in ones."""
@@ -208,11 +228,15 @@ class Controller:
 
     def recheck(self, task: dict, passed: bool, note: str, photos: list[dict]) -> str:
         """Re-check on site, offline if need be: the phone's position and time, queued for the server."""
-        fix = self.last_fix or self._latest_stored_fix() or {}
-        if "lon" not in fix:
-            raise ValueError("还没有定位，请到现场后稍候 / no position yet")
+        fix = self.position_now(FIX_MAX_AGE_S)
+        if not fix:
+            raise ValueError("还没有定位。请到现场开阔处稍等，定位后再复核")
+        radius = task.get("recheck_radius_m") or RECHECK_RADIUS_M
+        away = distance_m(task["lon"], task["lat"], fix["lon"], fix["lat"])
+        if away > radius:  # the server would refuse it: say so now, on site, not after the upload
+            raise ValueError(f"您离问题位置 {away:.0f} 米，须到现场（{radius:.0f} 米以内）才能复核")
         if not passed and not note.strip():
-            raise ValueError("复核不通过请写明原因 / say why it fails")
+            raise ValueError("复核不通过，请写明原因")
         return self.store.add_case_step(self.account["user_id"], {
             "case_no": task["case_no"], "action": "recheck_pass" if passed else "recheck_fail",
             "base_version": task["version"], "at": fix.get("t") or timestamp(),
@@ -224,10 +248,19 @@ class Controller:
         return self.store.outbox(self.account["user_id"]) if self.account else []
 
     def sync_now(self) -> dict:
+        """Send what waits and pull what changed; ``reachable`` remembers whether the server answered (the status
+        strip says 没有网络 when it did not), and every listener (the screen on show) hears that a sync ended."""
         if not self.sync:
             return {"sent": 0, "failed": 0, "sign_in_required": True}
         try:
             report = self.sync.run_once(ignore_backoff=True)
         except ApiFailure as exc:
-            return {"sent": 0, "failed": 1, "error": str(exc), "sign_in_required": False}
-        return {"sent": len(report.sent), "failed": len(report.failed), "sign_in_required": report.sign_in_required}
+            self.reachable = exc.status is not None
+            out = {"sent": 0, "failed": 1, "error": str(exc), "sign_in_required": False}
+        else:
+            self.reachable = True
+            out = {"sent": len(report.sent), "failed": len(report.failed),
+                   "sign_in_required": report.sign_in_required}
+        for listener in self.sync_listeners:
+            listener(out)
+        return out

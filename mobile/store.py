@@ -224,6 +224,14 @@ class LocalStore:
     def patrols(self, user_id: int) -> list[dict]:
         return self._rows("SELECT * FROM patrols WHERE user_id = ? ORDER BY started_at DESC", user_id)
 
+    def last_fix(self, patrol_uuid: str) -> dict | None:
+        """The newest fix of a patrol, without reading its whole track (the status strip asks every second)."""
+        return self._one("SELECT t, lon, lat, accuracy FROM fixes WHERE patrol_uuid = ? ORDER BY rowid DESC LIMIT 1",
+                         patrol_uuid)
+
+    def fix_count(self, patrol_uuid: str) -> int:
+        return self._one("SELECT count(*) AS n FROM fixes WHERE patrol_uuid = ?", patrol_uuid)["n"]
+
     def track(self, patrol_uuid: str) -> Track:
         rows = self._rows("SELECT t, lon, lat, accuracy, altitude, speed, bearing, mock, gnss_t, elapsed FROM fixes "
                           "WHERE patrol_uuid = ? ORDER BY rowid", patrol_uuid)
@@ -306,12 +314,25 @@ class LocalStore:
                            (task["case_no"], user_id, json.dumps(task, ensure_ascii=False), _now_iso()))
 
     def tasks(self, user_id: int) -> list[dict]:
-        """Tasks still to do: those with a step already taken on this phone for this version are done."""
-        done = {(r["case_no"], r["base_version"]) for r in self._rows(
-            "SELECT case_no, base_version FROM case_steps WHERE user_id = ?", user_id)}
+        """Tasks still to do: those with a step already taken on this phone for this version are done, unless the
+        server refused that step; then the task is back, with the server's reason (``refused``)."""
+        steps = self._rows(
+            "SELECT s.case_no, s.base_version, o.state, o.permanent, o.last_error FROM case_steps s "
+            "LEFT JOIN outbox o ON o.kind = 'case_step' AND o.ref = s.uuid WHERE s.user_id = ? ORDER BY s.at",
+            user_id)
+        done, refused = set(), {}
+        for r in steps:
+            key = (r["case_no"], r["base_version"])
+            if r["state"] == "failed" and r["permanent"]:
+                refused[key] = r["last_error"] or ""
+                done.discard(key)
+            else:
+                done.add(key)
+                refused.pop(key, None)
         out = [json.loads(r["payload"]) for r in self._rows(
             "SELECT payload FROM tasks WHERE user_id = ? ORDER BY case_no", user_id)]
-        return [t for t in out if (t["case_no"], t["version"]) not in done]
+        return [{**t, "refused": refused.get((t["case_no"], t["version"]))} for t in out
+                if (t["case_no"], t["version"]) not in done]
 
     def add_case_step(self, user_id: int, step: dict, photos: list[dict]) -> str:
         """A step on a case taken offline (e.g. a re-check), with its photos, queued in one transaction."""

@@ -18,6 +18,7 @@ from pathlib import Path
 from shared_models import wire
 from shared_models.clock import timestamp
 from shared_models.track import codec
+from shared_models.track.verdict import chinese
 
 from .api_client import ApiClient, ApiFailure, SignInRequired
 from .store import LocalStore
@@ -37,6 +38,13 @@ class SyncReport:
     sent: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     sign_in_required: bool = False
+
+
+def failure_words(exc: ApiFailure) -> str:
+    """What the inspector reads about a refused item: the server's message and, for each field it names, its
+    Chinese reason (e.g. 距问题位置 950 米，须到现场（200 米内）复核)."""
+    details = [chinese(v) for v in (exc.body.get("errors") or {}).values() if isinstance(v, str)]
+    return "：".join([str(exc), "；".join(details)]) if details else str(exc)
 
 
 class SyncEngine:
@@ -63,7 +71,7 @@ class SyncEngine:
                     break
                 except ApiFailure as exc:
                     wait = backoff(item["attempts"]) if exc.retryable else 0
-                    self.store.mark(item["id"], "failed", error=str(exc), permanent=not exc.retryable,
+                    self.store.mark(item["id"], "failed", error=failure_words(exc), permanent=not exc.retryable,
                                     next_attempt_at=timestamp() + wait)
                     report.failed.append((item["ref"], str(exc), exc.body.get("errors")))
                     continue

@@ -25,7 +25,7 @@ def pytest_configure(config) -> None:
 
 @pytest.fixture(scope="session")
 def display():
-    with virtual_screen() as value:
+    with virtual_screen("1080x1920x24") as value:
         yield value
 
 

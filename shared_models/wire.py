@@ -10,7 +10,10 @@ from __future__ import annotations
 import datetime as dt
 
 # the server's verdict on one patrol, in the upload's answer and in GET /api/v1/me/changes
-VERDICT_FIELDS = ("valid", "flagged", "flags", "distance_m", "duration_s", "coverage", "reasons")
+VERDICT_FIELDS = ("valid", "flagged", "flags", "distance_m", "duration_s", "coverage", "reasons", "review_status",
+                  "review_note", "counts")
+# the supervisor's decision, as the phone says it
+REVIEW_WORDS = {"cleared": "网格长核实后计入", "rejected": "网格长驳回，不计入"}
 # what GET /api/v1/me/changes answers (the phone replaces its copy of each)
 CHANGES_FIELDS = ("cursor", "cards", "patrols", "tasks", "categories")
 # each upload's fields, as the server's schema names them

@@ -24,7 +24,7 @@ def _choose_file(on_done: Callable[[str | None], None]) -> None:
     from kivy.uix.popup import Popup
 
     chooser = FileChooserListView(path=str(Path.home()), filters=["*.jpg", "*.jpeg", "*.png"])
-    popup = Popup(title="选择照片 Choose a photo", content=chooser, size_hint=(0.95, 0.9))
+    popup = Popup(title="选择照片", content=chooser, size_hint=(0.95, 0.9))
 
     def picked(_chooser, selection, _touch) -> None:
         popup.dismiss()

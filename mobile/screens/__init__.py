@@ -9,7 +9,8 @@ from .patrol import FinishScreen, PatrolScreen
 from .permission import KeepAliveScreen, PermissionScreen
 from .problem import ProblemScreen
 from .tasks import RecheckScreen, TasksScreen
-from .widgets import MapView
+from .widgets import Confirm, MapView, Panel
 
-__all__ = ["CardScreen", "FinishScreen", "HistoryScreen", "HomeScreen", "KeepAliveScreen", "LoginScreen", "MapView",
-           "OutboxScreen", "PatrolScreen", "PermissionScreen", "ProblemScreen", "RecheckScreen", "TasksScreen"]
+__all__ = ["CardScreen", "Confirm", "FinishScreen", "HistoryScreen", "HomeScreen", "KeepAliveScreen", "LoginScreen",
+           "MapView", "OutboxScreen", "Panel", "PatrolScreen", "PermissionScreen", "ProblemScreen", "RecheckScreen",
+           "TasksScreen"]

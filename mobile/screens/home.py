@@ -7,27 +7,32 @@ import threading
 
 from kivy.app import App
 from kivy.clock import mainthread
-from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.button import Button
-from kivy.uix.label import Label
+from kivy.factory import Factory
+from kivy.metrics import dp
 from kivy.uix.screenmanager import Screen
 
 from shared_models.clock import utcnow
 
-from .widgets import _rings, _wrapping
+from ..controller import rule_of
+from ..words import error_text, rule_text, window_text
+from .widgets import COLOURS, Confirm, Panel, _rings, para
 
 
 class LoginScreen(Screen):
     def login(self) -> None:
         phone, password = self.ids.phone.text.strip(), self.ids.password.text
+        if len(phone) != 11:
+            self.ids.message.text = "请输入 11 位手机号"
+            return
         self.ids.message.text = "正在登录…"
+        self.ids.login_btn.disabled = True
         app = App.get_running_app()
 
         def work() -> None:
             try:
                 app.controller.login(phone, password)
-            except Exception as exc:  # shown to the person; nothing is lost
-                self.show(f"登录失败：{exc}")
+            except Exception as exc:  # shown to the person in their words; nothing is lost
+                self.show("登录没有成功：" + error_text(exc))
                 return
             self.done()
 
@@ -36,10 +41,12 @@ class LoginScreen(Screen):
     @mainthread
     def show(self, text: str) -> None:
         self.ids.message.text = text
+        self.ids.login_btn.disabled = False
 
     @mainthread
     def done(self) -> None:
         self.ids.message.text = ""
+        self.ids.login_btn.disabled = False
         App.get_running_app().goto("home")
 
 
@@ -49,42 +56,74 @@ def _gap_hint(next_counted_after: str | None, now: dt.datetime | None = None) ->
         return ""
     left = dt.datetime.fromisoformat(next_counted_after) - (now or utcnow())
     hours = math.ceil(left.total_seconds() / 3600)
-    return f"\n距下次巡河可计入还有 {hours} 小时" if hours > 0 else ""
+    return f"距下次巡河可计入还有 {hours} 小时" if hours > 0 else ""
+
+
+def card_lines(c, card: dict) -> list[str]:
+    """What a card says on the home screen: where, the window's count (the server's, as of the last sync, with
+    the finished patrols still on the phone), and what one patrol needs under the rule in force."""
+    lines = [f"[b]{' / '.join(card['grid_path_names'])}[/b]",
+             f"河段：{'、'.join(s['name'] for s in card['segments']) or '本网格水体'}"]
+    done = card.get("compliance")
+    lines.append(window_text(done) if done else f"本周已巡 {c.week_count(card)} 次")
+    waiting = c.unsent_patrols(card)
+    if waiting:
+        likely = sum(1 for p in waiting if p.get("valid"))
+        lines.append(f"另有 {len(waiting)} 次待上传" + ("（预计有效）" if likely == len(waiting) else
+                                                  f"（预计 {likely} 次有效）"))
+    gap = _gap_hint((done or {}).get("next_counted_after"))
+    if gap:
+        lines.append(gap)
+    lines.append(rule_text(rule_of(card)))
+    return lines
 
 
 class HomeScreen(Screen):
     def on_pre_enter(self, *_args) -> None:
+        self.refresh()
+
+    def refresh(self, *_args) -> None:
         app = App.get_running_app()
         c = app.controller
-        self.ids.title.text = f"{c.account['name']} 的责任卡"
+        if not c.account:
+            return
+        self.ids.title.text = f"{c.account['name']}的责任卡"
         waiting = len(c.tasks())
-        self.ids.tasks_btn.text = f"复核任务（{waiting}）" if waiting else "复核任务"
+        self.ids.tasks_btn.text = f"我的任务（{waiting}）" if waiting else "我的任务"
         box = self.ids.cards_box
         box.clear_widgets()
         for card in c.cards():
-            done = card.get("compliance")
-            if done:  # the server's count, as of the last sync
-                due = f"，{done['next_due'][5:]} 前完成" if done.get("next_due") else ""
-                progress = f"{done['text']}{due}{_gap_hint(done.get('next_counted_after'))}"
-            else:
-                progress = f"本周 已巡 {c.week_count(card)} 次 · {card['frequency_summary']}"
-            text = (f"[b]{' / '.join(card['grid_path_names'])}[/b]\n"
-                    f"河段：{'、'.join(s['name'] for s in card['segments']) or '（本网格水体）'}\n{progress}")
-            row = BoxLayout(orientation="vertical", size_hint_y=None, height=240, spacing=4)
-            row.add_widget(_wrapping(Label(text=text, markup=True, halign="left")))
-            buttons = BoxLayout(size_hint_y=None, height=64, spacing=6)
-            buttons.add_widget(Button(text="责任卡详情", on_release=lambda _b, card=card: app.show_card(card)))
-            buttons.add_widget(Button(text="开始巡河", background_color=(0.1, 0.55, 0.3, 1),
-                                      on_release=lambda _b, card=card: app.start_patrol(card)))
-            row.add_widget(buttons)
-            box.add_widget(row)
+            panel = Panel()  # 开始巡河 first: one tap after sign-in, whatever the text size
+            start = Factory.Button(text="开始巡河", background_color=COLOURS["go"], height=dp(72))
+            start.bind(on_release=lambda _b, card=card: app.start_patrol(card))
+            details = Factory.Button(text="责任卡详情", background_color=COLOURS["neutral"])
+            details.bind(on_release=lambda _b, card=card: app.show_card(card))
+            panel.add_widget(start)
+            panel.add_widget(para("\n".join(card_lines(c, card)), markup=True))
+            panel.add_widget(details)
+            box.add_widget(panel)
+        if not box.children:
+            box.add_widget(para("还没有您的责任卡。请联系网格长，同步后这里会显示。"))
         pending = c.store.pending_count(c.account["user_id"])
-        self.ids.outbox_btn.text = f"待上传 ({pending})"
-        self.ids.status.text = "全部已上传" if not pending else f"{pending} 项等待网络上传"
+        self.ids.outbox_btn.text = f"待上传（{pending}）" if pending else "待上传"
+        self.ids.status.text = "全部已上传" if not pending else f"{pending} 项等待上传，有信号时自动上传"
+        keep = self.ids.keepalive_btn
+        if not app.on_phone and keep.parent:  # the maker's battery settings exist on a phone only
+            keep.parent.remove_widget(keep)
 
     def logout(self) -> None:
-        App.get_running_app().controller.logout()
-        App.get_running_app().goto("login")
+        app = App.get_running_app()
+        c = app.controller
+        pending = c.store.pending_count(c.account["user_id"])
+        detail = (f"还有 {pending} 项没有上传。退出后它们留在手机上，您再次登录后会继续上传。" if pending
+                  else "退出后需要联网才能再次登录。")
+
+        def then(yes: bool) -> None:
+            if yes:
+                c.logout()
+                app.goto("login")
+
+        Confirm("确定退出登录吗？", detail, "退出登录", "不退出", then).open()
 
 
 class CardScreen(Screen):
@@ -94,6 +133,8 @@ class CardScreen(Screen):
         self.ids.map.segments = [s["geometry"]["coordinates"] for s in card["segments"]]
         sup = card.get("supervisor") or {}
         duties = "\n".join(f"· {d}" for d in card["duties"])
+        done = card.get("compliance")
+        frequency = window_text(done) if done else card["frequency_summary"]
         self.ids.details.text = (f"编号 {card['card_no']}（第 {card['version']} 版，{card['valid_from']} 起）\n"
-                                 f"巡河要求：{card['frequency_summary']}\n职责：\n{duties}\n"
+                                 f"巡河要求：{frequency}\n{rule_text(rule_of(card))}\n职责：\n{duties}\n"
                                  f"网格长：{sup.get('name', '—')} {sup.get('phone', '')}")

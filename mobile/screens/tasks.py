@@ -5,42 +5,48 @@ import json
 
 from kivy.app import App
 from kivy.clock import Clock
-from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.button import Button
-from kivy.uix.label import Label
+from kivy.factory import Factory
 from kivy.uix.screenmanager import Screen
 
 from shared_models.track.geometry import distance_m
 
-from .widgets import _wrapping
+from ..controller import FIX_MAX_AGE_S, RECHECK_RADIUS_M
+from ..words import short_day, when
+from .widgets import COLOURS, Panel, para
 
 
 class TasksScreen(Screen):
     """Re-checks (复核) the server gave this inspector, kept for offline; steps already taken listed below."""
 
     def on_pre_enter(self, *_args) -> None:
+        self.refresh()
+
+    def refresh(self, *_args) -> None:
         c = App.get_running_app().controller
         box = self.ids.tasks_box
         box.clear_widgets()
         for task in c.tasks():
-            deadline = f" · 期限 {task['deadline'][5:]}" if task.get("deadline") else ""
-            text = (f"[b]{task['category_label']}[/b] {task['case_no']}{deadline}\n{task['description']}\n"
-                    f"整改说明：{task.get('rectify_note') or '—'}")
-            row = BoxLayout(orientation="vertical", size_hint_y=None, height=200, spacing=4)
-            row.add_widget(_wrapping(Label(text=text, markup=True, halign="left")))
-            go = Button(text="去现场复核", size_hint_y=None, height=56)
+            deadline = f"，{short_day(task['deadline'])}前完成" if task.get("deadline") else ""
+            text = (f"[b]复核：{task['category_label']}[/b]{deadline}\n{task['description']}\n"
+                    f"整改说明：{task.get('rectify_note') or '没有填写'}")
+            row = Panel()
+            row.add_widget(para(text, markup=True))
+            if task.get("refused") is not None:
+                row.add_widget(para("上次复核没有被接受：" + (task["refused"] or "请到现场再复核一次"),
+                                    color=COLOURS["error"]))
+            go = Factory.Button(text="去现场复核")
             go.bind(on_release=lambda _b, t=task: App.get_running_app().open_recheck(t))
             row.add_widget(go)
             box.add_widget(row)
         if not box.children:
-            box.add_widget(Label(text="没有待复核的任务", size_hint_y=None, height=60))
+            box.add_widget(para("现在没有要您做的任务"))
         lines = []
         for step in c.store.case_steps(c.account["user_id"])[:10]:
             result = json.loads(step["result"]) if step["result"] else None
             verdict = "待上传" if result is None else (
                 f"已生效：{result['status_label']}" if result["applied"] else "已被他人处理，待网格长审阅")
             action = "复核通过" if step["action"] == "recheck_pass" else "复核不通过"
-            lines.append(f"{step['case_no']} {action} · {verdict}")
+            lines.append(f"{when(step['at'])} {action} · {verdict}")
         self.ids.done.text = "\n".join(lines)
 
 
@@ -50,9 +56,8 @@ class RecheckScreen(Screen):
     def show(self, task: dict) -> None:
         self.task, self.photos = task, []
         c = App.get_running_app().controller
-        self.ids.title.text = f"现场复核 {task['case_no']}"
-        self.ids.info.text = (f"{task['category_label']}：{task['description']}\n"
-                              f"整改说明：{task.get('rectify_note') or '—'}")
+        self.ids.title.text = f"现场复核：{task['category_label']}"
+        self.ids.info.text = (f"{task['description']}\n整改说明：{task.get('rectify_note') or '没有填写'}")
         before = next((c.task_photo(u) for u in task.get("before_photo_uuids", []) if c.task_photo(u)), None)
         after = next((c.task_photo(u) for u in task.get("after_photo_uuids", []) if c.task_photo(u)), None)
         self.ids.before.source = before or ""
@@ -62,12 +67,14 @@ class RecheckScreen(Screen):
         self.where()
 
     def where(self, *_args) -> None:
-        fix = App.get_running_app().controller.last_fix
+        fix = App.get_running_app().controller.position_now(FIX_MAX_AGE_S)
         if not fix:
-            self.ids.position.text = "正在定位…"
+            self.ids.position.text = "正在定位…请到开阔处稍等"
             return
+        radius = self.task.get("recheck_radius_m") or RECHECK_RADIUS_M
         distance = distance_m(self.task["lon"], self.task["lat"], fix["lon"], fix["lat"])
-        self.ids.position.text = f"距问题位置 {distance:.0f} 米" + ("" if distance <= 200 else "（请到现场）")
+        self.ids.position.text = f"离问题位置 {distance:.0f} 米" + (
+            "，可以复核" if distance <= radius else f"。须走到 {radius:.0f} 米以内才能复核")
 
     def choose_photo(self) -> None:
         """The camera on a phone (after its permissions); a file chooser on the desktop."""
@@ -91,3 +98,7 @@ class RecheckScreen(Screen):
     def leave(self) -> None:
         self._tick.cancel()
         App.get_running_app().close_recheck()
+
+    def on_back(self) -> bool:
+        self.leave()
+        return True

@@ -102,6 +102,12 @@ class Patrol(db.Model):
     inspector: Mapped[User] = relationship(foreign_keys=[inspector_id])
     card: Mapped[ResponsibilityCard] = relationship()
     segments: Mapped[list[RiverSegment]] = relationship(secondary=patrol_segments, order_by=RiverSegment.code)
+
+    @property
+    def counts(self) -> bool:
+        """Counts toward the quota now: valid, not rejected, and any flag cleared by a supervisor."""
+        return bool(self.valid and self.review_status != "rejected"
+                    and (not self.flagged or self.review_status == "cleared"))
     flags: Mapped[list[PatrolFlag]] = relationship(back_populates="patrol", cascade="all, delete-orphan",
                                                    order_by="PatrolFlag.code")
 

@@ -117,9 +117,7 @@ class PatrolSchema(Schema):
     review_status = fields.String(allow_none=True, metadata={"description": "cleared | rejected | null"})
     review_note = fields.String()
     reviewed_at = fields.DateTime(allow_none=True)
-    counts = fields.Function(lambda p: bool(p.valid and p.review_status != "rejected"
-                                            and (not p.flagged or p.review_status == "cleared")),
-                             metadata={"description": "counts toward the quota now"})
+    counts = fields.Boolean(dump_only=True, metadata={"description": "counts toward the quota now"})
     segment_ids = fields.Function(lambda p: [s.id for s in p.segments])
     reasons = fields.Function(lambda p: (p.analysis or {}).get("reasons", []),
                               metadata={"description": "why it does not count (the verdict's words)"})

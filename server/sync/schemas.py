@@ -20,6 +20,10 @@ _VERDICT_TYPES = {
     "valid": fields.Boolean(), "flagged": fields.Boolean(), "distance_m": fields.Float(),
     "duration_s": fields.Float(), "coverage": fields.Float(allow_none=True), "flags": fields.List(fields.Dict()),
     "reasons": fields.List(fields.String()),
+    "review_status": fields.String(allow_none=True, metadata={"description": "the supervisor's decision: cleared | "
+                                                                             "rejected | null"}),
+    "review_note": fields.String(metadata={"description": "the supervisor's reason"}),
+    "counts": fields.Boolean(metadata={"description": "counts toward the quota now"}),
 }
 # (a field the contract adds without a type here fails at import, not on a phone)
 PatrolVerdictSchema = Schema.from_dict(
@@ -31,7 +35,8 @@ _CHANGES_TYPES = {
     "cards": fields.List(fields.Nested(CardSchema)),
     "patrols": fields.List(fields.Nested(PatrolVerdictSchema)),
     "tasks": fields.List(fields.Dict(), metadata={
-        "description": "re-checks (复核) waiting for me, whole: case_no, version, place, before/after photo uuids"}),
+        "description": "re-checks (复核) waiting for me, whole: case_no, version, place, before/after photo uuids, "
+                       "recheck_radius_m (how near the place a re-check must be done)"}),
     "categories": fields.List(fields.Dict(), metadata={"description": "problem categories in force: code, name"}),
 }
 ChangesSchema = Schema.from_dict({k: _CHANGES_TYPES[k] for k in wire.CHANGES_FIELDS}, name="Changes")

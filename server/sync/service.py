@@ -16,6 +16,7 @@ from ..auth.models import User
 from ..cards.service import cards_in_scope, in_force_or_upcoming, with_path_names
 from ..cases.service import categories_for
 from ..cases.service import recheck_tasks as waiting_rechecks
+from ..cases.workflow import RECHECK_RADIUS_M
 from ..extensions import db
 from ..patrols.models import Patrol
 from ..photos.service import photos_of_problem as photos_of
@@ -41,7 +42,9 @@ def verdict_of(p: Patrol) -> dict:
     """The server's verdict on one patrol, as the wire contract lists its fields."""
     values = {"valid": p.valid, "flagged": p.flagged, "distance_m": p.distance_m, "duration_s": p.duration_s,
               "coverage": p.coverage, "flags": [{"code": f.code, "detail": f.detail} for f in p.flags],
-              "reasons": (p.analysis or {}).get("reasons", [])}
+              "reasons": (p.analysis or {}).get("reasons", []), "review_status": p.review_status,
+              "review_note": p.review_note or "",
+              "counts": p.counts}
     return {"uuid": p.uuid, **{k: values[k] for k in wire.VERDICT_FIELDS}, "updated_at": p.updated_at}
 
 
@@ -76,7 +79,7 @@ def recheck_tasks(user: User) -> list[dict]:
             "deadline": case.deadline.isoformat() if case.deadline else None,
             "rectify_note": rectified.note if rectified else "",
             "before_photo_uuids": [ph.uuid for ph in photos_of(p) if ph.uuid not in after],
-            "after_photo_uuids": after})
+            "after_photo_uuids": after, "recheck_radius_m": RECHECK_RADIUS_M})
     return out
 
 

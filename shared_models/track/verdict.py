@@ -14,6 +14,18 @@ ANALYSIS_VERSION = "2026.11.3"
 FLAG_CODES = ("vehicle_speed", "teleport", "synthetic", "stationary", "off_segment", "mock_location",
               "low_accuracy", "time_gap", "clock")
 
+# What each flag is called where a person reads it (the phone, the console's lists): short and plain.
+FLAG_LABELS = {
+    "vehicle_speed": "速度过快", "teleport": "轨迹跳跃", "synthetic": "轨迹过于规则", "stationary": "长时间没有移动",
+    "off_segment": "离责任河段较远", "mock_location": "使用了模拟定位", "low_accuracy": "定位精度差",
+    "time_gap": "轨迹中断", "clock": "手机时间异常",
+}
+
+
+def chinese(text: str) -> str:
+    """The Chinese half of a bilingual "中文 / English" message (a flag's detail, a reason, an error)."""
+    return text.split(" / ", 1)[0]
+
 
 @dataclass(frozen=True)
 class ValidityRule:

@@ -3,10 +3,12 @@ offline; the re-check is done on site without signal and reaches the server when
 a re-check overtaken by someone else is kept and shown as such, never dropped."""
 import datetime as dt
 import json
+import re
 import shutil
 import uuid
 
 import numpy as np
+import pytest
 from PIL import Image
 from sqlalchemy import select
 
@@ -53,7 +55,7 @@ def test_a_recheck_done_offline_reaches_the_server(engine_name, api, tmp_path):
         assert max(thumb.size) <= 400  # a thumbnail, kept on the phone
     # on site, no signal: the step waits in the outbox with its photo
     c.client.server = "http://127.0.0.1:9"  # nothing listens there
-    c.last_fix = {"t": dt.datetime.now(dt.UTC).timestamp(), **on_site()}
+    c.note_fix({"t": dt.datetime.now(dt.UTC).timestamp(), **on_site()})
     shot = tmp_path / "now.jpg"
     shot.write_bytes(jpeg_with_exif(size=(1200, 900)))
     c.recheck(task, True, "现场已清理", [c.prepare_photo(shot)])
@@ -78,7 +80,7 @@ def test_a_recheck_overtaken_on_the_server_is_kept_and_shown(engine_name, api, t
     c = _phone(tmp_path, api)
     [task] = c.tasks()
     step(api, SUP_OWN, no, "recheck_fail", note="仍有垃圾", **on_site())  # the supervisor was there first
-    c.last_fix = {"t": dt.datetime.now(dt.UTC).timestamp(), **on_site()}
+    c.note_fix({"t": dt.datetime.now(dt.UTC).timestamp(), **on_site()})
     c.recheck(task, True, "", [])
     assert c.sync_now()["failed"] == 0
     [mine] = c.store.case_steps(c.account["user_id"])
@@ -86,6 +88,42 @@ def test_a_recheck_overtaken_on_the_server_is_kept_and_shown(engine_name, api, t
     assert (result["applied"], result["outcome"], result["status"]) == (False, "stale", "rectifying")
     db.session.expire_all()
     assert db.session.scalar(select(Case.needs_review).where(Case.case_no == no))
+
+
+def test_a_recheck_away_from_the_problem_is_refused_on_the_phone(engine_name, api, tmp_path):
+    no, _, _ = _rectified_case_with_photos(api)
+    c = _phone(tmp_path, api)
+    [task] = c.tasks()
+    assert task["recheck_radius_m"] == 200  # the server's rule, with the task
+    site = on_site()
+    far = {"lon": site["lon"] + 0.0105, "lat": site["lat"]}  # about 950 m east
+    c.note_fix({"t": dt.datetime.now(dt.UTC).timestamp(), **far})
+    with pytest.raises(ValueError, match=r"您离问题位置 9\d\d 米，须到现场（200 米以内）才能复核"):
+        c.recheck(task, True, "已清理", [])
+    assert c.outbox() == [] and c.tasks() == [task]  # nothing queued; the task is still there
+    # an old fix is never used: a minute later the phone does not know where it is
+    c.note_fix({"t": dt.datetime.now(dt.UTC).timestamp(), **site})
+    c.last_fix_at -= 61
+    with pytest.raises(ValueError, match="还没有定位"):
+        c.recheck(task, True, "已清理", [])
+
+
+def test_a_step_the_server_refuses_comes_back_with_its_reason(engine_name, api, tmp_path):
+    """Should the phone's copy of the rule be wider than the server's (an old task), the server's refusal brings
+    the task back to the list with the server's reason in Chinese, instead of it vanishing."""
+    no, _, _ = _rectified_case_with_photos(api)
+    c = _phone(tmp_path, api)
+    [task] = c.tasks()
+    site = on_site()
+    c.note_fix({"t": dt.datetime.now(dt.UTC).timestamp(), "lon": site["lon"] + 0.0105, "lat": site["lat"]})
+    c.recheck({**task, "recheck_radius_m": 5000}, True, "已清理", [])
+    assert c.tasks() == []  # done, as far as the phone knows
+    assert c.sync_now()["failed"] == 1
+    [back] = c.tasks()
+    assert back["case_no"] == no and "须到现场（200 米内）复核" in back["refused"]
+    assert not re.search(r"[A-Za-z]{3,}", back["refused"])  # no English half, no code
+    db.session.expire_all()
+    assert db.session.scalar(select(Case.status).where(Case.case_no == no)) == "rectified"
 
 
 def test_the_recheck_screen_shows_the_before_photo(engine_name, api, tmp_path, display):
@@ -103,7 +141,7 @@ def test_the_recheck_screen_shows_the_before_photo(engine_name, api, tmp_path, d
     script = [
         {"do": "wait_screen", "name": "login"}, {"do": "text", "id": "phone", "value": REPORTER},
         {"do": "text", "id": "password", "value": "Demo@2026"}, {"do": "tap", "id": "login_btn"},
-        {"do": "wait_screen", "name": "home", "timeout": 30}, {"do": "tap", "text": "复核任务（1）"},
+        {"do": "wait_screen", "name": "home", "timeout": 30}, {"do": "tap", "text": "我的任务（1）"},
         {"do": "wait_screen", "name": "tasks"}, {"do": "wait", "seconds": 0.5}, {"do": "shot", "name": "tasks"},
         {"do": "tap", "text": "去现场复核"}, {"do": "wait_screen", "name": "recheck"},
         {"do": "call", "method": "add_photo", "args": [str(shot)]}, {"do": "wait", "seconds": 2.0},

@@ -44,10 +44,12 @@ def _script(photo: Path) -> list[dict]:
         {"do": "shot", "name": "patrol"},
         {"do": "tap", "id": "problem_btn"}, {"do": "wait_screen", "name": "problem"},
         {"do": "call", "method": "add_photo", "args": [str(photo)]},
+        {"do": "tap", "text": "乱堆"},
         {"do": "text", "id": "description", "value": "河岸堆放建筑垃圾"}, {"do": "wait", "seconds": 0.5},
         {"do": "shot", "name": "problem"}, {"do": "tap", "id": "submit_btn"}, {"do": "wait_screen", "name": "patrol"},
         {"do": "wait_until", "what": "gps_done", "timeout": 120},
-        {"do": "tap", "id": "end_btn"}, {"do": "wait_screen", "name": "finish"}, {"do": "wait", "seconds": 0.5},
+        {"do": "tap", "id": "end_btn"}, {"do": "tap", "id": "yes_btn"}, {"do": "wait_screen", "name": "finish"},
+        {"do": "wait", "seconds": 0.5},
         {"do": "shot", "name": "finish"}, {"do": "tap", "id": "submit_btn"}, {"do": "wait_screen", "name": "home"},
         {"do": "tap", "id": "outbox_btn"}, {"do": "wait_screen", "name": "outbox"}, {"do": "tap", "id": "sync_btn"},
         {"do": "wait_until", "what": "outbox_synced", "timeout": 90}, {"do": "wait", "seconds": 1.0},
@@ -103,7 +105,7 @@ def test_an_inspectors_day_in_the_app(engine_name, api, tmp_path, display):
 
     # a screenshot of every screen, with text drawn (not an empty window)
     for name in SCREENS:
-        [png] = list(shots.glob(f"{name}[0-9]*.png"))  # not patrol_resumed, shot by the next test
+        png = shots / f"{name}.png"
         img = Image.open(png).convert("L")
         assert img.size == (540, 960)
         assert len(np.unique(np.asarray(img))) > 20, name
@@ -179,9 +181,11 @@ def test_offline_the_app_works_and_the_items_go_when_the_server_is_back(engine_n
             {"do": "wait_screen", "name": "home"}, {"do": "tap", "text": "开始巡河"},
             {"do": "wait_screen", "name": "patrol"}, {"do": "wait_until", "what": "has_fixes"},
             {"do": "tap", "id": "problem_btn"}, {"do": "wait_screen", "name": "problem"},
-            {"do": "call", "method": "add_photo", "args": [str(photo)]}, {"do": "tap", "id": "submit_btn"},
+            {"do": "call", "method": "add_photo", "args": [str(photo)]}, {"do": "tap", "text": "乱堆"},
+            {"do": "tap", "id": "submit_btn"},
             {"do": "wait_screen", "name": "patrol"}, {"do": "wait_until", "what": "gps_done", "timeout": 120},
-            {"do": "tap", "id": "end_btn"}, {"do": "wait_screen", "name": "finish"}, {"do": "tap", "id": "submit_btn"},
+            {"do": "tap", "id": "end_btn"}, {"do": "tap", "id": "yes_btn"}, {"do": "wait_screen", "name": "finish"},
+            {"do": "tap", "id": "submit_btn"},
             {"do": "wait_screen", "name": "home"}, {"do": "tap", "id": "outbox_btn"},
             {"do": "wait_screen", "name": "outbox"}, {"do": "tap", "id": "sync_btn"},
             {"do": "wait_until", "what": "outbox_failed", "timeout": 60}, {"do": "call", "method": "refresh"},
