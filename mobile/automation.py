@@ -81,6 +81,11 @@ def attach(app, script_path: str, shots: str) -> None:
         elif do == "no_dialog":
             if _dialogs():
                 return
+        elif do == "dismiss_dialog":  # a chooser the test does not use (the desktop's camera stand-in)
+            for dialog in _dialogs():
+                dialog.dismiss()
+        elif do == "say_screen":
+            _say(f"screen: {app.sm.current}")
         elif do == "check_layout":  # what would look wrong on this screen (mobile/layout_check.py)
             from .layout_check import problems
 
@@ -91,7 +96,7 @@ def attach(app, script_path: str, shots: str) -> None:
             if not _condition(app, step["what"]):
                 return
         elif do == "say":  # what a label shows, for the test to read
-            widget = _find_id([*_dialogs(), screen], step["id"])
+            widget = _find_id([*_dialogs(), screen, app.root.children[-1]], step["id"])  # (the status strip)
             _say(f"said {step['id']}: {widget.text if widget is not None else None}")
         elif do == "shot":
             _screenshot(Path(shots) / f"{step['name']}.png")

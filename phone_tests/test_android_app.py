@@ -32,7 +32,8 @@ def _sign_in() -> list[dict]:
             {"do": "text", "id": "phone", "value": INSPECTOR}, {"do": "text", "id": "password", "value": DEMO_PASSWORD},
             {"do": "tap", "id": "login_btn"}, {"do": "wait_screen", "name": "home", "timeout": 60},
             {"do": "tap", "text": "开始巡河"}, {"do": "wait_screen", "name": "permission"},
-            {"do": "say", "id": "text"}, {"do": "tap", "id": "primary_btn"}]
+            {"do": "check_layout", "name": "permission"}, {"do": "say", "id": "text"},
+            {"do": "tap", "id": "primary_btn"}]
 
 
 @pytest.fixture
@@ -50,12 +51,16 @@ def android_app(tmp_path, display, county):
         env = {**os.environ, "DISPLAY": display, "RIVERPATROL_PLATFORM": "android", "FAKE_ANDROID_DIR": str(device),
                "FAKE_ANDROID_ROLE": "activity", "ANDROID_PRIVATE": str(private),
                "PYTHONPATH": os.pathsep.join([str(SITE), str(ROOT)]), "KIVY_HOME": str(tmp_path / "kivy"),
-               "RIVERPATROL_UI_SCRIPT": str(tmp_path / "script.json"), "RIVERPATROL_SCREENSHOTS": str(tmp_path)}
+               "RIVERPATROL_UI_SCRIPT": str(tmp_path / "script.json"), "RIVERPATROL_SCREENSHOTS": str(tmp_path),
+               "KIVY_METRICS_DENSITY": "2.75", "KIVY_METRICS_FONTSCALE": "1.5"}  # the largest the layout check knows
         done = subprocess.run([sys.executable, "-m", "mobile", "--server", county.base], cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=240)
         log = [json.loads(line) for line in (device / "log.jsonl").read_text().splitlines()] \
             if (device / "log.jsonl").exists() else []
         started.extend({c["pid"] for c in log if c["role"] == "service"})
+        checked = [line for line in done.stdout.splitlines() if line.startswith("layout ")]
+        wrong = [line for line in checked if not line.endswith(": []")]
+        assert checked and not wrong, wrong  # each screen checked fits the phone (mobile/layout_check.py)
         return done, log
 
     yield run, private
@@ -68,6 +73,7 @@ def test_location_refused_records_nothing_and_says_so_in_chinese(android_app):
     run, private = android_app
     done, log = run(_sign_in() + [{"do": "wait", "seconds": 0.5}, {"do": "say", "id": "text"},
                                   {"do": "say", "id": "primary_btn"}, {"do": "shot", "name": "refused"},
+                                  {"do": "check_layout", "name": "refused"},
                                   {"do": "tap", "id": "secondary_btn"}, {"do": "wait_screen", "name": "home"},
                                   {"do": "quit"}], answers={})
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -88,6 +94,7 @@ def test_granted_the_makers_page_comes_once_and_the_service_records_for_the_app(
         {"do": "wait_screen", "name": "permission"}, {"do": "tap", "id": "primary_btn"},  # background: 始终允许
         {"do": "wait", "seconds": 0.3}, {"do": "tap", "id": "primary_btn"},  # notifications
         {"do": "wait_screen", "name": "keepalive"}, {"do": "say", "id": "text"}, {"do": "shot", "name": "keepalive"},
+        {"do": "check_layout", "name": "keepalive"},
         {"do": "tap", "id": "battery_btn"}, {"do": "tap", "id": "maker_btn"}, {"do": "tap", "id": "keepalive_done_btn"},
         {"do": "wait_screen", "name": "patrol"}, {"do": "wait_until", "what": "has_fixes", "timeout": 90},
         {"do": "shot", "name": "patrol"}, {"do": "quit"}]

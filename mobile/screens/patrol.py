@@ -97,7 +97,7 @@ class PatrolScreen(Screen):
 
     def on_back(self) -> bool:
         """The back key on a patrol: it goes on recording, and says so."""
-        self.ids.hint.text = "巡河仍在记录。要结束，请点「结束巡河」"
+        App.get_running_app().notice("巡河仍在记录。要结束，请点「结束巡河」")
         return True
 
 
