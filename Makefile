@@ -22,7 +22,7 @@ test:
 	$(VENV)/python -m pytest $(PYTEST_ARGS)
 
 # The field app on the desktop against `make run`'s server, its GPS fed by a real GPX file.
-GPX ?= tests/data/tracks/korita-zbevnica.gpx
+GPX ?= tests/data/tracks/demo-gelaomen.gpx
 SPEED ?= 10
 mobile:
 	bash scripts/bootstrap.sh mobile

@@ -12,7 +12,7 @@ import pytest
 
 from .conftest import DEMO_PASSWORD, ROOT
 
-WALK = ROOT / "tests" / "data" / "tracks" / "korita-zbevnica.gpx"
+WALK = ROOT / "tests" / "data" / "tracks" / "demo-gelaomen.gpx"  # `make mobile`'s walk, along the demo river
 SHOTS = ROOT / "test-artifacts" / "layout"
 INSPECTOR = "13900000101"
 PHOTO = ROOT / "tests" / "data" / "photos" / "lomiri_Picture_0B_by_freespace.jpg"
@@ -33,9 +33,10 @@ def _tour() -> list[dict]:
         {"do": "tap", "id": "problem_btn"}, {"do": "wait_screen", "name": "problem"}, *look("problem"),
         {"do": "call", "method": "add_photo", "args": [str(PHOTO)]}, {"do": "tap", "text": "乱堆"},
         *look("problem_filled"), {"do": "tap", "id": "cancel_btn"}, {"do": "wait_screen", "name": "patrol"},
+        {"do": "wait_until", "what": "gps_done", "timeout": 60}, {"do": "wait", "seconds": 2.5}, *look("patrol_walked"),
         {"do": "tap", "id": "end_btn"}, *look("end_question"), {"do": "tap", "id": "no_btn"}, {"do": "no_dialog"},
         {"do": "tap", "id": "end_btn"}, {"do": "tap", "id": "yes_btn"}, {"do": "wait_screen", "name": "finish"},
-        {"do": "tap", "text": "已查"}, *look("finish"),
+        {"do": "tap", "text": "已查"}, *look("finish"), {"do": "say", "id": "verdict"},
         {"do": "tap", "id": "submit_btn"}, {"do": "wait_screen", "name": "home"}, *look("home_after"),
         {"do": "tap", "id": "logout_btn"}, *look("logout_question"), {"do": "tap", "id": "no_btn"},
         {"do": "no_dialog"},
@@ -68,5 +69,6 @@ def test_every_screen_fits_a_phone_at_large_text(density, fontscale, county, dis
             found[name] = json.loads(listed)
     assert set(found) >= {"login", "home", "card", "patrol", "problem", "finish", "outbox", "history", "tasks",
                           "problem_filled", "end_question", "logout_question"}
+    assert "said verdict: [b]本次巡河计为有效[/b]" in done.stdout  # a newcomer's first patrol counts
     wrong = {name: listed for name, listed in found.items() if listed}
     assert not wrong, json.dumps(wrong, ensure_ascii=False, indent=1)

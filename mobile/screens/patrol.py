@@ -11,6 +11,7 @@ from kivy.uix.screenmanager import Screen
 from shared_models.track.verdict import ValidityRule
 
 from ..controller import rule_of
+from ..map_parts import walked_parts
 from ..words import flags_text, goals, metres, still_needed
 from .widgets import Confirm, _rings
 
@@ -63,6 +64,10 @@ class PatrolScreen(Screen):
         result = c.preview()
         track = c.store.track(c.recorder.patrol_uuid)
         self.ids.map.track = list(zip(track.lon.tolist(), track.lat.tolist(), strict=True))[-2000:]
+        if self.ids.map.segments:
+            walked, unwalked = walked_parts(self.ids.map.segments, track.lon, track.lat, self._rule.tolerance_m)
+            self.ids.map.walked, self.ids.map.unwalked = walked, unwalked
+        self.ids.map.position = [float(track.lon[-1]), float(track.lat[-1])] if len(track) else []
         self.ids.title.text = f"{self._where}  {_fmt_duration(result.duration_s)}"
         for goal in goals(result, self._rule):
             row = self._rows.get(goal.name)

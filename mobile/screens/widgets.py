@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 from kivy.clock import Clock
 from kivy.factory import Factory
-from kivy.graphics import Color, Line
+from kivy.graphics import Color, Ellipse, Line, Rectangle, StencilPop, StencilPush, StencilUnUse, StencilUse
+from kivy.metrics import dp
 from kivy.properties import ColorProperty, ListProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
@@ -21,6 +22,9 @@ COLOURS = {
     "stop": (0.72, 0.16, 0.1, 1), "neutral": (0.36, 0.38, 0.4, 1), "idle": (0.85, 0.87, 0.88, 1),
     "warn": (0.62, 0.36, 0.0, 1), "strip": (0.1, 0.2, 0.3, 1), "error": (0.72, 0.1, 0.1, 1),
 }
+
+
+WALKED, NOT_WALKED = (0.1, 0.6, 0.2, 1), (0.2, 0.45, 0.9, 1)  # the map's segments: walked, not yet
 
 
 class Panel(BoxLayout):
@@ -51,41 +55,67 @@ def para(text: str = "", **kw) -> Label:
 
 
 class MapView(Widget):
-    """Grid, segments and track drawn on a plain canvas from cached GeoJSON: no tiles needed."""
+    """Grid, segments and track drawn on a plain canvas from cached GeoJSON: no tiles needed. Zoomed to the
+    card's segments (or grid); the segments' walked parts green, the rest blue; where I am, a red dot."""
 
     rings = ListProperty([])  # grid boundary rings, [(lon, lat), ...]
     segments = ListProperty([])
     track = ListProperty([])
+    walked = ListProperty([])  # parts of the segments walked on this patrol
+    unwalked = ListProperty([])  # and not yet
+    position = ListProperty([])  # [lon, lat] of the last fix, or []
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
         # one redraw per frame, after layout, however many properties change
         trigger = Clock.create_trigger(self.redraw)
-        self.bind(pos=trigger, size=trigger, rings=trigger, segments=trigger, track=trigger)
+        self.bind(pos=trigger, size=trigger, rings=trigger, segments=trigger, track=trigger, walked=trigger,
+                  unwalked=trigger, position=trigger)
 
     def redraw(self, *_args) -> None:
         self.canvas.clear()
-        points = [p for ring in self.rings for p in ring] + [p for s in self.segments for p in s] + list(self.track)
+        # the view: the segments (else the grid, else the track), so the map shows what the inspector must walk
+        points = [p for s in self.segments for p in s] or [p for ring in self.rings for p in ring] or list(self.track)
         if not points:
             return
         lons, lats = [p[0] for p in points], [p[1] for p in points]
         kx = math.cos(math.radians(sum(lats) / len(lats)))  # metres east per degree shrink with latitude
         w, h = max(max(lons) - min(lons), 1e-6) * kx, max(max(lats) - min(lats), 1e-6)
-        scale = min((self.width - 20) / w, (self.height - 20) / h)
+        margin = dp(12)
+        scale = min((self.width - 2 * margin) / w, (self.height - 2 * margin) / h)
+        x0 = self.x + (self.width - w * scale) / 2
+        y0 = self.y + (self.height - h * scale) / 2
 
         def xy(p):
-            return [self.x + 10 + (p[0] - min(lons)) * kx * scale, self.y + 10 + (p[1] - min(lats)) * scale]
+            return [x0 + (p[0] - min(lons)) * kx * scale, y0 + (p[1] - min(lats)) * scale]
 
         with self.canvas:
+            StencilPush()  # nothing drawn outside the map's box, however far the track wanders
+            Rectangle(pos=self.pos, size=self.size)
+            StencilUse()
+            Color(0.92, 0.94, 0.9, 1)
+            Rectangle(pos=self.pos, size=self.size)
             Color(0.55, 0.55, 0.55, 1)
             for ring in self.rings:
-                Line(points=[c for p in ring for c in xy(p)], width=1.2, close=True)
-            Color(0.1, 0.45, 0.85, 1)
-            for seg in self.segments:
-                Line(points=[c for p in seg for c in xy(p)], width=3)
+                Line(points=[c for p in ring for c in xy(p)], width=dp(1), close=True)
+            Color(*NOT_WALKED)
+            for seg in (self.unwalked if self.walked or self.unwalked else self.segments):
+                Line(points=[c for p in seg for c in xy(p)], width=dp(3))
+            Color(*WALKED)
+            for seg in self.walked:
+                Line(points=[c for p in seg for c in xy(p)], width=dp(4))
             if len(self.track) > 1:
-                Color(0.9, 0.35, 0.1, 1)
-                Line(points=[c for p in self.track for c in xy(p)], width=2)
+                Color(0.9, 0.45, 0.1, 1)
+                Line(points=[c for p in self.track for c in xy(p)], width=dp(1.2))
+            if self.position:
+                cx, cy = xy(self.position)
+                Color(1, 1, 1, 1)
+                Ellipse(pos=(cx - dp(9), cy - dp(9)), size=(dp(18), dp(18)))
+                Color(0.85, 0.1, 0.1, 1)
+                Ellipse(pos=(cx - dp(6), cy - dp(6)), size=(dp(12), dp(12)))
+            StencilUnUse()
+            Rectangle(pos=self.pos, size=self.size)
+            StencilPop()
 
 
 def _wrapping(label: Label) -> Label:
