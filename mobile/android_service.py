@@ -18,6 +18,7 @@ import threading
 from mobile.api_client import ApiClient, ApiFailure
 from mobile.platform import android
 from mobile.platform.network import network_available
+from mobile.platform.notify import notify
 from mobile.platform.paths import store_path
 from mobile.recorder import PatrolRecorder
 from mobile.store import LocalStore
@@ -74,6 +75,8 @@ def run(stop: threading.Event | None = None) -> str:
                 report = engine.run_once()  # only what is due: each failed item waits out its backoff
             except ApiFailure:  # sent what it could; the pull afterwards found no server
                 report = None
+            while engine.news:  # a new task or a decision, with the app closed: told as a notification
+                notify(*engine.news.pop(0))
             if report is not None and report.sign_in_required:
                 engine = None  # the app asks the inspector to sign in again; the items wait for it
         if gps is None and (engine is None or store.retryable_count(user_id) == 0):

@@ -29,6 +29,7 @@ from .screens import (
     HomeScreen,
     KeepAliveScreen,
     LoginScreen,
+    MonthScreen,
     OutboxScreen,
     PatrolScreen,
     PermissionScreen,
@@ -41,7 +42,7 @@ from .screens.strip import StatusStrip
 
 BACK_KEY = 27  # Android's back key reaches Kivy as Escape
 BACK_TO = {"card": "home", "outbox": "home", "history": "home", "tasks": "home", "permission": "home",
-           "keepalive": "home"}
+           "keepalive": "home", "month": "home"}
 
 KV = Path(__file__).parent / "kv"
 
@@ -60,11 +61,11 @@ class RiverPatrolApp(App):
 
     def build(self):
         self.on_phone = on_android()
-        for name in ("common", "login", "home", "card", "patrol", "problem", "lists", "tasks", "permission"):
+        for name in ("common", "login", "home", "card", "patrol", "problem", "lists", "tasks", "permission", "month"):
             Builder.load_file(str(KV / f"{name}.kv"))
         self.sm = ScreenManager(transition=NoTransition())
         for cls in (LoginScreen, HomeScreen, CardScreen, PatrolScreen, FinishScreen, ProblemScreen, OutboxScreen,
-                    HistoryScreen, TasksScreen, RecheckScreen, PermissionScreen, KeepAliveScreen):
+                    HistoryScreen, TasksScreen, RecheckScreen, PermissionScreen, KeepAliveScreen, MonthScreen):
             self.sm.add_widget(cls())
         self.strip = StatusStrip()
         root = BoxLayout(orientation="vertical")
@@ -113,7 +114,7 @@ class RiverPatrolApp(App):
     def _synced(self, _outcome: dict) -> None:
         """After every sync, the screen on show says what is new (home's counts, the outbox's states)."""
         screen = self.sm.current_screen
-        if hasattr(screen, "refresh") and self.sm.current in ("home", "outbox", "history", "tasks"):
+        if hasattr(screen, "refresh") and self.sm.current in ("home", "outbox", "history", "tasks", "month"):
             screen.refresh()
 
     def notice(self, text: str) -> None:

@@ -86,6 +86,15 @@ def attach(app, script_path: str, shots: str) -> None:
                 dialog.dismiss()
         elif do == "say_screen":
             _say(f"screen: {app.sm.current}")
+        elif do == "say_all":  # every text on the screen, for the test to read
+            from kivy.uix.label import Label
+
+            for w in screen.walk():
+                if isinstance(w, Label) and w.text and w.opacity > 0:
+                    _say("text: " + w.text.replace("\n", " | "))
+        elif do == "wait_file":  # the test did something on the server meanwhile
+            if not Path(step["path"]).exists():
+                return
         elif do == "check_layout":  # what would look wrong on this screen (mobile/layout_check.py)
             from .layout_check import problems
 

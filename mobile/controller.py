@@ -249,7 +249,8 @@ class Controller:
 
     def sync_now(self) -> dict:
         """Send what waits and pull what changed; ``reachable`` remembers whether the server answered (the status
-        strip says 没有网络 when it did not), and every listener (the screen on show) hears that a sync ended."""
+        strip says 没有网络 when it did not); what the inspector should hear of becomes a notification; every
+        listener (the screen on show) hears that a sync ended."""
         if not self.sync:
             return {"sent": 0, "failed": 0, "sign_in_required": True}
         try:
@@ -258,9 +259,30 @@ class Controller:
             self.reachable = exc.status is not None
             out = {"sent": 0, "failed": 1, "error": str(exc), "sign_in_required": False}
         else:
-            self.reachable = True
+            self.reachable = self.sync.reachable if self.sync.reachable is not None else True
             out = {"sent": len(report.sent), "failed": len(report.failed),
                    "sign_in_required": report.sign_in_required}
+        self.tell_news()
         for listener in self.sync_listeners:
             listener(out)
         return out
+
+    def tell_news(self) -> None:
+        from .platform.notify import notify
+
+        while self.sync and self.sync.news:
+            title, text = self.sync.news.pop(0)
+            notify(title, text)
+
+    def month(self) -> dict | None:
+        """My month as the assessment computed it at the last sync: {period, fetched_at, body}."""
+        kept = self.store.get_meta(f"month:{self.account['user_id']}") if self.account else None
+        return json.loads(kept) if kept else None
+
+    def refresh_month(self) -> dict | None:
+        if not self.sync:
+            return self.month()
+        try:
+            return self.sync.pull_month(force=True)
+        except ApiFailure:
+            return self.month()

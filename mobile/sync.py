@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import datetime as dt
 import hashlib
 import json
 import random
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shared_models import wire
-from shared_models.clock import timestamp
+from shared_models.clock import LOCAL_TZ, local_today, timestamp
 from shared_models.track import codec
 from shared_models.track.verdict import chinese
 
@@ -26,6 +27,7 @@ from .store import LocalStore
 CHUNK = 256 * 1024
 BACKOFF_BASE_S = 2.0
 BACKOFF_MAX_S = 15 * 60
+MONTH_EVERY_S = 3600
 
 
 def backoff(attempts: int, rng: random.Random = random.Random()) -> float:
@@ -38,6 +40,20 @@ class SyncReport:
     sent: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     sign_in_required: bool = False
+
+
+def local_period() -> str:
+    today = local_today()
+    return f"{today.year}-{today.month:02d}"
+
+
+def decision_news(patrol: dict, verdict: dict) -> tuple[str, str]:
+    day = dt.datetime.fromtimestamp(patrol["started_at"], LOCAL_TZ)
+    when = f"{day.month}月{day.day}日的巡河"
+    if verdict["review_status"] == "rejected":
+        note = verdict.get("review_note")
+        return "巡河被驳回", f"{when}被网格长驳回，不计入" + (f"：{note}" if note else "")
+    return "巡河已核实", f"{when}经网格长核实，计为有效"
 
 
 def failure_words(exc: ApiFailure) -> str:
@@ -53,6 +69,8 @@ class SyncEngine:
         self.client = client
         self.user_id = user_id
         self._lock = threading.Lock()
+        self.reachable: bool | None = None  # did the server answer the last pull (None: not tried yet)
+        self.news: list[tuple[str, str]] = []  # (title, text) for notifications; the caller takes them
 
     def run_once(self, now: float | None = None, ignore_backoff: bool = False) -> SyncReport:
         """Send what is due; ``ignore_backoff`` is the inspector's "sync now"."""
@@ -84,20 +102,49 @@ class SyncEngine:
         return report
 
     def pull(self) -> None:
-        """What changed on the server since the last pull: cards, and verdicts on my patrols."""
+        """What changed on the server since the last pull: cards, verdicts on my patrols (with a supervisor's
+        decision), tasks, categories, and my month's assessment (at most hourly). What the inspector should hear
+        of (a new task, a decision on a patrol) is added to ``news`` for the phone's notifications."""
         cursor = self.store.get_meta(f"cursor:{self.user_id}")
-        with contextlib.suppress(ApiFailure):  # tried again on the next round
+        try:
             changes = self.client.json("GET", "/api/v1/me/changes", params={"since": cursor} if cursor else None)
-            self.store.save_cards(self.user_id, {"cards": changes["cards"]})
-            for verdict in changes["patrols"]:
-                if self.store.patrol(verdict["uuid"]):
-                    self.store.set_verdict(verdict["uuid"], wire.verdict(verdict))
-            if changes.get("categories"):
-                self.store.set_meta(f"categories:{self.user_id}", json.dumps(changes["categories"], ensure_ascii=False))
-            tasks = changes.get("tasks", [])
-            self.store.save_tasks(self.user_id, tasks)
-            self.store.set_meta(f"cursor:{self.user_id}", changes["cursor"])
+        except ApiFailure as exc:  # tried again on the next round
+            self.reachable = exc.status is not None
+            return
+        self.reachable = True
+        self.store.save_cards(self.user_id, {"cards": changes["cards"]})
+        for verdict in changes["patrols"]:
+            mine = self.store.patrol(verdict["uuid"])
+            if mine:
+                before = json.loads(mine["verdict"]) if mine["verdict"] else {}
+                if verdict.get("review_status") and verdict["review_status"] != before.get("review_status"):
+                    self.news.append(decision_news(mine, verdict))
+                self.store.set_verdict(verdict["uuid"], wire.verdict(verdict))
+        if changes.get("categories"):
+            self.store.set_meta(f"categories:{self.user_id}", json.dumps(changes["categories"], ensure_ascii=False))
+        tasks = changes.get("tasks", [])
+        known = {t["case_no"] for t in self.store.tasks(self.user_id)}
+        first = cursor is None  # the first sign-in lists what is there; news are what came after
+        self.news.extend(("新的复核任务", f"{t['category_label']}：{t['description'] or '请到现场复核'}")
+                         for t in tasks if t["case_no"] not in known and not first)
+        self.store.save_tasks(self.user_id, tasks)
+        self.store.set_meta(f"cursor:{self.user_id}", changes["cursor"])
+        with contextlib.suppress(ApiFailure):
             self._cache_photos(tasks)
+            self.pull_month()
+
+    def pull_month(self, force: bool = False) -> dict | None:
+        """My month as the assessment computes it (GET /me/assessments/{period}), kept for offline; asked at
+        most hourly (it is the county's whole computation), or when the inspector asks (``force``)."""
+        period = local_period()
+        key = f"month:{self.user_id}"
+        kept = json.loads(self.store.get_meta(key) or "null")
+        if not force and kept and kept["period"] == period and timestamp() - kept["fetched_at"] < MONTH_EVERY_S:
+            return kept
+        body = self.client.json("GET", f"/api/v1/me/assessments/{period}")
+        kept = {"period": period, "fetched_at": timestamp(), "body": body}
+        self.store.set_meta(key, json.dumps(kept, ensure_ascii=False))
+        return kept
 
     def _cache_photos(self, tasks: list[dict]) -> None:
         """Before- and after-photos of re-check tasks, small, kept for offline (shown beside the camera)."""
@@ -118,7 +165,7 @@ class SyncEngine:
         photo = self.store.photo(item["ref"])
         data = Path(photo["path"]).read_bytes()
         if hashlib.sha256(data).hexdigest() != photo["sha256"]:
-            raise ApiFailure("照片文件已损坏 / the photo file on the phone is damaged", retryable=False)
+            raise ApiFailure("手机上的照片文件已损坏，无法上传", retryable=False)
         state = self.client.json("POST", "/api/v1/photos", json=wire.photo_upload(
             uuid=photo["uuid"], size=photo["size"], sha256=photo["sha256"], patrol_uuid=photo["patrol_uuid"],
             problem_uuid=photo["problem_uuid"], **{k: photo.get(k) for k in wire.PHOTO_CAPTURE_FIELDS}))

@@ -27,6 +27,7 @@ CHANNEL_ID = "riverpatrol.recording"
 NOTIFICATION_ID = 1  # p4a's id for the first service: our notification replaces p4a's silent one
 FOREGROUND_SERVICE_TYPE_LOCATION = 8  # android.content.pm.ServiceInfo (API 29)
 IMPORTANCE_LOW = 2  # android.app.NotificationManager: shown, no sound
+IMPORTANCE_DEFAULT = 3  # with sound
 FLAG_IMMUTABLE = 0x04000000  # android.app.PendingIntent
 NET_CAPABILITY_INTERNET = 12  # android.net.NetworkCapabilities
 
@@ -163,6 +164,31 @@ def go_foreground(service, text: str) -> None:
         service.startForeground(NOTIFICATION_ID, builder.build(), FOREGROUND_SERVICE_TYPE_LOCATION)
     else:
         service.startForeground(NOTIFICATION_ID, builder.build())
+
+
+MESSAGES_CHANNEL = "messages"
+
+
+def post_message(notification_id: int, title: str, text: str) -> None:
+    """A message on its own channel ("任务和审核结果", with sound): opens the app when tapped."""
+    ctx = context()
+    builder_cls = autoclass("android.app.Notification$Builder")
+    manager = cast("android.app.NotificationManager", ctx.getSystemService("notification"))
+    if sdk() >= 26:
+        channel = autoclass("android.app.NotificationChannel")(MESSAGES_CHANNEL, "任务和审核结果", IMPORTANCE_DEFAULT)
+        channel.setDescription("新的复核任务、网格长对巡河的决定、本周还需巡河的提醒")
+        manager.createNotificationChannel(channel)
+        builder = builder_cls(ctx, MESSAGES_CHANNEL)
+    else:
+        builder = builder_cls(ctx)
+    opener = ctx.getPackageManager().getLaunchIntentForPackage(ctx.getPackageName())
+    builder.setContentTitle(title)
+    builder.setContentText(text)
+    builder.setSmallIcon(ctx.getApplicationInfo().icon)
+    builder.setAutoCancel(True)
+    builder.setContentIntent(autoclass("android.app.PendingIntent").getActivity(ctx, notification_id, opener,
+                                                                                FLAG_IMMUTABLE))
+    manager.notify(notification_id, builder.build())
 
 
 def network_available() -> bool:

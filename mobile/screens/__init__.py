@@ -5,6 +5,7 @@ which the kv files name: import it before they are loaded.
 """
 from .home import CardScreen, HomeScreen, LoginScreen
 from .lists import HistoryScreen, OutboxScreen
+from .month import MonthScreen
 from .patrol import FinishScreen, PatrolScreen
 from .permission import KeepAliveScreen, PermissionScreen
 from .problem import ProblemScreen
@@ -12,5 +13,5 @@ from .tasks import RecheckScreen, TasksScreen
 from .widgets import Confirm, MapView, Panel
 
 __all__ = ["CardScreen", "Confirm", "FinishScreen", "HistoryScreen", "HomeScreen", "KeepAliveScreen", "LoginScreen",
-           "MapView", "OutboxScreen", "Panel", "PatrolScreen", "PermissionScreen", "ProblemScreen", "RecheckScreen",
-           "TasksScreen"]
+           "MapView", "MonthScreen", "OutboxScreen", "Panel", "PatrolScreen", "PermissionScreen", "ProblemScreen",
+           "RecheckScreen", "TasksScreen"]

@@ -263,6 +263,10 @@ class NotificationManager:
         log("createNotificationChannel", id=channel.id, name=channel.name, importance=channel.importance,
             description=channel.description)
 
+    def notify(self, notification_id, notification):
+        # Android 13+ posts nothing without POST_NOTIFICATIONS, and says nothing about it
+        log("notify", id=notification_id, notification=notification)
+
 
 class NotificationBuilder:
     def __init__(self, ctx, channel_id=None) -> None:

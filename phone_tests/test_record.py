@@ -1,0 +1,84 @@
+"""The inspector's own record, from a real county server: a patrol the supervisor rejects comes back with the
+next sync as a notification and in the history with the reason; the month screen shows what
+GET /api/v1/me/assessments/{period} computes."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import requests
+
+from .conftest import DEMO_PASSWORD, ROOT
+from .test_layout import INSPECTOR, WALK
+
+SUPERVISOR = "13900000012"  # 汉城街道's grid supervisor, over 阁老门村
+
+
+def test_a_rejection_reaches_the_phone_and_the_month_is_the_assessments(county, display, tmp_path):
+    go_on = tmp_path / "rejected"
+    script = [
+        {"do": "wait_screen", "name": "login"}, {"do": "text", "id": "phone", "value": INSPECTOR},
+        {"do": "text", "id": "password", "value": DEMO_PASSWORD}, {"do": "tap", "id": "login_btn"},
+        {"do": "wait_screen", "name": "home", "timeout": 60}, {"do": "tap", "text": "开始巡河"},
+        {"do": "wait_screen", "name": "patrol"}, {"do": "wait_until", "what": "gps_done", "timeout": 90},
+        {"do": "wait", "seconds": 2.2}, {"do": "tap", "id": "end_btn"}, {"do": "tap", "id": "yes_btn"},
+        {"do": "wait_screen", "name": "finish"}, {"do": "tap", "id": "submit_btn"},
+        {"do": "wait_screen", "name": "home"},
+        {"do": "tap", "id": "outbox_btn"}, {"do": "wait_screen", "name": "outbox"}, {"do": "tap", "id": "sync_btn"},
+        {"do": "wait_until", "what": "outbox_synced", "timeout": 60}, {"do": "say", "id": "status"},
+        {"do": "wait_file", "path": str(go_on), "timeout": 60}, {"do": "tap", "id": "sync_btn"},
+        {"do": "wait", "seconds": 3}, {"do": "tap", "id": "back_btn"}, {"do": "wait_screen", "name": "home"},
+        {"do": "tap", "id": "history_btn"}, {"do": "wait_screen", "name": "history"}, {"do": "say_all"},
+        {"do": "tap", "id": "back_btn"}, {"do": "wait_screen", "name": "home"},
+        {"do": "tap", "id": "month_btn"}, {"do": "wait_screen", "name": "month"}, {"do": "tap", "id": "refresh_btn"},
+        {"do": "wait", "seconds": 3}, {"do": "check_layout", "name": "month"}, {"do": "say_all"}, {"do": "quit"}]
+    path = tmp_path / "script.json"
+    path.write_text(json.dumps(script, ensure_ascii=False), encoding="utf-8")
+    env = {**os.environ, "DISPLAY": display, "KIVY_METRICS_DENSITY": "2", "KIVY_METRICS_FONTSCALE": "1.3",
+           "KIVY_HOME": str(tmp_path / "kivy"), "RIVERPATROL_UI_SCRIPT": str(path),
+           "RIVERPATROL_SCREENSHOTS": str(ROOT / "test-artifacts" / "record")}
+    proc = subprocess.Popen([sys.executable, "-m", "mobile", "--server", county.base, "--gpx", str(WALK), "--speed",
+                             "300", "--data", str(tmp_path / "phone")], cwd=ROOT, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = []
+    deadline = time.monotonic() + 240
+    for line in proc.stdout:
+        out.append(line)
+        if line.startswith("said status:"):  # uploaded: the supervisor looks at it and rejects it
+            token = county.token(SUPERVISOR)
+            me = county.get("/me", INSPECTOR).json()["id"]
+            patrol = requests.get(f"{county.base}/api/v1/patrols", params={"inspector_id": me},
+                                  headers={"Authorization": f"Bearer {token}"}, timeout=20).json()[0]
+            r = requests.post(f"{county.base}/api/v1/patrols/{patrol['uuid']}/review",
+                              json={"decision": "reject", "note": "轨迹与河道不符，请重新巡河"},
+                              headers={"Authorization": f"Bearer {token}"}, timeout=20)
+            assert r.status_code == 200, r.text
+            go_on.touch()
+        assert time.monotonic() < deadline, "".join(out)[-3000:]
+    proc.stdout.close()
+    proc.wait(timeout=30)
+    text = "".join(out)
+    assert proc.returncode == 0, text[-3000:]
+    assert "notification: 巡河被驳回：" in text and "被网格长驳回，不计入：轨迹与河道不符，请重新巡河" in text
+    history = [line for line in out if line.startswith("text: ") and "月" in line and "公里" in line]
+    assert any("网格长驳回，不计入" in line for line in history), history  # the history says it too
+    # the month screen says what the server's assessment says, line for line
+    body = county.get(f"/me/assessments/{_period(text)}", INSPECTOR).json()
+    [mine] = body["lines"]
+    assert f"得分 {mine['score']:.0f} 分 · {mine['tier_label']}" in text
+    assert f"补贴 {mine['amount_fen'] / 100:.0f} 元" in text
+    for w in mine["windows"]:
+        assert f"已巡 {w['counted']}/{w['required']} 次" in text
+    for item in mine["items"]:
+        assert item["why"] in text
+    assert "layout month: []" in text
+
+
+def _period(text: str) -> str:
+    import re
+
+    year, month = re.search(r"text: (\d{4})年(\d{1,2})月", text).groups()
+    return f"{year}-{int(month):02d}"
