@@ -75,7 +75,16 @@ class RiverPatrolApp(App):
         self.controller.sync_listeners.append(self._synced)
         Clock.schedule_once(self._first_screen, 0)
         Clock.schedule_interval(lambda _dt: self.sync_in_background(quiet=True), 60)
+        Clock.schedule_interval(self.remind, 3600)
         return root
+
+    def remind(self, *_args) -> None:
+        """A window about to close unmet: a notification, once a day (at start and hourly while the app runs)."""
+        from .platform.notify import notify
+
+        if self.controller.account:
+            for text in self.controller.reminders():
+                notify("巡河提醒", text)
 
     def _first_screen(self, _dt) -> None:
         if not self.controller.account or not self.controller.recorder:
@@ -83,6 +92,7 @@ class RiverPatrolApp(App):
             return
         recording = self.controller.store.recording(self.controller.account["user_id"])
         last = self.controller.store.last_fix(recording["uuid"]) if recording else None
+        self.remind()
         resumed = self.controller.resume_patrol()
         if resumed:  # the app was killed mid-patrol: carry on, and say so
             self._open_patrol(self.controller.card_of_patrol(resumed))

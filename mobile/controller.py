@@ -274,6 +274,30 @@ class Controller:
             title, text = self.sync.news.pop(0)
             notify(title, text)
 
+    def my_problems(self) -> list[dict]:
+        """My reports: those still on the phone first (待上传), then the server's latest with each case's state."""
+        uid = self.account["user_id"]
+        names = {code: name for name, code in self.categories().items()}
+        waiting = [{"category_label": names.get(p["category"], "其他"), "reported_at": p["reported_at"],
+                    "status_label": "待上传"} for p in (self.store.problem(i["ref"]) for i in self.outbox()
+                                                      if i["kind"] == "problem" and i["state"] != "synced") if p]
+        kept = json.loads(self.store.get_meta(f"problems:{uid}") or "[]")
+        return waiting + kept
+
+    def reminders(self, today: dt.date | None = None) -> list[str]:
+        """Windows about to close unmet, each said once a day (from the cards' last synced counts, offline too)."""
+        from .words import reminder_text
+
+        today = today or local_today()
+        out = []
+        for card in self.cards():
+            text = reminder_text(card.get("compliance"), today)
+            key = f"reminded:{self.account['user_id']}:{card['card_no']}:{today.isoformat()}"
+            if text and not self.store.get_meta(key):
+                self.store.set_meta(key, "1")
+                out.append(text)
+        return out
+
     def month(self) -> dict | None:
         """My month as the assessment computed it at the last sync: {period, fetched_at, body}."""
         kept = self.store.get_meta(f"month:{self.account['user_id']}") if self.account else None

@@ -128,6 +128,13 @@ class SyncEngine:
         self.news.extend(("新的复核任务", f"{t['category_label']}：{t['description'] or '请到现场复核'}")
                          for t in tasks if t["case_no"] not in known and not first)
         self.store.save_tasks(self.user_id, tasks)
+        if "problems" in changes:
+            before = {p["uuid"]: p["status"] for p in json.loads(self.store.get_meta(f"problems:{self.user_id}")
+                                                                 or "[]")}
+            self.news.extend(("问题已销号", f"您上报的{p['category_label']}问题已整改完成并销号")
+                             for p in changes["problems"] if p["status"] == "closed"
+                             and before.get(p["uuid"], "closed") != "closed")
+            self.store.set_meta(f"problems:{self.user_id}", json.dumps(changes["problems"], ensure_ascii=False))
         self.store.set_meta(f"cursor:{self.user_id}", changes["cursor"])
         with contextlib.suppress(ApiFailure):
             self._cache_photos(tasks)

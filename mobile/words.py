@@ -43,6 +43,24 @@ def window_text(done: dict | None) -> str:
     return f"{done['text']}{due}"
 
 
+WEEKDAYS = "一二三四五六日"
+REMIND_DAYS = 1  # the day before a window closes, and its last day
+
+
+def reminder_text(done: dict | None, today: dt.date) -> str | None:
+    """"本周还需巡河 1 次，周日截止", when the card's window closes within a day and is not met yet (from the last
+    sync's count: it works offline)."""
+    if not done or not done.get("active") or not done.get("remaining") or not done.get("window_end"):
+        return None
+    end = dt.date.fromisoformat(done["window_end"])
+    left = (end - today).days
+    if left < 0 or left > REMIND_DAYS:
+        return None
+    day = "今天" if left == 0 else (f"周{WEEKDAYS[end.weekday()]}" if done.get("window") == "week"
+                                   else f"{end.month}月{end.day}日")
+    return f"{done['label']}还需巡河 {done['remaining']} 次，{day}截止"
+
+
 @dataclass
 class Goal:
     name: str  # 时长 / 距离 / 河段覆盖

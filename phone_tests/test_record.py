@@ -1,10 +1,11 @@
 """The inspector's own record, from a real county server: a patrol the supervisor rejects comes back with the
-next sync as a notification and in the history with the reason; the month screen shows what
-GET /api/v1/me/assessments/{period} computes."""
+next sync as a notification and in the history with the reason; my reports show where their cases stand; the
+month screen shows what GET /api/v1/me/assessments/{period} computes."""
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -12,7 +13,7 @@ import time
 import requests
 
 from .conftest import DEMO_PASSWORD, ROOT
-from .test_layout import INSPECTOR, WALK
+from .test_layout import INSPECTOR, PHOTO, WALK
 
 SUPERVISOR = "13900000012"  # 汉城街道's grid supervisor, over 阁老门村
 
@@ -23,7 +24,11 @@ def test_a_rejection_reaches_the_phone_and_the_month_is_the_assessments(county, 
         {"do": "wait_screen", "name": "login"}, {"do": "text", "id": "phone", "value": INSPECTOR},
         {"do": "text", "id": "password", "value": DEMO_PASSWORD}, {"do": "tap", "id": "login_btn"},
         {"do": "wait_screen", "name": "home", "timeout": 60}, {"do": "tap", "text": "开始巡河"},
-        {"do": "wait_screen", "name": "patrol"}, {"do": "wait_until", "what": "gps_done", "timeout": 90},
+        {"do": "wait_screen", "name": "patrol"}, {"do": "wait_until", "what": "has_fixes", "timeout": 60},
+        {"do": "tap", "id": "problem_btn"}, {"do": "wait_screen", "name": "problem"},
+        {"do": "call", "method": "add_photo", "args": [str(PHOTO)]}, {"do": "tap", "text": "乱堆"},
+        {"do": "tap", "id": "submit_btn"}, {"do": "wait_screen", "name": "patrol"},
+        {"do": "wait_until", "what": "gps_done", "timeout": 90},
         {"do": "wait", "seconds": 2.2}, {"do": "tap", "id": "end_btn"}, {"do": "tap", "id": "yes_btn"},
         {"do": "wait_screen", "name": "finish"}, {"do": "tap", "id": "submit_btn"},
         {"do": "wait_screen", "name": "home"},
@@ -33,6 +38,8 @@ def test_a_rejection_reaches_the_phone_and_the_month_is_the_assessments(county, 
         {"do": "wait", "seconds": 3}, {"do": "tap", "id": "back_btn"}, {"do": "wait_screen", "name": "home"},
         {"do": "tap", "id": "history_btn"}, {"do": "wait_screen", "name": "history"}, {"do": "say_all"},
         {"do": "tap", "id": "back_btn"}, {"do": "wait_screen", "name": "home"},
+        {"do": "tap", "id": "tasks_btn"}, {"do": "wait_screen", "name": "tasks"}, {"do": "say", "id": "mine"},
+        {"do": "check_layout", "name": "tasks"}, {"do": "back"}, {"do": "wait_screen", "name": "home"},
         {"do": "tap", "id": "month_btn"}, {"do": "wait_screen", "name": "month"}, {"do": "tap", "id": "refresh_btn"},
         {"do": "wait", "seconds": 3}, {"do": "check_layout", "name": "month"}, {"do": "say_all"}, {"do": "quit"}]
     path = tmp_path / "script.json"
@@ -74,11 +81,11 @@ def test_a_rejection_reaches_the_phone_and_the_month_is_the_assessments(county, 
         assert f"已巡 {w['counted']}/{w['required']} 次" in text
     for item in mine["items"]:
         assert item["why"] in text
-    assert "layout month: []" in text
+    assert "layout month: []" in text and "layout tasks: []" in text
+    # my report, as the server's case loop has it
+    assert re.search(r"said mine: \d+月\d+日 \d\d:\d\d 乱堆 · 已上报", text), text[-2000:]
 
 
 def _period(text: str) -> str:
-    import re
-
     year, month = re.search(r"text: (\d{4})年(\d{1,2})月", text).groups()
     return f"{year}-{int(month):02d}"

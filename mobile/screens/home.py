@@ -48,6 +48,7 @@ class LoginScreen(Screen):
         self.ids.message.text = ""
         self.ids.login_btn.disabled = False
         App.get_running_app().goto("home")
+        App.get_running_app().remind()
 
 
 def _gap_hint(next_counted_after: str | None, now: dt.datetime | None = None) -> str:

@@ -1,6 +1,7 @@
 """Re-check tasks (复核) and the on-site re-check: kv/tasks.kv."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from kivy.app import App
@@ -40,6 +41,13 @@ class TasksScreen(Screen):
             box.add_widget(row)
         if not box.children:
             box.add_widget(para("现在没有要您做的任务"))
+        mine = []
+        for p in c.my_problems()[:20]:
+            at = p["reported_at"]
+            day = when(at if isinstance(at, float | int) else dt.datetime.fromisoformat(at).timestamp())  # local day
+            due = f"，{short_day(p['deadline'])}前整改" if p.get("deadline") and p["status_label"] != "已销号" else ""
+            mine.append(f"{day} {p['category_label']} · {p['status_label']}{due}")
+        self.ids.mine.text = "\n".join(mine) or "还没有上报过问题"
         lines = []
         for step in c.store.case_steps(c.account["user_id"])[:10]:
             result = json.loads(step["result"]) if step["result"] else None

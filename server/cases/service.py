@@ -113,6 +113,21 @@ def recheck_tasks(user: User) -> list[Case]:
                                    .order_by(Case.id)))
 
 
+MY_PROBLEMS = 50  # the phone lists the latest; the console has them all
+
+
+def reported_by(user: User) -> list[dict]:
+    """The person's own latest reports and where each case stands (the phone's 我上报的问题)."""
+    rows = db.session.scalars(select(Problem).where(Problem.reporter_id == user.id).options(joinedload(Problem.case))
+                              .order_by(Problem.reported_at.desc(), Problem.id.desc()).limit(MY_PROBLEMS))
+    names = {c["code"]: c["name"] for c in categories_for(user)}
+    return [{"uuid": p.uuid, "category": p.category, "category_label": names.get(p.category, "其他"),
+             "description": p.description, "reported_at": p.reported_at.isoformat(),
+             "status": p.case.status if p.case else "reported",
+             "status_label": STATUS_LABELS[p.case.status if p.case else "reported"],
+             "deadline": p.case.deadline.isoformat() if p.case and p.case.deadline else None} for p in rows]
+
+
 def categories_for(user: User) -> list[dict]:
     """The built-in taxonomy, with the caller's county's own categories and thresholds over it."""
     codes = user.org_unit.ancestor_codes

@@ -14,7 +14,7 @@ from shared_models.enums import PROBLEM_CATEGORIES
 from ..assessment.compliance import compliance
 from ..auth.models import User
 from ..cards.service import cards_in_scope, in_force_or_upcoming, with_path_names
-from ..cases.service import categories_for
+from ..cases.service import categories_for, reported_by
 from ..cases.service import recheck_tasks as waiting_rechecks
 from ..cases.workflow import RECHECK_RADIUS_M
 from ..extensions import db
@@ -56,7 +56,7 @@ def changes_since(user: User, since: dt.datetime | None) -> dict:
         q = q.where(Patrol.updated_at >= since)
     values = {"cursor": (started - OVERLAP).isoformat(), "cards": phone_cards(user),
               "patrols": [verdict_of(p) for p in db.session.scalars(q.limit(MAX_VERDICTS))],
-              "tasks": recheck_tasks(user), "categories": categories(user)}
+              "tasks": recheck_tasks(user), "categories": categories(user), "problems": reported_by(user)}
     return {k: values[k] for k in wire.CHANGES_FIELDS}
 
 
