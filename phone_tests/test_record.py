@@ -3,14 +3,18 @@ next sync as a notification and in the history with the reason; my reports show 
 month screen shows what GET /api/v1/me/assessments/{period} computes."""
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import re
 import subprocess
 import sys
 import time
+import uuid
 
 import requests
+from PIL import Image
 
 from .conftest import DEMO_PASSWORD, ROOT
 from .test_layout import INSPECTOR, PHOTO, WALK
@@ -39,7 +43,10 @@ def test_a_rejection_reaches_the_phone_and_the_month_is_the_assessments(county, 
         {"do": "tap", "id": "history_btn"}, {"do": "wait_screen", "name": "history"}, {"do": "say_all"},
         {"do": "tap", "id": "back_btn"}, {"do": "wait_screen", "name": "home"},
         {"do": "tap", "id": "tasks_btn"}, {"do": "wait_screen", "name": "tasks"}, {"do": "say", "id": "mine"},
-        {"do": "check_layout", "name": "tasks"}, {"do": "back"}, {"do": "wait_screen", "name": "home"},
+        {"do": "check_layout", "name": "tasks"}, {"do": "tap", "text": "去现场复核"},
+        {"do": "wait_screen", "name": "recheck"}, {"do": "wait", "seconds": 1},
+        {"do": "check_layout", "name": "recheck"},
+        {"do": "back"}, {"do": "wait_screen", "name": "tasks"}, {"do": "back"}, {"do": "wait_screen", "name": "home"},
         {"do": "tap", "id": "month_btn"}, {"do": "wait_screen", "name": "month"}, {"do": "tap", "id": "refresh_btn"},
         {"do": "wait", "seconds": 3}, {"do": "check_layout", "name": "month"}, {"do": "say_all"}, {"do": "quit"}]
     path = tmp_path / "script.json"
@@ -50,23 +57,12 @@ def test_a_rejection_reaches_the_phone_and_the_month_is_the_assessments(county, 
     proc = subprocess.Popen([sys.executable, "-m", "mobile", "--server", county.base, "--gpx", str(WALK), "--speed",
                              "300", "--data", str(tmp_path / "phone")], cwd=ROOT, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    out = []
-    deadline = time.monotonic() + 240
-    for line in proc.stdout:
-        out.append(line)
-        if line.startswith("said status:"):  # uploaded: the supervisor looks at it and rejects it
-            token = county.token(SUPERVISOR)
-            me = county.get("/me", INSPECTOR).json()["id"]
-            patrol = requests.get(f"{county.base}/api/v1/patrols", params={"inspector_id": me},
-                                  headers={"Authorization": f"Bearer {token}"}, timeout=20).json()[0]
-            r = requests.post(f"{county.base}/api/v1/patrols/{patrol['uuid']}/review",
-                              json={"decision": "reject", "note": "轨迹与河道不符，请重新巡河"},
-                              headers={"Authorization": f"Bearer {token}"}, timeout=20)
-            assert r.status_code == 200, r.text
-            go_on.touch()
-        assert time.monotonic() < deadline, "".join(out)[-3000:]
-    proc.stdout.close()
-    proc.wait(timeout=30)
+    try:
+        out = _follow(proc, county, go_on)
+    finally:
+        proc.kill()
+        proc.stdout.close()
+        proc.wait(timeout=30)
     text = "".join(out)
     assert proc.returncode == 0, text[-3000:]
     assert "notification: 巡河被驳回：" in text and "被网格长驳回，不计入：轨迹与河道不符，请重新巡河" in text
@@ -81,9 +77,59 @@ def test_a_rejection_reaches_the_phone_and_the_month_is_the_assessments(county, 
         assert f"已巡 {w['counted']}/{w['required']} 次" in text
     for item in mine["items"]:
         assert item["why"] in text
-    assert "layout month: []" in text and "layout tasks: []" in text
-    # my report, as the server's case loop has it
-    assert re.search(r"said mine: \d+月\d+日 \d\d:\d\d 乱堆 · 已上报", text), text[-2000:]
+    assert "layout month: []" in text and "layout tasks: []" in text and "layout recheck: []" in text
+    # my report, as the server's case loop has it, and its re-check as a new task, told as a notification
+    assert re.search(r"said mine: \d+月\d+日 \d\d:\d\d 乱堆 · 已整改待复核", text), text[-2000:]
+    assert "notification: 新的复核任务：乱堆：" in text
+
+
+def _follow(proc, county, go_on) -> list[str]:
+    """The app's output, line by line; once it has uploaded, the supervisor rejects the patrol and fixes the
+    reported problem, and the app is told to go on."""
+    out = []
+    deadline = time.monotonic() + 240
+    for line in proc.stdout:
+        out.append(line)
+        if line.startswith("said status:"):  # uploaded: the supervisor looks at it and rejects it
+            token = county.token(SUPERVISOR)
+            me = county.get("/me", INSPECTOR).json()["id"]
+            patrol = requests.get(f"{county.base}/api/v1/patrols", params={"inspector_id": me},
+                                  headers={"Authorization": f"Bearer {token}"}, timeout=20).json()[0]
+            r = requests.post(f"{county.base}/api/v1/patrols/{patrol['uuid']}/review",
+                              json={"decision": "reject", "note": "轨迹与河道不符，请重新巡河"},
+                              headers={"Authorization": f"Bearer {token}"}, timeout=20)
+            assert r.status_code == 200, r.text
+            _fixed_by_the_supervisor(county, token)
+            go_on.touch()
+        assert time.monotonic() < deadline, "".join(out)[-3000:]
+    proc.wait(timeout=30)
+    return out
+
+
+def _fixed_by_the_supervisor(county, token: str) -> None:
+    """The inspector's report, accepted and assigned by the supervisor, who fixes it and sends an after-photo:
+    the re-check comes back to the reporter."""
+    def call(method: str, path: str, **kw) -> requests.Response:
+        return requests.request(method, f"{county.base}/api/v1{path}", headers={
+            "Authorization": f"Bearer {token}", **kw.pop("headers", {})}, timeout=20, **kw)
+
+    [problem] = [p for p in call("GET", "/problems").json() if p["category"] == "luan_dui"][:1]
+    no = problem["case_no"]
+    me = call("GET", "/me").json()["id"]
+    for action, body in (("accept", {}), ("assign", {"assignee_id": me})):
+        r = call("POST", f"/cases/{no}/transitions", json={"action": action, **body})
+        assert r.status_code == 201, r.text
+    buf = io.BytesIO()
+    with Image.open(PHOTO) as img:
+        img.convert("RGB").resize((640, 480)).save(buf, "JPEG", quality=80)  # one chunk
+    data, pid = buf.getvalue(), str(uuid.uuid4())
+    r = call("POST", "/photos", json={"uuid": pid, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+    assert r.status_code == 201, r.text
+    r = call("PATCH", f"/photos/{pid}", data=data, headers={"Upload-Offset": "0",
+                                                             "Content-Type": "application/offset+octet-stream"})
+    assert r.status_code == 200, r.text
+    r = call("POST", f"/cases/{no}/transitions", json={"action": "rectify", "photo_uuids": [pid], "note": "已清运"})
+    assert r.status_code == 201, r.text
 
 
 def _period(text: str) -> str:
