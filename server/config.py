@@ -45,6 +45,8 @@ class Config:
         # set by server/wsgi.py: a server others reach never runs on the development secret
         self.REQUIRE_SECRET = False
         self.PHOTO_DIR = os.environ.get("RIVERPATROL_PHOTO_DIR", str(Path(instance_path) / "photos"))
+        self.BASEMAP_DIR = os.environ.get("RIVERPATROL_BASEMAP_DIR", str(Path(instance_path) / "basemaps"))
+        self.BASEMAP_MAX_BYTES = _env_int("RIVERPATROL_BASEMAP_MAX_BYTES", 500 * 1024 * 1024)
         # photos: a directory (fs) or an S3-compatible bucket (s3: MinIO, Ceph RGW, OSS, COS, AWS)
         self.PHOTO_STORAGE = os.environ.get("RIVERPATROL_PHOTO_STORAGE", "fs")
         self.S3_BUCKET = os.environ.get("RIVERPATROL_S3_BUCKET", "")

@@ -27,6 +27,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "request.too_deep": ("提交的数据嵌套层级过深", "The submitted data is nested too deeply"),
     "import.invalid": ("导入数据有误，未导入任何内容", "The import has errors; nothing was imported"),
     "card.invalid": ("责任卡数据有误", "The responsibility card is invalid"),
+    "basemap.invalid": ("离线底图（MBTiles 瓦片包）有误，未导入",
+                        "The basemap (MBTiles package) is invalid; nothing was imported"),
     "user.invalid": ("用户数据有误", "The user data is invalid"),
     "rule.invalid": ("规则设置有误", "The rule is invalid"),
     "patrol.invalid": ("巡河记录有误", "The patrol is invalid"),

@@ -15,7 +15,7 @@ VERDICT_FIELDS = ("valid", "flagged", "flags", "distance_m", "duration_s", "cove
 # the supervisor's decision, as the phone says it
 REVIEW_WORDS = {"cleared": "网格长核实后计入", "rejected": "网格长驳回，不计入"}
 # what GET /api/v1/me/changes answers (the phone replaces its copy of each)
-CHANGES_FIELDS = ("cursor", "cards", "patrols", "tasks", "categories", "problems")
+CHANGES_FIELDS = ("cursor", "cards", "patrols", "tasks", "categories", "problems", "basemap")
 # each upload's fields, as the server's schema names them
 PATROL_FIELDS = ("uuid", "card_id", "segment_ids", "started_at", "ended_at", "track", "checklist", "notes",
                  "lifecycle_events")

@@ -157,7 +157,7 @@ def fresh_db(engine_name, databases):
 
 
 def _app(url: str, photo_dir: Path):
-    app = make_app(url, PHOTO_DIR=str(photo_dir))
+    app = make_app(url, PHOTO_DIR=str(photo_dir), BASEMAP_DIR=str(photo_dir.parent / "basemaps"))
     ctx = app.app_context()
     ctx.push()
     yield app

@@ -38,6 +38,8 @@ _CHANGES_TYPES = {
         "description": "re-checks (复核) waiting for me, whole: case_no, version, place, before/after photo uuids, "
                        "recheck_radius_m (how near the place a re-check must be done)"}),
     "categories": fields.List(fields.Dict(), metadata={"description": "problem categories in force: code, name"}),
+    "basemap": fields.Dict(allow_none=True, metadata={
+        "description": "my county's offline basemap (MBTiles), as GET /me/basemap, or null"}),
     "problems": fields.List(fields.Dict(), metadata={
         "description": "my latest reports (50), whole: uuid, category_label, reported_at, status, status_label, "
                        "deadline"}),

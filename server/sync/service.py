@@ -13,6 +13,7 @@ from shared_models.enums import PROBLEM_CATEGORIES
 
 from ..assessment.compliance import compliance
 from ..auth.models import User
+from ..basemaps import service as basemaps
 from ..cards.service import cards_in_scope, in_force_or_upcoming, with_path_names
 from ..cases.service import categories_for, reported_by
 from ..cases.service import recheck_tasks as waiting_rechecks
@@ -56,7 +57,8 @@ def changes_since(user: User, since: dt.datetime | None) -> dict:
         q = q.where(Patrol.updated_at >= since)
     values = {"cursor": (started - OVERLAP).isoformat(), "cards": phone_cards(user),
               "patrols": [verdict_of(p) for p in db.session.scalars(q.limit(MAX_VERDICTS))],
-              "tasks": recheck_tasks(user), "categories": categories(user), "problems": reported_by(user)}
+              "tasks": recheck_tasks(user), "categories": categories(user), "problems": reported_by(user),
+              "basemap": basemaps.summary(basemaps.for_user(user))}
     return {k: values[k] for k in wire.CHANGES_FIELDS}
 
 
