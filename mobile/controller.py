@@ -298,6 +298,19 @@ class Controller:
                 out.append(text)
         return out
 
+    def basemap(self):
+        """The county's tile package when it is on the phone whole (else None: the map draws the vectors)."""
+        from . import basemap
+
+        kept = json.loads(self.store.get_meta(f"basemap:{self.account['user_id']}") or "null") if self.account \
+            else None
+        path = basemap.ready(self.data_dir, kept)
+        if path is None:
+            return None
+        if getattr(self, "_tiles", None) is None or self._tiles[0] != path:
+            self._tiles = (path, basemap.Tiles(path, kept["format"], kept["min_zoom"], kept["max_zoom"]))
+        return self._tiles[1]
+
     def month(self) -> dict | None:
         """My month as the assessment computed it at the last sync: {period, fetched_at, body}."""
         kept = self.store.get_meta(f"month:{self.account['user_id']}") if self.account else None

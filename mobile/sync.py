@@ -21,7 +21,9 @@ from shared_models.clock import LOCAL_TZ, local_today, timestamp
 from shared_models.track import codec
 from shared_models.track.verdict import chinese
 
+from . import basemap
 from .api_client import ApiClient, ApiFailure, SignInRequired
+from .platform.network import on_wifi
 from .store import LocalStore
 
 CHUNK = 256 * 1024
@@ -136,9 +138,12 @@ class SyncEngine:
                              and before.get(p["uuid"], "closed") != "closed")
             self.store.set_meta(f"problems:{self.user_id}", json.dumps(changes["problems"], ensure_ascii=False))
         self.store.set_meta(f"cursor:{self.user_id}", changes["cursor"])
+        self.store.set_meta(f"basemap:{self.user_id}", json.dumps(changes.get("basemap"), ensure_ascii=False))
         with contextlib.suppress(ApiFailure):
             self._cache_photos(tasks)
             self.pull_month()
+            if changes.get("basemap") and on_wifi():  # a tile package is for Wi-Fi, never the inspector's data plan
+                basemap.fetch(self.client, Path(self.store.path).parent, changes["basemap"])
 
     def pull_month(self, force: bool = False) -> dict | None:
         """My month as the assessment computes it (GET /me/assessments/{period}), kept for offline; asked at

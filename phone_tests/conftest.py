@@ -37,8 +37,12 @@ class County:
     """The county's server, as `make run` serves it (the embedded database with the demo county), reached by
     the phone over HTTP only: the phone's venv holds nothing of the server."""
 
-    def __init__(self, base: str, proc: subprocess.Popen) -> None:
-        self.base, self.proc = base, proc
+    def __init__(self, base: str, proc: subprocess.Popen, env: dict) -> None:
+        self.base, self.proc, self.env = base, proc, env
+
+    def command(self, *args: str) -> subprocess.CompletedProcess:
+        """`riverpatrol ...` on the county's database, as its administrator would run it."""
+        return subprocess.run([str(SERVER_BIN), *args], env=self.env, capture_output=True, text=True, timeout=120)
 
     def token(self, phone: str) -> str:
         r = requests.post(f"{self.base}/api/v1/auth/login", json={"phone": phone, "password": DEMO_PASSWORD,
@@ -77,6 +81,6 @@ def county(tmp_path_factory):
             if time.monotonic() > deadline or proc.poll() is not None:
                 raise AssertionError((home / "serve.log").read_text()[-3000:]) from None
             time.sleep(0.1)  # the server is starting
-    yield County(base, proc)
+    yield County(base, proc, env)
     proc.terminate()
     proc.wait(timeout=10)

@@ -191,6 +191,16 @@ def post_message(notification_id: int, title: str, text: str) -> None:
     manager.notify(notification_id, builder.build())
 
 
+NET_CAPABILITY_NOT_METERED = 11
+
+
+def unmetered() -> bool:
+    manager = cast("android.net.ConnectivityManager", context().getSystemService("connectivity"))
+    active = manager.getActiveNetwork()
+    caps = manager.getNetworkCapabilities(active) if active is not None else None
+    return bool(caps is not None and caps.hasCapability(NET_CAPABILITY_NOT_METERED))
+
+
 def network_available() -> bool:
     manager = cast("android.net.ConnectivityManager", context().getSystemService("connectivity"))
     active = manager.getActiveNetwork()

@@ -11,3 +11,14 @@ def network_available() -> bool:
     from .android import network_available as on_phone
 
     return on_phone()
+
+
+def on_wifi() -> bool:
+    """A network that costs nothing per byte (Wi-Fi), for big downloads; on the desktop, yes."""
+    from . import on_android
+
+    if not on_android():
+        return True
+    from .android import unmetered
+
+    return unmetered()

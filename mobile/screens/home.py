@@ -132,6 +132,7 @@ class CardScreen(Screen):
         self.ids.title.text = card["grid"]["name"] + " 责任卡"
         self.ids.map.rings = _rings(card["grid"].get("boundary"))
         self.ids.map.segments = [s["geometry"]["coordinates"] for s in card["segments"]]
+        self.ids.map.tiles = App.get_running_app().controller.basemap()
         sup = card.get("supervisor") or {}
         duties = "\n".join(f"· {d}" for d in card["duties"])
         done = card.get("compliance")

@@ -68,6 +68,8 @@ class PatrolScreen(Screen):
             walked, unwalked = walked_parts(self.ids.map.segments, track.lon, track.lat, self._rule.tolerance_m)
             self.ids.map.walked, self.ids.map.unwalked = walked, unwalked
         self.ids.map.position = [float(track.lon[-1]), float(track.lat[-1])] if len(track) else []
+        if self.ids.map.tiles is None:  # the county's basemap, once it is on the phone
+            self.ids.map.tiles = c.basemap()
         self.ids.title.text = f"{self._where}  {_fmt_duration(result.duration_s)}"
         for goal in goals(result, self._rule):
             row = self._rows.get(goal.name)

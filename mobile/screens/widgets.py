@@ -2,14 +2,16 @@
 canvas and a wrapping label."""
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Callable
 
 from kivy.clock import Clock
+from kivy.core.image import Image as CoreImage
 from kivy.factory import Factory
 from kivy.graphics import Color, Ellipse, Line, Rectangle, StencilPop, StencilPush, StencilUnUse, StencilUse
 from kivy.metrics import dp
-from kivy.properties import ColorProperty, ListProperty
+from kivy.properties import ColorProperty, ListProperty, ObjectProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 from kivy.uix.modalview import ModalView
@@ -64,13 +66,15 @@ class MapView(Widget):
     walked = ListProperty([])  # parts of the segments walked on this patrol
     unwalked = ListProperty([])  # and not yet
     position = ListProperty([])  # [lon, lat] of the last fix, or []
+    tiles = ObjectProperty(None, allownone=True)  # the county's basemap (mobile.basemap.Tiles), drawn underneath
 
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
         # one redraw per frame, after layout, however many properties change
         trigger = Clock.create_trigger(self.redraw)
         self.bind(pos=trigger, size=trigger, rings=trigger, segments=trigger, track=trigger, walked=trigger,
-                  unwalked=trigger, position=trigger)
+                  unwalked=trigger, position=trigger, tiles=trigger)
+        self._textures: dict = {}
 
     def redraw(self, *_args) -> None:
         self.canvas.clear()
@@ -95,6 +99,15 @@ class MapView(Widget):
             StencilUse()
             Color(0.92, 0.94, 0.9, 1)
             Rectangle(pos=self.pos, size=self.size)
+            if self.tiles is not None:
+                Color(1, 1, 1, 1)
+                west = min(lons) + (self.x - x0) / (kx * scale)
+                east = min(lons) + (self.right - x0) / (kx * scale)
+                south = min(lats) + (self.y - y0) / scale
+                north = min(lats) + (self.top - y0) / scale
+                for texture, nw, se in self._tiles_over(west, south, east, north):
+                    (ax, ay), (bx, by) = xy(nw), xy(se)
+                    Rectangle(texture=texture, pos=(ax, by), size=(bx - ax, ay - by))
             Color(0.55, 0.55, 0.55, 1)
             for ring in self.rings:
                 Line(points=[c for p in ring for c in xy(p)], width=dp(1), close=True)
@@ -116,6 +129,35 @@ class MapView(Widget):
             StencilUnUse()
             Rectangle(pos=self.pos, size=self.size)
             StencilPop()
+
+
+    def _tiles_over(self, west: float, south: float, east: float, north: float):
+        """(texture, north-west lon/lat, south-east lon/lat) of each basemap tile under the view (at most 64)."""
+        from ..basemap import tile_lonlat, tile_xy
+
+        z = self.tiles.zoom_for(east - west, self.width)
+        while z > self.tiles.min_zoom:
+            x0, y0 = tile_xy(west, north, z)
+            x1, y1 = tile_xy(east, south, z)
+            if (int(x1) - int(x0) + 1) * (int(y1) - int(y0) + 1) <= 64:
+                break
+            z -= 1
+        x0, y0 = tile_xy(west, north, z)
+        x1, y1 = tile_xy(east, south, z)
+        for x in range(int(x0), int(x1) + 1):
+            for y in range(int(y0), int(y1) + 1):
+                texture = self._texture(z, x, y)
+                if texture is not None:
+                    yield texture, tile_lonlat(x, y, z), tile_lonlat(x + 1, y + 1, z)
+
+    def _texture(self, z: int, x: int, y: int):
+        key = (z, x, y)
+        if key not in self._textures:
+            if len(self._textures) > 256:
+                self._textures.clear()
+            data = self.tiles.tile(z, x, y)  # None unless its bytes are the package's image format
+            self._textures[key] = CoreImage(io.BytesIO(data), ext=self.tiles.fmt).texture if data else None
+        return self._textures[key]
 
 
 def _wrapping(label: Label) -> Label:

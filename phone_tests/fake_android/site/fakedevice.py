@@ -296,7 +296,7 @@ class PendingIntent:
 
 class _Capabilities:
     def hasCapability(self, capability):  # noqa: N802
-        return capability == 12
+        return capability == 12 or (capability == 11 and config().get("wifi", True))  # internet; not metered
 
 
 class ConnectivityManager:
