@@ -20,10 +20,13 @@ def _dialogs() -> list:
     return [w for w in Window.children if isinstance(w, ModalView)]
 
 
-def _find_button(roots, text: str):
+def _find_button(roots, text: str, whole: bool = True):
+    """The first button whose text is ``text`` (or, not ``whole``, contains it)."""
     for root in roots:
-        for widget in root.walk():
-            if isinstance(widget, ButtonBehavior) and getattr(widget, "text", None) == text:
+        for widget in root.walk(restrict=True):
+            label = getattr(widget, "text", None)
+            if isinstance(widget, ButtonBehavior) and label is not None and (label == text or not whole and
+                                                                              text in label):
                 return widget
     return None
 
@@ -72,7 +75,10 @@ def attach(app, script_path: str, shots: str) -> None:
             screen.ids[step["id"]].text = step["value"]
         elif do == "tap":
             roots = [*_dialogs(), screen]
-            button = _find_id(roots, step["id"]) if "id" in step else _find_button(roots, step["text"])
+            if "id" in step:
+                button = _find_id(roots, step["id"])
+            else:
+                button = _find_button(roots, step.get("text") or step["contains"], whole="text" in step)
             if button is None or button.disabled:
                 return  # not on screen yet: wait for it until the timeout
             button.trigger_action(duration=0)  # press and release, as a finger would (a toggle changes state)

@@ -242,6 +242,18 @@ class Controller:
             "base_version": task["version"], "at": fix.get("t") or timestamp(),
             "lon": fix["lon"], "lat": fix["lat"], "note": note}, photos)
 
+    def rectify(self, task: dict, note: str, photos: list[dict]) -> str:
+        """整改完成, as the case's responsible person: after-photos (at least one) and what was done, with where
+        the phone was if it knows (offline if need be)."""
+        if not photos:
+            raise ValueError("请先拍整改后的现场照片")
+        if not note.strip():
+            raise ValueError("请写明怎么整改的")
+        fix = self.position_now(FIX_MAX_AGE_S) or {}
+        return self.store.add_case_step(self.account["user_id"], {
+            "case_no": task["case_no"], "action": "rectify", "base_version": task["version"], "at": timestamp(),
+            "lon": fix.get("lon"), "lat": fix.get("lat"), "note": note}, photos)
+
     # --- outbox -------------------------------------------------------------------------
 
     def outbox(self) -> list[dict]:

@@ -127,7 +127,8 @@ class SyncEngine:
         tasks = changes.get("tasks", [])
         known = {t["case_no"] for t in self.store.tasks(self.user_id)}
         first = cursor is None  # the first sign-in lists what is there; news are what came after
-        self.news.extend(("新的复核任务", f"{t['category_label']}：{t['description'] or '请到现场复核'}")
+        self.news.extend(("新的整改任务" if t.get("kind") == "rectify" else "新的复核任务",
+                          f"{t['category_label']}：{t['description'] or '请到现场查看'}")
                          for t in tasks if t["case_no"] not in known and not first)
         self.store.save_tasks(self.user_id, tasks)
         if "problems" in changes:

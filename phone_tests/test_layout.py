@@ -43,7 +43,8 @@ def _tour() -> list[dict]:
         {"do": "tap", "id": "outbox_btn"}, {"do": "wait_screen", "name": "outbox"}, *look("outbox"),
         {"do": "tap", "id": "back_btn"}, {"do": "wait_screen", "name": "home"},
         {"do": "tap", "id": "history_btn"}, {"do": "wait_screen", "name": "history"}, *look("history"),
-        {"do": "tap", "id": "back_btn"}, {"do": "wait_screen", "name": "home"},
+        {"do": "tap", "contains": "公里"}, *look("history_patrol"), {"do": "back"}, {"do": "back"},
+        {"do": "wait_screen", "name": "home"},
         {"do": "tap", "id": "tasks_btn"}, {"do": "wait_screen", "name": "tasks"}, *look("tasks"),
         {"do": "back"}, {"do": "wait_screen", "name": "home"},
         {"do": "tap", "id": "month_btn"}, {"do": "wait_screen", "name": "month"}, {"do": "tap", "id": "refresh_btn"},
@@ -71,7 +72,8 @@ def test_every_screen_fits_a_phone_at_large_text(density, fontscale, county, dis
             name, _, listed = line[len("layout "):].partition(": ")
             found[name] = json.loads(listed)
     assert set(found) >= {"login", "home", "card", "patrol", "problem", "finish", "outbox", "history", "tasks",
-                          "problem_filled", "end_question", "logout_question", "month"}
+                          "problem_filled", "end_question", "logout_question", "month",
+                          "history_patrol"}
     assert "said verdict: [b]本次巡河计为有效[/b]" in done.stdout  # a newcomer's first patrol counts
     wrong = {name: listed for name, listed in found.items() if listed}
     assert not wrong, json.dumps(wrong, ensure_ascii=False, indent=1)

@@ -51,7 +51,7 @@ def test_a_rejection_reaches_the_phone_and_the_month_is_the_assessments(county, 
         {"do": "wait", "seconds": 3}, {"do": "check_layout", "name": "month"}, {"do": "say_all"}, {"do": "quit"}]
     path = tmp_path / "script.json"
     path.write_text(json.dumps(script, ensure_ascii=False), encoding="utf-8")
-    env = {**os.environ, "DISPLAY": display, "KIVY_METRICS_DENSITY": "2", "KIVY_METRICS_FONTSCALE": "1.3",
+    env = {**os.environ, "DISPLAY": display, "KIVY_METRICS_DENSITY": "2.75", "KIVY_METRICS_FONTSCALE": "1.5",
            "KIVY_HOME": str(tmp_path / "kivy"), "RIVERPATROL_UI_SCRIPT": str(path),
            "RIVERPATROL_SCREENSHOTS": str(ROOT / "test-artifacts" / "record")}
     proc = subprocess.Popen([sys.executable, "-m", "mobile", "--server", county.base, "--gpx", str(WALK), "--speed",

@@ -55,11 +55,13 @@ def problem_report(*, uuid: str, category: str, severity: str, description: str,
             "patrol_uuid": patrol_uuid}
 
 
-def case_step(*, action: str, client_uuid: str, base_version: int, at: float, lon: float, lat: float, note: str,
-              photo_uuids: list[str]) -> dict:
-    """POST /api/v1/cases/{case_no}/transitions, a step done on site (a re-check)."""
-    return {"action": action, "client_uuid": client_uuid, "base_version": base_version, "at": iso(at), "lon": lon,
-            "lat": lat, "note": note, "photo_uuids": photo_uuids}
+def case_step(*, action: str, client_uuid: str, base_version: int, at: float, lon: float | None, lat: float | None,
+              note: str, photo_uuids: list[str]) -> dict:
+    """POST /api/v1/cases/{case_no}/transitions, a step done on site (a re-check; a rectification, where the phone
+    may not know where it is: then without a position)."""
+    where = {"lon": lon, "lat": lat} if lon is not None and lat is not None else {}
+    return {"action": action, "client_uuid": client_uuid, "base_version": base_version, "at": iso(at), **where,
+            "note": note, "photo_uuids": photo_uuids}
 
 
 PHOTO_SOURCES = ("camera", "gallery")  # taken in the app now, or picked from the phone's pictures

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from server.assessment.models import AssessmentCorrection
 from server.assessment.service import lock
 from server.auth.models import User
+from server.basemaps.service import import_package
 from server.cards.models import ResponsibilityCard
 from server.demo import DEMO_PASSWORD
 from server.extensions import db
@@ -25,6 +26,7 @@ from server.rules.models import FrequencyRule, Plan, ValidityRuleConfig
 from server.rules.service import create_rule
 from server.transaction import unit_of_work
 
+from .mbtiles import make_mbtiles
 from .patrol_data import patrol_body, second_county, walk_on
 from .photos import jpeg_with_exif, start, upload
 
@@ -42,7 +44,7 @@ def _box(x, y, d=0.002):
 
 
 @pytest.fixture
-def world(api):
+def world(api, tmp_path):
     second_county()
     user_a = db.session.scalar(select(User).where(User.phone == PHONES[INSP_A]))
     user_b = db.session.scalar(select(User).where(User.phone == PHONES[INSP_B]))
@@ -78,6 +80,9 @@ def world(api):
                                model=ValidityRuleConfig)
     frequency = db.session.scalar(select(FrequencyRule.id))
     scoring = db.session.scalar(select(Plan.id).where(Plan.kind == "scoring"))
+    with unit_of_work():
+        basemap = import_package(make_mbtiles(tmp_path / "weiyang.mbtiles", (108.85, 34.28, 108.98, 34.40), (13,)),
+                                 "610112")
     october = lock(None, county, "2026-10")
     proposed = AssessmentCorrection(lock_id=october.id, inspector_id=user_a.id, source="late_patrol", before={},
                                     after={})
@@ -90,6 +95,7 @@ def world(api):
         "photo_a": photo_a, "problem_a": problem_a, "photo_partial": photo_partial, "photo_bytes": photo_bytes,
         "township_code": township.code, "grid_a_code": card_a.grid.code, "validity": validity.id,
         "frequency": frequency, "scoring": scoring, "correction": proposed.id, "case_a": case_a,
+        "basemap": basemap.id,
     }
 
 
@@ -100,6 +106,11 @@ def scoped(ok: int = 200) -> dict:
 
 def everyone(ok: int = 200) -> dict:
     return {ANON: 401, **{r: ok for r in EVERYONE}}
+
+
+def county_wide(ok: int = 200) -> dict:
+    """Everyone of 未央区 (A's county); 雁塔区's admin not."""
+    return {ANON: 401, **{r: ok for r in EVERYONE if r != ADMIN_OTHER}, ADMIN_OTHER: 404}
 
 
 def managers(ok: int = 200, other: int = 404) -> dict:
@@ -135,6 +146,9 @@ MATRIX = [
     ("GET", "/api/v1/me/cards", lambda w: "/api/v1/me/cards", None, everyone()),
     ("GET", "/api/v1/me/sessions", lambda w: "/api/v1/me/sessions", None, everyone()),
     ("GET", "/api/v1/me/changes", lambda w: "/api/v1/me/changes", None, everyone()),
+    ("GET", "/api/v1/me/basemap", lambda w: "/api/v1/me/basemap", None, county_wide()),
+    ("GET", "/api/v1/basemaps/<int:basemap_id>/file", lambda w: f"/api/v1/basemaps/{w['basemap']}/file", None,
+     county_wide()),
     ("DELETE", "/api/v1/me/sessions/<string:session_id>", lambda w: f"/api/v1/me/sessions/{w['session_a']}", None,
      {ANON: 401, INSP_A: 204, INSP_B: 404, SUP_OWN: 404, SUP_OTHER: 404, ADMIN: 404, ADMIN_OTHER: 404}),
     ("GET", "/api/v1/users", lambda w: "/api/v1/users", None,

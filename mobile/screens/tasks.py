@@ -28,14 +28,15 @@ class TasksScreen(Screen):
         box.clear_widgets()
         for task in c.tasks():
             deadline = f"，{short_day(task['deadline'])}前完成" if task.get("deadline") else ""
-            text = (f"[b]复核：{task['category_label']}[/b]{deadline}\n{task['description']}\n"
-                    f"整改说明：{task.get('rectify_note') or '没有填写'}")
+            fixing = task.get("kind") == "rectify"
+            text = (f"[b]{'整改' if fixing else '复核'}：{task['category_label']}[/b]{deadline}\n{task['description']}"
+                    + ("" if fixing else f"\n整改说明：{task.get('rectify_note') or '没有填写'}"))
             row = Panel()
             row.add_widget(para(text, markup=True))
             if task.get("refused") is not None:
                 row.add_widget(para("上次复核没有被接受：" + (task["refused"] or "请到现场再复核一次"),
                                     color=COLOURS["error"]))
-            go = Factory.Button(text="去现场复核")
+            go = Factory.Button(text="去整改" if fixing else "去现场复核")
             go.bind(on_release=lambda _b, t=task: App.get_running_app().open_recheck(t))
             row.add_widget(go)
             box.add_widget(row)
@@ -53,19 +54,33 @@ class TasksScreen(Screen):
             result = json.loads(step["result"]) if step["result"] else None
             verdict = "待上传" if result is None else (
                 f"已生效：{result['status_label']}" if result["applied"] else "已被他人处理，待网格长审阅")
-            action = "复核通过" if step["action"] == "recheck_pass" else "复核不通过"
+            action = STEP_WORDS.get(step["action"], "处理")
             lines.append(f"{when(step['at'])} {action} · {verdict}")
         self.ids.done.text = "\n".join(lines)
 
 
+STEP_WORDS = {"recheck_pass": "复核通过", "recheck_fail": "复核不通过", "rectify": "整改完成"}
+
+
 class RecheckScreen(Screen):
-    """On site: the before-photo beside the new one, the phone's position, pass or fail."""
+    """On site: the before-photo beside the new one, the phone's position; a re-check passes or fails, a
+    rectification (整改, when I am the case's responsible person) is done with its after-photos."""
 
     def show(self, task: dict) -> None:
         self.task, self.photos = task, []
+        self.fixing = task.get("kind") == "rectify"
         c = App.get_running_app().controller
-        self.ids.title.text = f"现场复核：{task['category_label']}"
-        self.ids.info.text = (f"{task['description']}\n整改说明：{task.get('rectify_note') or '没有填写'}")
+        if self.fixing:
+            self.ids.title.text = f"整改：{task['category_label']}"
+            self.ids.info.text = f"{task['description']}\n整改完成后拍下现场照片，写明怎么整改的。"
+            self.ids.note.hint_text = "整改说明（例如：已清运垃圾）"
+            self.ids.pass_btn.text = "整改完成"
+        else:
+            self.ids.title.text = f"现场复核：{task['category_label']}"
+            self.ids.info.text = (f"{task['description']}\n整改说明：{task.get('rectify_note') or '没有填写'}")
+            self.ids.note.hint_text = "复核意见（不通过须写明原因）"
+            self.ids.pass_btn.text = "复核通过"
+        self.ids.fail_btn.opacity, self.ids.fail_btn.disabled = (0, True) if self.fixing else (1, False)
         before = next((c.task_photo(u) for u in task.get("before_photo_uuids", []) if c.task_photo(u)), None)
         after = next((c.task_photo(u) for u in task.get("after_photo_uuids", []) if c.task_photo(u)), None)
         self.ids.before.source = before or ""
@@ -81,6 +96,9 @@ class RecheckScreen(Screen):
             return
         radius = self.task.get("recheck_radius_m") or RECHECK_RADIUS_M
         distance = distance_m(self.task["lon"], self.task["lat"], fix["lon"], fix["lat"])
+        if self.fixing:
+            self.ids.position.text = f"离问题位置 {distance:.0f} 米"
+            return
         self.ids.position.text = f"离问题位置 {distance:.0f} 米" + (
             "，可以复核" if distance <= radius else f"。须走到 {radius:.0f} 米以内才能复核")
 
@@ -96,7 +114,10 @@ class RecheckScreen(Screen):
     def submit(self, passed: bool) -> None:
         app = App.get_running_app()
         try:
-            app.controller.recheck(self.task, passed, self.ids.note.text, self.photos)
+            if self.fixing:
+                app.controller.rectify(self.task, self.ids.note.text, self.photos)
+            else:
+                app.controller.recheck(self.task, passed, self.ids.note.text, self.photos)
         except ValueError as exc:
             self.ids.message.text = str(exc)
             return

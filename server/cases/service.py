@@ -113,6 +113,13 @@ def recheck_tasks(user: User) -> list[Case]:
                                    .order_by(Case.id)))
 
 
+def rectify_tasks(user: User) -> list[Case]:
+    """What the phone's user must fix (整改), as the case's responsible person: assigned or being fixed."""
+    return list(db.session.scalars(select(Case).where(Case.assignee_id == user.id,
+                                                      Case.status.in_(("assigned", "rectifying")))
+                                   .order_by(Case.id)))
+
+
 MY_PROBLEMS = 50  # the phone lists the latest; the console has them all
 
 

@@ -35,8 +35,9 @@ _CHANGES_TYPES = {
     "cards": fields.List(fields.Nested(CardSchema)),
     "patrols": fields.List(fields.Nested(PatrolVerdictSchema)),
     "tasks": fields.List(fields.Dict(), metadata={
-        "description": "re-checks (复核) waiting for me, whole: case_no, version, place, before/after photo uuids, "
-                       "recheck_radius_m (how near the place a re-check must be done)"}),
+        "description": "re-checks (复核) and rectifications (整改) waiting for me, whole: kind (recheck | rectify), "
+                       "case_no, version, place, before/after photo uuids, recheck_radius_m (how near the place a "
+                       "re-check must be done)"}),
     "categories": fields.List(fields.Dict(), metadata={"description": "problem categories in force: code, name"}),
     "basemap": fields.Dict(allow_none=True, metadata={
         "description": "my county's offline basemap (MBTiles), as GET /me/basemap, or null"}),

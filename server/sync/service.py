@@ -17,6 +17,7 @@ from ..basemaps import service as basemaps
 from ..cards.service import cards_in_scope, in_force_or_upcoming, with_path_names
 from ..cases.service import categories_for, reported_by
 from ..cases.service import recheck_tasks as waiting_rechecks
+from ..cases.service import rectify_tasks as waiting_rectifications
 from ..cases.workflow import RECHECK_RADIUS_M
 from ..extensions import db
 from ..patrols.models import Patrol
@@ -68,7 +69,8 @@ def categories(user: User) -> list[dict]:
 
 
 def recheck_tasks(user: User) -> list[dict]:
-    """Every re-check (复核) waiting for this person, whole (a short list): the phone replaces its copy."""
+    """Every re-check (复核) and rectification (整改) waiting for this person, whole (a short list): the phone
+    replaces its copy. ``kind`` says which."""
     out = []
     for case in waiting_rechecks(user):
         p, where = case.problem, to_shape(case.problem.location)
@@ -81,7 +83,15 @@ def recheck_tasks(user: User) -> list[dict]:
             "deadline": case.deadline.isoformat() if case.deadline else None,
             "rectify_note": rectified.note if rectified else "",
             "before_photo_uuids": [ph.uuid for ph in photos_of(p) if ph.uuid not in after],
-            "after_photo_uuids": after, "recheck_radius_m": RECHECK_RADIUS_M})
+            "after_photo_uuids": after, "recheck_radius_m": RECHECK_RADIUS_M, "kind": "recheck"})
+    for case in waiting_rectifications(user):
+        p, where = case.problem, to_shape(case.problem.location)
+        out.append({
+            "kind": "rectify", "case_no": case.case_no, "version": case.version, "status": case.status,
+            "category": case.category, "category_label": PROBLEM_CATEGORIES.get(case.category, (case.category,))[0],
+            "description": p.description, "lon": where.x, "lat": where.y, "reported_at": p.reported_at.isoformat(),
+            "deadline": case.deadline.isoformat() if case.deadline else None, "rectify_note": "",
+            "before_photo_uuids": [ph.uuid for ph in photos_of(p)], "after_photo_uuids": []})
     return out
 
 

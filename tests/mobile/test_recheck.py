@@ -173,3 +173,33 @@ def test_the_countys_own_categories_reach_the_phone(engine_name, api, tmp_path):
     assert r.status_code == 201
     c = _phone(tmp_path, api)
     assert c.categories()["非法捕捞"] == "illegal_fishing" and c.categories()["乱堆"] == "luan_dui"
+
+
+def test_a_rectification_on_the_phone_with_its_after_photo(engine_name, api, tmp_path):
+    """The case's responsible person fixes it in the field: the task arrives as 整改, needs an after-photo and
+    what was done, and reaches the server as 整改完成 with the photo."""
+    before = upload(api, api.token(REPORTER), jpeg_with_exif(size=(800, 600)))["uuid"]
+    lon, lat = _spot()
+    r = api.post("/api/v1/problems", token=api.token(REPORTER), json={
+        "uuid": str(uuid.uuid4()), "category": "garbage", "lon": lon, "lat": lat, "description": "岸边漂浮垃圾",
+        "photo_uuids": [before], "reported_at": dt.datetime.now(dt.UTC).isoformat()})
+    no = r.json()["case_no"]
+    step(api, SUP_OWN, no, "accept")
+    step(api, SUP_OWN, no, "assign", assignee_id=_user(ASSIGNEE).id)
+    c = Controller(tmp_path / "phone", api.base, device_id="assignee-phone")
+    c.login(ASSIGNEE, "Demo@2026")
+    [task] = c.tasks()
+    assert (task["kind"], task["case_no"], task["before_photo_uuids"]) == ("rectify", no, [before])
+    with pytest.raises(ValueError, match="请先拍整改后的现场照片"):
+        c.rectify(task, "已打捞", [])
+    shot = tmp_path / "after.jpg"
+    shot.write_bytes(jpeg_with_exif(size=(1200, 900)))
+    after = c.prepare_photo(shot)
+    c.rectify(task, "已打捞清运", [after])
+    assert c.tasks() == []
+    assert c.sync_now()["failed"] == 0, [(i["kind"], i["state"], i["last_error"]) for i in c.outbox()]
+    db.session.expire_all()
+    case = db.session.scalar(select(Case).where(Case.case_no == no))
+    assert case.status == "rectified"
+    last = case.events[-1]
+    assert last.action == "rectify" and last.evidence["photo_uuids"] == [after["uuid"]] and last.note == "已打捞清运"
