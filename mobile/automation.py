@@ -124,7 +124,7 @@ def attach(app, script_path: str, shots: str) -> None:
         state["i"] += 1
         state["since"] = None
 
-    Clock.schedule_interval(tick, 0.2)
+    Clock.schedule_interval(tick, 0.05)  # a step a frame or so: the window tests wait on the app, not on this
 
 
 def _screenshot(path: Path) -> None:
@@ -134,6 +134,7 @@ def _screenshot(path: Path) -> None:
     from PIL import Image
 
     width, height = Window.size
+    path.parent.mkdir(parents=True, exist_ok=True)
     glPixelStorei(GL_PACK_ALIGNMENT, 1)
     data = glReadPixels(0, 0, width, height, GL_RGB, GL_UNSIGNED_BYTE)
     Image.frombytes("RGB", (width, height), data).transpose(Image.Transpose.FLIP_TOP_BOTTOM).save(path)
