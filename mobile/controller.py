@@ -193,6 +193,10 @@ class Controller:
         stored = self._latest_stored_fix()
         return stored if stored and now - stored["t"] <= max_age_s else None
 
+    def fix_age(self, fix: dict) -> float:
+        """Seconds since ``fix`` (one of position_now's): by its arrival here, or by its time on the phone's clock."""
+        return max(0.0, timestamp() - (self.last_fix_at if fix is self.last_fix else fix["t"]))
+
     def report_problem(self, category: str, severity: str, description: str, photos: list[dict]) -> str:
         fix = self.position_now(FIX_MAX_AGE_S)
         if not fix:

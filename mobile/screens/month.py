@@ -9,6 +9,8 @@ from kivy.app import App
 from kivy.clock import mainthread
 from kivy.uix.screenmanager import Screen
 
+from shared_models.clock import local_today
+
 from ..words import short_day, when
 
 
@@ -53,8 +55,6 @@ class MonthScreen(Screen):
         self.refresh()
 
     def refresh(self, *_args) -> None:
-        from shared_models.clock import local_today
-
         kept = App.get_running_app().controller.month()
         heading, windows, score, pay = month_lines(kept, local_today())
         self.ids.heading.text, self.ids.windows.text, self.ids.score.text, self.ids.pay.text = (

@@ -46,7 +46,7 @@ class PatrolScreen(Screen):
         self.ids.map.segments = [s["geometry"]["coordinates"] for s in card["segments"]] if card else []
         self._rule = rule_of(card) if card else ValidityRule()
         self.ids.goals.clear_widgets()
-        self._rows = {}
+        self._rows, self._walked_at = {}, -1
         self._tick = Clock.schedule_interval(self.refresh, 2.0)
         self.refresh()
 
@@ -64,7 +64,8 @@ class PatrolScreen(Screen):
         result = c.preview()
         track = c.store.track(c.recorder.patrol_uuid)
         self.ids.map.track = list(zip(track.lon.tolist(), track.lat.tolist(), strict=True))[-2000:]
-        if self.ids.map.segments:
+        if self.ids.map.segments and len(track) != self._walked_at:  # only when new fixes came
+            self._walked_at = len(track)
             walked, unwalked = walked_parts(self.ids.map.segments, track.lon, track.lat, self._rule.tolerance_m)
             self.ids.map.walked, self.ids.map.unwalked = walked, unwalked
         self.ids.map.position = [float(track.lon[-1]), float(track.lat[-1])] if len(track) else []

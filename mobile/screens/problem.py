@@ -72,7 +72,7 @@ class ProblemScreen(Screen):
         if not fix:
             self.ids.position.text = "正在定位…请到开阔处稍等"
             return
-        age = max(0, timestamp() - (c.last_fix_at if fix is c.last_fix else fix["t"]))
+        age = c.fix_age(fix)
         accuracy = fix.get("accuracy")
         spread = f"误差约 {accuracy:.0f} 米，" if accuracy is not None and accuracy == accuracy else ""
         self.ids.position.text = f"已定位（{spread}{age:.0f} 秒前）"

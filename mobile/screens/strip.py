@@ -62,7 +62,7 @@ class StatusStrip(BoxLayout):
             self.banner, self.banner_color = noticed, COLOURS["go"]
             return
         fix = c.position_now(max_age_s=24 * 3600)
-        age = None if fix is None else max(0.0, timestamp() - (c.last_fix_at if fix is c.last_fix else fix["t"]))
+        age = None if fix is None else c.fix_age(fix)
         pending = c.store.pending_count(c.account["user_id"])
         online = network_available() and c.reachable is not False
         net = ("有网络" if online else "没有网络") + (f" · {pending} 项待上传" if pending else "")
