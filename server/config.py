@@ -69,6 +69,9 @@ class Config:
         self.SPATIALITE_LIBRARY_PATH = os.environ.get("SPATIALITE_LIBRARY_PATH", SPATIALITE_DEFAULT)
         self.PHOTO_MAX_BYTES = _env_int("RIVERPATROL_PHOTO_MAX_BYTES", 20 * 1024 * 1024)
         self.PHOTO_CHUNK_MAX_BYTES = 256 * 1024
+        # a voice note: the phone stops at 60 s (AAC at 32 kbit/s is about 240 KB); a WAV from a desktop is larger
+        self.VOICE_MAX_BYTES = _env_int("RIVERPATROL_VOICE_MAX_BYTES", 4 * 1024 * 1024)
+        self.VOICE_MAX_SECONDS = 120.0
         # Phones shrink photos to 1600 px before queuing; 25 MP is far below Pillow's ~89 MP default.
         self.PHOTO_MAX_PIXELS = _env_int("RIVERPATROL_PHOTO_MAX_PIXELS", 25_000_000)
         self.PHOTO_LONG_EDGE = 1600

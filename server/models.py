@@ -14,3 +14,4 @@ from .grids.models import OrgUnit, River, RiverSegment  # noqa: F401
 from .patrols.models import Patrol, PatrolFlag, patrol_segments  # noqa: F401
 from .photos.models import Photo  # noqa: F401
 from .rules.models import Exemption, FrequencyRule, Plan, RiverWarning, ValidityRuleConfig  # noqa: F401
+from .voicenotes.models import VoiceNote  # noqa: F401

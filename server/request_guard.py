@@ -4,7 +4,7 @@
 Each request's limit is set as soon as its route is known (before anything reads the body):
 ``MAX_SMALL_BODY_BYTES`` (64 KB) unless its endpoint is in ``LARGE_BODIES`` (patrol uploads,
 GPX, grid and segment imports, the console's import form: ``MAX_CONTENT_LENGTH``) or is a
-photo chunk (``PHOTO_CHUNK_MAX_BYTES``), never above ``MAX_CONTENT_LENGTH``. A body over its
+photo or voice-note chunk (``PHOTO_CHUNK_MAX_BYTES``), never above ``MAX_CONTENT_LENGTH``. A body over its
 limit is refused by its Content-Length before a byte is read (a chunked body once it passes
 the limit): 413 with the limit, as the API's JSON or the console's error page. nginx applies
 the same caps (deploy/nginx/riverpatrol.conf).
@@ -44,7 +44,8 @@ LARGE_BODIES = frozenset({
     "grids.import_grids", "grids.import_segments",
     "console.grid_import",
 })
-PHOTO_CHUNK = "photos.append_chunk"
+# the resumable uploads' chunk endpoints, with the code of a chunk over its limit
+CHUNKS = {"photos.append_chunk": "photo.chunk_too_large", "voicenotes.append_voice_chunk": "voice.chunk_too_large"}
 BAD_CHARACTER = "不允许空字符或不成对的代理字符 / NUL characters and unpaired surrogates are not allowed"
 MAX_JSON_DEPTH = 64  # GeoJSON needs 7; deeper input only exhausts recursion in the decoder or the encoders
 
@@ -61,7 +62,7 @@ def body_limit(endpoint: str | None) -> int:
     largest = cfg["MAX_CONTENT_LENGTH"]
     if endpoint in LARGE_BODIES:
         return largest
-    if endpoint == PHOTO_CHUNK:
+    if endpoint in CHUNKS:
         return min(cfg["PHOTO_CHUNK_MAX_BYTES"], largest)
     return min(cfg["MAX_SMALL_BODY_BYTES"], largest)
 
@@ -199,7 +200,7 @@ class JsonOnceParser(FlaskParser):
 
 def _too_large(exc):
     limit = body_limit(request.endpoint)
-    code = "photo.chunk_too_large" if request.endpoint == PHOTO_CHUNK else "payload_too_large"
+    code = CHUNKS.get(request.endpoint, "payload_too_large")
     if request.blueprint == "console":
         size = f"{limit >> 20} MB" if limit >= 1 << 20 else f"{limit >> 10} KB"
         return render_template("console/error.html", code=413, zh=f"提交的数据过大（上限 {size}）",
@@ -235,7 +236,7 @@ def init_app(app: Flask) -> None:
         limit = request.max_content_length
         if request.content_length is not None and request.content_length > limit:
             raise RequestEntityTooLarge()  # by its declared length, before a byte is read
-        if request.endpoint in LARGE_BODIES or request.endpoint == PHOTO_CHUNK:
+        if request.endpoint in LARGE_BODIES or request.endpoint in CHUNKS:
             stranger = _stranger()  # before a byte is read
             if stranger is not None:
                 return stranger

@@ -54,6 +54,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "photo.unsupported_format": ("仅支持 JPEG 和 PNG 照片", "Only JPEG and PNG photos are accepted"),
     "photo.too_many_pixels": ("照片像素过多", "The photo has too many pixels"),
     "photo.not_complete": ("照片尚未上传完成", "The photo upload is not complete"),
+    "voice.conflict": ("该语音编号已用于另一段录音", "This voice note id is already used for another recording"),
+    "voice.offset_mismatch": (
+        "上传位置不一致，请从服务器记录的位置继续", "Offset mismatch; resume from the server's offset"),
+    "voice.chunk_too_large": ("分块过大", "The chunk is too large"),
+    "voice.too_large": ("录音文件过大", "The recording is too large"),
+    "voice.checksum_mismatch": ("录音校验失败，请重新上传", "The recording's checksum does not match; upload it again"),
+    "voice.unsupported_format": (
+        "仅支持 M4A（AAC）、3GP 和 WAV 录音", "Only M4A (AAC), 3GP and WAV recordings are accepted"),
+    "voice.invalid_audio": ("文件不是有效的录音", "The file is not a valid recording"),
+    "voice.too_long": ("录音过长（最长 2 分钟）", "The recording is too long (at most 2 minutes)"),
+    "voice.not_complete": ("录音尚未上传完成", "The recording's upload is not complete"),
     "photo.storage_full": (
         "服务器照片存储空间已满，照片保留在手机上，稍后自动重传",
         "The server's photo storage is full; the photo stays on the phone and is sent again later"),

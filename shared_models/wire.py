@@ -27,8 +27,8 @@ PHOTO_CAPTURE_FIELDS = ("captured_at", "capture_lon", "capture_lat", "capture_ac
 PHOTO_FIELDS = ("uuid", "size", "sha256", "patrol_uuid", "problem_uuid", *PHOTO_CAPTURE_FIELDS)
 
 # refusals the phone sends again later (with backoff); every other 4xx is kept with its reason
-RETRYABLE_CODES = frozenset({"photo.offset_mismatch", "auth.rate_limited", "auth.busy", "internal_error",
-                             "service.unavailable", "photo.storage_full"})
+RETRYABLE_CODES = frozenset({"photo.offset_mismatch", "voice.offset_mismatch", "auth.rate_limited", "auth.busy",
+                             "internal_error", "service.unavailable", "photo.storage_full"})
 # refusals after which the phone asks its inspector to sign in again (nothing is lost meanwhile)
 SIGN_IN_AGAIN = frozenset({"auth.token_revoked", "auth.token_expired", "auth.token_invalid", "auth.account_inactive"})
 
@@ -75,6 +75,12 @@ def photo_upload(*, uuid: str, size: int, sha256: str, patrol_uuid: str | None, 
     return {"uuid": uuid, "size": size, "sha256": sha256, "patrol_uuid": patrol_uuid, "problem_uuid": problem_uuid,
             "captured_at": None if captured_at is None else iso(captured_at), "capture_lon": capture_lon,
             "capture_lat": capture_lat, "capture_accuracy": capture_accuracy, "source": source}
+
+
+def voice_upload(*, uuid: str, size: int, sha256: str, problem_uuid: str | None, recorded_at: float | None) -> dict:
+    """POST /api/v1/voice-notes, before the chunks: a recording telling of a problem (instead of typing)."""
+    return {"uuid": uuid, "size": size, "sha256": sha256, "problem_uuid": problem_uuid,
+            "recorded_at": None if recorded_at is None else iso(recorded_at)}
 
 
 def verdict(answer: dict) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import io
 import uuid
+from pathlib import Path
 
 from PIL import Image, ImageDraw
 
@@ -45,25 +46,30 @@ def png_bomb(side=20000) -> bytes:
     return buf.getvalue()
 
 
-def start(api, token, data: bytes, **links) -> tuple[str, dict]:
+PHOTOS, VOICE = "/api/v1/photos", "/api/v1/voice-notes"  # the two resumable uploads, the same protocol
+# a voice note as Android's MediaRecorder records one (AAC in MPEG-4): scripts/make_voice_sample.py
+VOICE_BYTES = (Path(__file__).parent / "data" / "audio" / "voice-note.m4a").read_bytes()
+
+
+def start(api, token, data: bytes, *, kind: str = PHOTOS, **links) -> tuple[str, dict]:
     pid = str(uuid.uuid4())
     body = {"uuid": pid, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
             **{k: str(v) for k, v in links.items()}}
-    r = api.post("/api/v1/photos", token=token, json=body)
+    r = api.post(kind, token=token, json=body)
     assert r.status_code == 201, r.text
     return pid, body
 
 
-def send(api, token, pid: str, data: bytes, offset: int, size: int = CHUNK):
-    return api.request("PATCH", f"/api/v1/photos/{pid}", token=token, data=data[offset:offset + size],
+def send(api, token, pid: str, data: bytes, offset: int, size: int = CHUNK, *, kind: str = PHOTOS):
+    return api.request("PATCH", f"{kind}/{pid}", token=token, data=data[offset:offset + size],
                        headers={"Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"})
 
 
-def upload(api, token, data: bytes, **links) -> dict:
-    pid, _ = start(api, token, data, **links)
+def upload(api, token, data: bytes, *, kind: str = PHOTOS, chunk: int = CHUNK, **links) -> dict:
+    pid, _ = start(api, token, data, kind=kind, **links)
     offset, r = 0, None
     while offset < len(data):
-        r = send(api, token, pid, data, offset)
+        r = send(api, token, pid, data, offset, chunk, kind=kind)
         assert r.status_code == 200, r.text
         offset = r.json()["offset"]
     return r.json()

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from server.auth.models import DeviceSession, LoginThrottle
 from server.cases.models import Problem
 from server.extensions import db
-from server.request_guard import LARGE_BODIES, PHOTO_CHUNK, bad_json_paths, json_depth
+from server.request_guard import CHUNKS, LARGE_BODIES, bad_json_paths, json_depth
 
 JSON = {"Content-Type": "application/json"}
 BIG_ZEROS = b"[" + b"0," * (4 * 1024 * 1024 - 2) + b"0]"  # just under 8 MB: the red team's body
@@ -54,7 +54,7 @@ def test_small_routes_take_64_kb_and_uploads_take_8_mb(engine_name, api):
 
 def test_every_large_body_route_exists(demo_app):
     """The table of routes that take large bodies names real endpoints (a renamed route fails here)."""
-    assert LARGE_BODIES | {PHOTO_CHUNK} <= set(demo_app.view_functions)
+    assert LARGE_BODIES | set(CHUNKS) <= set(demo_app.view_functions)
 
 
 def test_a_large_body_from_a_stranger_is_refused_before_it_is_read(engine_name, api):

@@ -28,7 +28,7 @@ from server.transaction import unit_of_work
 
 from .mbtiles import make_mbtiles
 from .patrol_data import patrol_body, second_county, walk_on
-from .photos import jpeg_with_exif, start, upload
+from .photos import VOICE, VOICE_BYTES, jpeg_with_exif, start, upload
 
 ANON, INSP_A, INSP_B, SUP_OWN, SUP_OTHER, ADMIN, ADMIN_OTHER = (
     "anon", "insp_a", "insp_b", "sup_own", "sup_other", "admin", "admin_other")
@@ -54,6 +54,8 @@ def world(api, tmp_path):
     photo_bytes = jpeg_with_exif(size=(400, 300))
     photo_a = upload(api, api.token(PHONES[INSP_A]), photo_bytes)["uuid"]
     photo_partial, _ = start(api, api.token(PHONES[INSP_A]), photo_bytes)
+    voice_a = upload(api, api.token(PHONES[INSP_A]), VOICE_BYTES, kind=VOICE)["uuid"]
+    voice_partial, _ = start(api, api.token(PHONES[INSP_A]), VOICE_BYTES, kind=VOICE)
     # a problem inside A's own village, so it is routed to A's grid
     inside = db.session.scalar(select(func.ST_AsText(func.ST_PointOnSurface(OrgUnit.boundary)))
                                .where(OrgUnit.id == card_a.grid_id))
@@ -95,7 +97,7 @@ def world(api, tmp_path):
         "photo_a": photo_a, "problem_a": problem_a, "photo_partial": photo_partial, "photo_bytes": photo_bytes,
         "township_code": township.code, "grid_a_code": card_a.grid.code, "validity": validity.id,
         "frequency": frequency, "scoring": scoring, "correction": proposed.id, "case_a": case_a,
-        "basemap": basemap.id,
+        "basemap": basemap.id, "voice_a": voice_a, "voice_partial": voice_partial,
     }
 
 
@@ -131,6 +133,10 @@ def J(build):  # noqa: N802
 
 def _chunk(w):
     return {"data": w["photo_bytes"][:100], "headers": {"Upload-Offset": "0"}}
+
+
+def _voice_chunk(w):
+    return {"data": VOICE_BYTES[:100], "headers": {"Upload-Offset": "0"}}
 
 
 # (method, rule as in the URL map, path builder, request-arguments builder, expected status by role)
@@ -193,6 +199,13 @@ MATRIX = [
     ("GET", "/api/v1/photos/<uuid:photo_uuid>", lambda w: f"/api/v1/photos/{w['photo_a']}", None, scoped()),
     ("GET", "/api/v1/photos/<uuid:photo_uuid>/image", lambda w: f"/api/v1/photos/{w['photo_a']}/image", None,
      scoped()),
+    ("POST", "/api/v1/voice-notes", lambda w: "/api/v1/voice-notes",
+     J(lambda w: {"uuid": str(uuid.uuid4()), "size": 10, "sha256": "a" * 64}), everyone(201)),
+    ("PATCH", "/api/v1/voice-notes/<uuid:note_uuid>", lambda w: f"/api/v1/voice-notes/{w['voice_partial']}",
+     _voice_chunk, {ANON: 401, INSP_A: 200, INSP_B: 404, SUP_OWN: 404, SUP_OTHER: 404, ADMIN: 404, ADMIN_OTHER: 404}),
+    ("GET", "/api/v1/voice-notes/<uuid:note_uuid>", lambda w: f"/api/v1/voice-notes/{w['voice_a']}", None, scoped()),
+    ("GET", "/api/v1/voice-notes/<uuid:note_uuid>/audio", lambda w: f"/api/v1/voice-notes/{w['voice_a']}/audio",
+     None, scoped()),
     ("POST", "/api/v1/problems", lambda w: "/api/v1/problems",
      J(lambda w: {"uuid": str(uuid.uuid4()), "category": "garbage", "lon": 108.9, "lat": 34.3,
                   "reported_at": "2026-11-20T09:30:00+08:00"}), everyone(201)),

@@ -241,13 +241,22 @@ def _report(api):
 
 
 def test_the_case_loop_and_the_month_in_the_console(engine_name, api, browser):
-    no = _report(api)
+    from .photos import VOICE, VOICE_BYTES, upload
+    from .test_cases import REPORTER, report
+
+    told = str(uuid.uuid4())  # the report is told by a voice note (recorded on the phone, sent before the report)
+    upload(api, api.token(REPORTER), VOICE_BYTES, kind=VOICE, problem_uuid=told)
+    no = report(api, uuid=told)
     sign_in(browser, api, SUP)
     browser.find_element(By.ID, "nav-cases").click()
     board = browser.find_element(By.CSS_SELECTOR, 'section[data-status="reported"]')
     assert no in board.text
     shot(browser, engine_name, "cases")
     board.find_element(By.LINK_TEXT, no).click()
+    player = browser.find_element(By.CSS_SELECTOR, "p.voice audio")  # the voice note plays on the case's page
+    assert "语音说明 3 秒" in browser.find_element(By.CSS_SELECTOR, "p.voice").text
+    wait(browser).until(lambda d: d.execute_script("return arguments[0].readyState", player) >= 1)
+    assert 2.9 < browser.execute_script("return arguments[0].duration", player) < 3.2
     browser.find_element(By.ID, "step-btn").click()  # the first action offered: accept
     wait_text(browser, "status", "已受理")
     from selenium.webdriver.support.ui import Select
@@ -377,15 +386,16 @@ def test_an_admin_imports_a_grid_issues_a_card_and_prints_it(engine_name, api, b
 
 def _console_world(api):
     from .patrol_data import second_county
-    from .photos import jpeg_with_exif, upload
+    from .photos import VOICE, VOICE_BYTES, jpeg_with_exif, upload
 
     second_county()
     flagged = _short_patrol_this_week(api)
     case_no = _report(api)
     photo_uuid = upload(api, api.token(INSP), jpeg_with_exif(size=(400, 300)))["uuid"]
+    voice = upload(api, api.token(INSP), VOICE_BYTES, kind=VOICE)["uuid"]
     card = card_of(INSP)
     return {"flagged": flagged, "case": case_no, "photo": photo_uuid, "card": card.id, "user": card.inspector_id,
-            "segment": card.segments[0].id}
+            "segment": card.segments[0].id, "voice": voice}
 
 
 # (method, rule, path builder, form fields, expected status by role); POSTs are also tried without a token
@@ -406,6 +416,8 @@ CONSOLE = [
      {"decision": "clear", "note": "核实"}, {"sup_other": 404, "admin_other": 404, "sup": 302}),
     ("GET", "/console/photos/<uuid:photo_uuid>/<any(thumbnail, image):size>",
      lambda w: f"/console/photos/{w['photo']}/thumbnail", None,
+     {"sup": 200, "sup_other": 404, "admin": 200, "admin_other": 404}),
+    ("GET", "/console/voice-notes/<uuid:note_uuid>", lambda w: f"/console/voice-notes/{w['voice']}", None,
      {"sup": 200, "sup_other": 404, "admin": 200, "admin_other": 404}),
     ("GET", "/console/cases", lambda w: "/console/cases", None, {"sup": 200, "sup_other": 200, "admin": 200,
                                                                  "admin_other": 200}),

@@ -78,11 +78,13 @@ def problem_of(case: Case) -> dict:
     from geoalchemy2.shape import to_shape
 
     from ..photos.service import photos_of_problem as photos_of
+    from ..voicenotes.service import notes_of_problem
 
     p, where = case.problem, to_shape(case.problem.location)
     return {"uuid": p.uuid, "description": p.description, "lon": where.x, "lat": where.y,
             "reported_at": p.reported_at.isoformat(), "reporter": p.reporter.name,
-            "photo_uuids": [ph.uuid for ph in photos_of(p)]}
+            "photo_uuids": [ph.uuid for ph in photos_of(p)],
+            "voice_notes": [{"uuid": n.uuid, "duration_s": n.duration_s} for n in notes_of_problem(p)]}
 
 
 class CaseSchema(Schema):

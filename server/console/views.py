@@ -117,6 +117,18 @@ def photo(photo_uuid, size):
     return photos.send(found, size)
 
 
+@bp.get("/voice-notes/<uuid:note_uuid>")
+@signed_in(*MANAGERS)
+def voice_note(note_uuid):
+    from ..voicenotes import service as voice
+
+    try:
+        found = voice.visible_note(g.user, str(note_uuid))
+        return voice.send(found)
+    except ApiError:
+        abort(404)
+
+
 # ---------------------------------------------------------------- exports and the spot-check sample
 @bp.get("/patrols/<uuid:patrol_uuid>/track.<any(gpx, geojson, kml):fmt>")
 @signed_in(*MANAGERS)

@@ -1,6 +1,7 @@
 from flask import request
 from flask_smorest import Blueprint
 
+from .. import uploads
 from ..auth.decorators import BEARER, current_user, login_required
 from ..errors import ApiError
 from ..transaction import unit_of_work
@@ -8,16 +9,6 @@ from . import service
 from .schemas import PhotoCreateSchema, PhotoSchema
 
 blp = Blueprint("photos", __name__, url_prefix="/api/v1", description="照片（断点续传） Photos, resumable")
-
-CHUNK_DOC = {
-    "requestBody": {"required": True, "content": {"application/offset+octet-stream": {
-        "schema": {"type": "string", "format": "binary"}}}},
-    "parameters": [{"in": "header", "name": "Upload-Offset", "required": True, "schema": {"type": "integer"}}],
-}
-
-
-def _with_offset(photo, status=200):
-    return photo, status, {"Upload-Offset": str(photo.received), "Upload-Length": str(photo.size)}
 
 
 @blp.post("/photos")
@@ -29,23 +20,18 @@ def create_photo(data):
     """开始上传照片 Start (or look up) an upload: size and SHA-256 of the whole file"""
     with unit_of_work():
         photo, created = service.create(current_user(), data)
-    return _with_offset(photo, 201 if created else 200)
+    return uploads.answer(photo, 201 if created else 200)
 
 
 @blp.patch("/photos/<uuid:photo_uuid>")
 @blp.response(200, PhotoSchema)
-@blp.doc(security=BEARER, **CHUNK_DOC)
+@blp.doc(security=BEARER, **uploads.CHUNK_DOC)
 @login_required()
 def append_chunk(photo_uuid):
     """上传分块 Send the bytes at Upload-Offset (at most 256 KB)"""
-    try:
-        offset = int(request.headers["Upload-Offset"])
-        if offset < 0:
-            raise ValueError
-    except (KeyError, ValueError):
-        raise ApiError("bad_request", 400, errors={"Upload-Offset": "required, a whole number >= 0"}) from None
+    offset = uploads.offset_header(request.headers)
     with unit_of_work():
-        return _with_offset(service.append(current_user(), str(photo_uuid), offset, request.get_data()))
+        return uploads.answer(service.append(current_user(), str(photo_uuid), offset, request.get_data()))
 
 
 @blp.get("/photos/<uuid:photo_uuid>")
@@ -54,7 +40,7 @@ def append_chunk(photo_uuid):
 @login_required()
 def get_photo(photo_uuid):
     """照片状态 How much has arrived (Upload-Offset), and EXIF time and place when complete"""
-    return _with_offset(service.visible_photo(current_user(), str(photo_uuid)))
+    return uploads.answer(service.visible_photo(current_user(), str(photo_uuid)))
 
 
 def _send(photo_uuid, size):

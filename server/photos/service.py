@@ -1,32 +1,24 @@
-"""Resumable photo uploads (tus-like): create, append chunks at an offset, finish.
-
-Each chunk is written at its offset and the offset committed; a lost answer is safe
-because the phone asks for the offset and sends from there. One request at a time writes an
-upload (``_claim``): the same chunk sent twice at once is written once, and the other request
-answers with the state the first one left (complete, or a 409 with the offset). Nothing half-written
-becomes a photo: the whole file is checked (size, SHA-256, Pillow) before it counts.
-"""
+"""Resumable photo uploads (server/uploads.py: create, append chunks at an offset), finished here: nothing
+half-written becomes a photo, the whole file is checked (size, SHA-256, Pillow) before it counts."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import os
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import or_, select
 
 from shared_models.clock import utcnow
 from shared_models.wire import PHOTO_CAPTURE_FIELDS
 
+from .. import uploads
 from ..auth.models import User
 from ..auth.users import users_in_scope
 from ..errors import ApiError, NotFound
 from ..extensions import db
 from ..jobs import enqueue
-from ..storage import StorageFull, check_free, no_space, storage
-from ..transaction import after_commit, savepoint
+from ..storage import storage
+from ..transaction import after_commit
 from . import images
 from .models import Photo
 
@@ -91,46 +83,16 @@ def _case_evidence(user: User, uuid: str) -> Photo | None:
 
 
 def _own_photo(user: User, uuid: str) -> Photo:
-    photo = db.session.scalar(select(Photo).where(Photo.uuid == uuid, Photo.owner_id == user.id)
-                              .execution_options(populate_existing=True))
-    if photo is None:
-        raise NotFound()
-    return photo
-
-
-def _claim(photo: Photo, offset: int) -> bool:
-    """Take this upload for one chunk at ``offset``: a conditional update, held until the commit
-    (a row lock on PostgreSQL, the write lock on SQLite). Another request for the same upload
-    waits, then finds the offset moved (or the upload complete) and takes nothing."""
-    claimed = db.session.execute(
-        update(Photo).where(Photo.id == photo.id, Photo.status == "uploading", Photo.received == offset)
-        .values(updated_at=utcnow()).execution_options(synchronize_session=False))
-    return claimed.rowcount == 1
+    return uploads.own(Photo, user, uuid)
 
 
 def create(user: User, data: dict) -> tuple[Photo, bool]:
     """Start an upload; the same UUID with the same file again answers with its state."""
-    if data["size"] > current_app.config["PHOTO_MAX_BYTES"]:
-        raise ApiError("photo.too_large", 422, limit=current_app.config["PHOTO_MAX_BYTES"])
-    uuid = str(data["uuid"])
-    existing = db.session.scalar(select(Photo).where(Photo.uuid == uuid))
-    if existing is None:
-        photo = Photo(uuid=uuid, owner_id=user.id, size=data["size"], sha256=data["sha256"].lower(),
-                      patrol_uuid=_str(data.get("patrol_uuid")), problem_uuid=_str(data.get("problem_uuid")),
-                      **{k: data.get(k) for k in PHOTO_CAPTURE_FIELDS})
-        try:
-            with savepoint():
-                db.session.add(photo)
-        except IntegrityError:  # the same upload started twice at once
-            existing = db.session.scalar(select(Photo).where(Photo.uuid == uuid))
-        else:
-            partial_path(uuid).parent.mkdir(parents=True, exist_ok=True)
-            return photo, True
-    same = (existing.owner_id == user.id and existing.size == data["size"]
-            and existing.sha256 == data["sha256"].lower())
-    if not same:
-        raise ApiError("photo.conflict", 409)
-    return existing, False
+    photo, created = uploads.start(
+        Photo, "photo", user, data, current_app.config["PHOTO_MAX_BYTES"],
+        patrol_uuid=_str(data.get("patrol_uuid")), problem_uuid=_str(data.get("problem_uuid")),
+        **{k: data.get(k) for k in PHOTO_CAPTURE_FIELDS})
+    return photo, created
 
 
 def _str(value) -> str | None:
@@ -139,38 +101,9 @@ def _str(value) -> str | None:
 
 def append(user: User, uuid: str, offset: int, chunk: bytes) -> Photo:
     """Write ``chunk`` at ``offset``; on the last byte check and process the whole photo."""
-    cfg = current_app.config
-    photo = _own_photo(user, uuid)
-    if photo.status in ("processing", "complete"):
-        return photo  # a repeated last chunk whose answer was lost
-    if offset != photo.received:
-        raise ApiError("photo.offset_mismatch", 409, offset=photo.received)
-    if len(chunk) > cfg["PHOTO_CHUNK_MAX_BYTES"]:
-        raise ApiError("photo.chunk_too_large", 413, limit=cfg["PHOTO_CHUNK_MAX_BYTES"])
-    if offset + len(chunk) > photo.size:
-        raise ApiError("photo.too_large", 422, limit=photo.size)
-    if not _claim(photo, offset):  # the same chunk sent twice at once: the other one took it
-        db.session.rollback()  # (it wrote nothing) ends this transaction's snapshot: the other's commit is seen
-        photo = _own_photo(user, uuid)
-        if photo.status in ("processing", "complete"):
-            return photo  # the same answer as the one that finished it
-        raise ApiError("photo.offset_mismatch", 409, offset=photo.received)
     part = partial_path(uuid)
-    check_free(part.parent, len(chunk))
-    try:
-        with open(part, "r+b" if part.exists() else "wb") as fh:
-            fh.seek(offset)
-            fh.write(chunk)
-            fh.truncate(offset + len(chunk))  # bytes past a lost commit are overwritten, not kept
-            fh.flush()
-            os.fsync(fh.fileno())
-    except OSError as exc:
-        if no_space(exc):  # the offset is not moved: the phone resends this chunk later
-            raise StorageFull() from None
-        raise
-    photo.received = offset + len(chunk)
-    photo.updated_at = utcnow()
-    finished = photo.received == photo.size
+    photo, finished = uploads.append(Photo, "photo", _own_photo(user, uuid), offset, chunk, part,
+                                     current_app.config["PHOTO_CHUNK_MAX_BYTES"], lambda: _own_photo(user, uuid))
     if finished:
         _finish(photo, part)
         # only once the commit holds: a commit lost to a database restart leaves the part file whole,
@@ -183,11 +116,7 @@ def append(user: User, uuid: str, offset: int, chunk: bytes) -> Photo:
 
 def _finish(photo: Photo, part: Path) -> None:
     cfg = current_app.config
-    digest = hashlib.sha256()
-    with open(part, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    if digest.hexdigest() != photo.sha256:
+    if uploads.sha256_of(part) != photo.sha256:
         _discard(photo, part)
         raise ApiError("photo.checksum_mismatch", 422, keep=True)
     try:
