@@ -57,6 +57,7 @@ class Controller:
         self.recorder: PatrolRecorder | None = None
         self.last_fix: dict | None = None
         self.last_fix_at = 0.0  # when it arrived (a replayed fix carries the file's time, not now)
+        self._voice: tuple | None = None  # the voice note being recorded: (recorder, file, when it began)
         self.reachable: bool | None = None  # did the server answer the last sync (None: not tried yet)
         self.sync_listeners: list = []  # called (from the sync's thread) with each sync's outcome
         account = self.store.current_account()
@@ -197,7 +198,37 @@ class Controller:
         """Seconds since ``fix`` (one of position_now's): by its arrival here, or by its time on the phone's clock."""
         return max(0.0, timestamp() - (self.last_fix_at if fix is self.last_fix else fix["t"]))
 
-    def report_problem(self, category: str, severity: str, description: str, photos: list[dict]) -> str:
+    def start_voice(self) -> None:
+        """Start recording a voice note for the report being written (the microphone: MediaRecorder on a phone)."""
+        from .platform import on_android
+        from .platform.voice import SUFFIX, recorder
+
+        folder = self.data_dir / "voice"
+        folder.mkdir(exist_ok=True)
+        self._voice = (recorder(), folder / f"{uuidlib.uuid4()}{SUFFIX[on_android()]}", timestamp())
+        self._voice[0].start(self._voice[1])
+
+    def voice_seconds(self) -> float | None:
+        """How long the recording in progress has run, or None when none is."""
+        return timestamp() - self._voice[2] if self._voice else None
+
+    def stop_voice(self) -> dict | None:
+        """The voice note just recorded, ready to queue with its problem; None when nothing usable was recorded."""
+        from .platform.voice import MAX_SECONDS
+
+        voice, self._voice = self._voice, None
+        if voice is None:
+            return None
+        rec, path, began = voice
+        if not rec.stop() or not path.exists() or path.stat().st_size == 0:
+            path.unlink(missing_ok=True)
+            return None
+        data = path.read_bytes()
+        return {"uuid": path.stem, "path": str(path), "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+                "seconds": min(MAX_SECONDS, timestamp() - began), "recorded_at": began}
+
+    def report_problem(self, category: str, severity: str, description: str, photos: list[dict],
+                       voice: dict | None = None) -> str:
         fix = self.position_now(FIX_MAX_AGE_S)
         if not fix:
             raise ValueError("还没有定位。请到开阔处稍等，定位后再提交（已填的内容不会丢）")
@@ -205,7 +236,7 @@ class Controller:
         return self.store.add_problem(self.account["user_id"], {
             "category": category, "severity": severity, "description": description, "lon": fix["lon"],
             "lat": fix["lat"], "accuracy": fix.get("accuracy"), "reported_at": fix.get("t") or timestamp(),
-            "patrol_uuid": patrol_uuid}, photos)
+            "patrol_uuid": patrol_uuid}, photos, voice)
 
     def _latest_stored_fix(self) -> dict | None:
         """On a phone the recording service writes the fixes; the last one is where we are."""

@@ -3,9 +3,9 @@
 Asked when first needed, as Android's guidance and ODK Collect do: before the first patrol, precise location
 while the app is in use, then background location as its own step (Android 10+; from Android 11 only on the
 settings page, so the app says exactly what to tap: 始终允许), then notifications (Android 13+); the camera
-when a photo is first taken. A refused permission leaves a sentence saying what will not work and one button
-that fixes it (the app's settings page). Without precise location no patrol starts, so nothing is recorded
-that may not be.
+when a photo is first taken, the microphone when a voice note is first recorded. A refused permission leaves a
+sentence saying what will not work and one button that fixes it (the app's settings page). Without precise
+location no patrol starts, so nothing is recorded that may not be.
 
 ``system`` is the platform: ``sdk()``, ``granted(permission)``, ``request(permissions, callback)`` (the
 callback gets the permissions and a list of booleans), ``open_settings()``.
@@ -20,6 +20,7 @@ COARSE = "android.permission.ACCESS_COARSE_LOCATION"
 BACKGROUND = "android.permission.ACCESS_BACKGROUND_LOCATION"
 NOTIFICATIONS = "android.permission.POST_NOTIFICATIONS"
 CAMERA = "android.permission.CAMERA"
+MICROPHONE = "android.permission.RECORD_AUDIO"
 STORAGE = "android.permission.WRITE_EXTERNAL_STORAGE"
 
 
@@ -51,8 +52,13 @@ PHOTO_STORAGE = Step("storage", (STORAGE,), "拍下的照片要先存进手机�
                      "没有存储权限，不能拍照；问题仍可以先不带照片上报。", "去设置里打开存储权限", required=True,
                      max_sdk=28)  # the camera app writes into MediaStore (platform/android_camera.py)
 
+MICROPHONE_STEP = Step("microphone", (MICROPHONE,), "录一段话代替打字要用麦克风，请允许河巡使用麦克风。",
+                       "没有麦克风权限，不能录音；问题可以打字说明，照样上报。", "去设置里打开麦克风权限",
+                       required=True)
+
 BEFORE_PATROL = (LOCATION, BACKGROUND_LOCATION, NOTIFICATION)
 BEFORE_PHOTO = (CAMERA_STEP, PHOTO_STORAGE)
+BEFORE_VOICE = (MICROPHONE_STEP,)
 
 
 @dataclass

@@ -22,7 +22,7 @@ from shared_models.clock import timestamp, utcnow
 from shared_models.track import Track
 from shared_models.wire import PHOTO_CAPTURE_FIELDS
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Each step takes the store from version n-1 to n. Never edit a released step: add one.
 STEPS: dict[int, str] = {
@@ -78,10 +78,15 @@ STEPS: dict[int, str] = {
     ALTER TABLE photos ADD COLUMN capture_accuracy REAL;
     ALTER TABLE photos ADD COLUMN source TEXT;
     """,
+    5: """
+    CREATE TABLE voice_notes (
+        uuid TEXT PRIMARY KEY, user_id INTEGER NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL, problem_uuid TEXT NOT NULL, seconds REAL NOT NULL, recorded_at REAL NOT NULL);
+    """,
 }
 
 # outbox order: what a patrol refers to goes first, then the patrol, then its problems
-KIND_ORDER = {"photo": 0, "patrol": 1, "problem": 2, "case_step": 3}
+KIND_ORDER = {"photo": 0, "voice": 0, "patrol": 1, "problem": 2, "case_step": 3}
 
 
 class LocalStore:
@@ -271,12 +276,18 @@ class LocalStore:
 
     # --- problems and photos ------------------------------------------------------------
 
-    def add_problem(self, user_id: int, data: dict, photos: list[dict]) -> str:
-        """A problem with its (already compressed) photos, queued in one durable transaction."""
+    def add_problem(self, user_id: int, data: dict, photos: list[dict], voice: dict | None = None) -> str:
+        """A problem with its (already compressed) photos and its voice note, queued in one durable transaction."""
         problem_uuid = data.get("uuid") or str(uuidlib.uuid4())
         with self._tx(durable=True) as db:
             for ph in photos:
                 self._add_photo(db, user_id, ph, patrol_uuid=data.get("patrol_uuid"), problem_uuid=problem_uuid)
+            if voice:
+                db.execute("INSERT INTO voice_notes (uuid, user_id, path, size, sha256, problem_uuid, seconds,"
+                           " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           (voice["uuid"], user_id, voice["path"], voice["size"], voice["sha256"], problem_uuid,
+                            voice["seconds"], voice["recorded_at"]))
+                self._enqueue(db, user_id, "voice", voice["uuid"], voice["size"])
             db.execute("INSERT INTO problems (uuid, user_id, patrol_uuid, category, severity, description, lon, lat,"
                        " accuracy, reported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (problem_uuid, user_id, data.get("patrol_uuid"), data["category"], data["severity"],
@@ -302,6 +313,9 @@ class LocalStore:
 
     def photo(self, photo_uuid: str) -> dict | None:
         return self._one("SELECT * FROM photos WHERE uuid = ?", photo_uuid)
+
+    def voice_note(self, note_uuid: str) -> dict | None:
+        return self._one("SELECT * FROM voice_notes WHERE uuid = ?", note_uuid)
 
     # --- re-check tasks (复核) -------------------------------------------------------------
 

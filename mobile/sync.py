@@ -176,20 +176,31 @@ class SyncEngine:
 
     def _send_photo(self, item: dict) -> None:
         photo = self.store.photo(item["ref"])
-        data = Path(photo["path"]).read_bytes()
-        if hashlib.sha256(data).hexdigest() != photo["sha256"]:
-            raise ApiFailure("手机上的照片文件已损坏，无法上传", retryable=False)
-        state = self.client.json("POST", "/api/v1/photos", json=wire.photo_upload(
+        self._send_file(item, "/api/v1/photos", "photo", photo["path"], photo["sha256"], wire.photo_upload(
             uuid=photo["uuid"], size=photo["size"], sha256=photo["sha256"], patrol_uuid=photo["patrol_uuid"],
             problem_uuid=photo["problem_uuid"], **{k: photo.get(k) for k in wire.PHOTO_CAPTURE_FIELDS}))
+
+    def _send_voice(self, item: dict) -> None:
+        note = self.store.voice_note(item["ref"])
+        self._send_file(item, "/api/v1/voice-notes", "voice", note["path"], note["sha256"], wire.voice_upload(
+            uuid=note["uuid"], size=note["size"], sha256=note["sha256"], problem_uuid=note["problem_uuid"],
+            recorded_at=note["recorded_at"]))
+
+    def _send_file(self, item: dict, base: str, code: str, path: str, sha256: str, start: dict) -> None:
+        """A file in chunks from where the server has it (a photo, a voice note: the same protocol)."""
+        data = Path(path).read_bytes()
+        if hashlib.sha256(data).hexdigest() != sha256:
+            what = "照片" if code == "photo" else "录音"
+            raise ApiFailure(f"手机上的{what}文件已损坏，无法上传", retryable=False)
+        state = self.client.json("POST", base, json=start)
         offset = state["offset"]
         while not state["complete"]:
             try:
-                state = self.client.json("PATCH", f"/api/v1/photos/{photo['uuid']}", data=data[offset:offset + CHUNK],
+                state = self.client.json("PATCH", f"{base}/{start['uuid']}", data=data[offset:offset + CHUNK],
                                          headers={"Upload-Offset": str(offset),
                                                   "Content-Type": "application/offset+octet-stream"})
             except ApiFailure as exc:
-                if exc.code == "photo.offset_mismatch":  # a chunk arrived but its answer did not
+                if exc.code == f"{code}.offset_mismatch":  # a chunk arrived but its answer did not
                     state = {"offset": exc.body["offset"], "complete": False}
                 else:
                     raise

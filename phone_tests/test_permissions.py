@@ -31,7 +31,8 @@ def device(tmp_path, monkeypatch):
     yield make
     for name in [m for m in sys.modules if m in ("jnius", "android", "android.permissions", "android.activity",
                                                  "fakedevice", "fakemedia", "mobile.platform.android",
-                                                 "mobile.platform.android_camera")]:
+                                                 "mobile.platform.android_camera",
+                                                 "mobile.platform.android_voice")]:
         del sys.modules[name]
 
 

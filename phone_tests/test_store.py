@@ -26,7 +26,7 @@ def test_upgrade_from_the_first_schema_keeps_everything(tmp_path):
     path = tmp_path / "phone.sqlite"
     _v1_store(path)
     store = LocalStore(path)
-    assert store.version() == SCHEMA_VERSION == 4
+    assert store.version() == SCHEMA_VERSION == 5
     assert store.current_account()["name"] == "刘德明"
     assert store.recording(7)["uuid"] == "p1"  # the patrol in progress survives the upgrade
     track = store.track("p1")
@@ -38,8 +38,13 @@ def test_upgrade_from_the_first_schema_keeps_everything(tmp_path):
     assert store.events("p1") == [{"at": 200.0, "event": "restarted"}]
     store.save_tasks(7, [{"case_no": "W1", "version": 4}])  # version 3: re-check tasks
     assert [t["case_no"] for t in store.tasks(7)] == ["W1"]
+    store.add_problem(7, {"category": "garbage", "severity": "general", "lon": 108.9, "lat": 34.3, "reported_at": 300},
+                      [], {"uuid": "v1", "path": "/x/v1.m4a", "size": 9, "sha256": "a" * 64, "seconds": 4.0,
+                           "recorded_at": 290})  # version 5: a report's voice note, queued with it
+    assert store.voice_note("v1")["seconds"] == 4.0
+    assert [i["kind"] for i in store.outbox(7)][-2:] == ["voice", "problem"]
     store.close()
-    assert LocalStore(path).version() == 4  # opening again changes nothing
+    assert LocalStore(path).version() == 5  # opening again changes nothing
 
 
 def test_wal_mode_and_a_failed_step_leaves_the_old_version(tmp_path):

@@ -15,7 +15,7 @@ from shared_models.wire import REVIEW_WORDS
 from ..words import duration, flags_text, metres, reason_lines, when
 from .widgets import COLOURS, Panel, para
 
-KINDS = {"patrol": "巡河", "photo": "照片", "problem": "问题", "case_step": "复核"}
+KINDS = {"patrol": "巡河", "photo": "照片", "voice": "语音", "problem": "问题", "case_step": "复核"}
 
 
 def outbox_line(c, item: dict) -> str:
@@ -25,6 +25,10 @@ def outbox_line(c, item: dict) -> str:
         mine = c.phone_verdict(item["ref"])
         if mine.get("distance_m") is not None:
             what += f" {metres(mine['distance_m'])}"
+    elif item["kind"] == "voice":
+        note = c.store.voice_note(item["ref"])
+        if note:
+            what += f" {note['seconds']:.0f} 秒"
     elif item["kind"] == "problem":
         problem = c.store.problem(item["ref"])
         names = {code: name for name, code in c.categories().items()}
@@ -41,7 +45,7 @@ def outbox_line(c, item: dict) -> str:
         where = "等待网络，会自动重试"
     else:
         where = "等待上传"
-    if item["kind"] == "photo" and state != "synced":
+    if item["kind"] in ("photo", "voice") and state != "synced":
         left = max(0, item["bytes_total"] - item["bytes_sent"])
         where += f"（还剩 {left / 1024:.0f} KB）"
     return f"{when(item['created_at'])} {what} · {where}"

@@ -18,6 +18,8 @@ from shared_models.clock import timestamp
 from shared_models.enums import SEVERITIES
 
 from ..controller import FIX_MAX_AGE_S
+from ..permissions import BEFORE_VOICE
+from ..platform.voice import MAX_SECONDS
 from .widgets import COLOURS
 
 ICONS = Path(__file__).resolve().parent.parent / "icons"
@@ -45,8 +47,9 @@ class ProblemScreen(Screen):
     def start(self, about: str = "", back: str | None = None) -> None:
         """A new, empty report."""
         app = App.get_running_app()
-        self.about, self.back, self.photos = about, back, []
+        self.about, self.back, self.photos, self.voice = about, back, [], None
         self.ids.photos.text = "先拍照：点上面的「拍照」"
+        self.show_voice()
         self.ids.message.text = ""
         self.ids.description.text = about and f"巡查「{about}」时发现的问题"
         grid = self.ids.categories
@@ -68,6 +71,8 @@ class ProblemScreen(Screen):
 
     def where(self, *_args) -> None:
         c = App.get_running_app().controller
+        if c.voice_seconds() is not None:
+            self.show_voice()
         fix = c.position_now(FIX_MAX_AGE_S)
         if not fix:
             self.ids.position.text = "正在定位…请到开阔处稍等"
@@ -86,6 +91,51 @@ class ProblemScreen(Screen):
         self.ids.photos.text = f"已拍{len(self.photos)}张。可以再拍"
         self.ids.photo_btn.text = "再拍一张"
 
+    def toggle_voice(self) -> None:
+        """录一段话 instead of typing: the first tap records (after the microphone's permission on a phone), the
+        next one stops; recording again replaces the note."""
+        app = App.get_running_app()
+        c = app.controller
+        if c.voice_seconds() is not None:
+            self.stop_voice()
+            return
+
+        def go() -> None:
+            try:
+                c.start_voice()
+            except Exception:  # noqa: BLE001  (the microphone busy with a call, or refused by the phone)
+                self.ids.voice_info.text = "麦克风正被占用（比如在通话），请稍后再录，或打字说明"
+                return
+            self.show_voice()
+
+        app.with_permissions(BEFORE_VOICE, go, back="problem")
+
+    def stop_voice(self) -> None:
+        note = App.get_running_app().controller.stop_voice()
+        if note:
+            self.voice = note
+        elif self.voice is None:
+            self.ids.voice_info.text = "没有录上声音，请再点一次，说完再点停止"
+            self.ids.voice_btn.text = "录一段话（代替打字）"
+            return
+        self.show_voice()
+
+    def show_voice(self) -> None:
+        running = App.get_running_app().controller.voice_seconds()
+        btn, info = self.ids.voice_btn, self.ids.voice_info
+        if running is not None:
+            if running >= MAX_SECONDS:
+                self.stop_voice()
+                return
+            btn.text, btn.background_color = f"正在录音 {running:.0f} 秒 · 点这里停止", COLOURS["stop"]
+            info.text = f"对着手机说出问题，最长 {MAX_SECONDS} 秒"
+            return
+        btn.background_color = COLOURS["primary"]
+        if self.voice:
+            btn.text, info.text = "重录", f"已录语音 {self.voice['seconds']:.0f} 秒，提交时一起上传"
+        else:
+            btn.text, info.text = "录一段话（代替打字）", ""
+
     def chosen(self, group: str):
         return next((w for w in ToggleButtonBehavior.get_widgets(group) if w.state == "down"), None)
 
@@ -97,8 +147,10 @@ class ProblemScreen(Screen):
             return
         chosen = self.chosen(self._group + "-severity")
         severity = {v[0]: k for k, v in SEVERITIES.items()}[chosen.text if chosen else "一般"]
+        if app.controller.voice_seconds() is not None:
+            self.stop_voice()  # 提交 while recording: what was said so far goes with it
         try:
-            app.controller.report_problem(tile.code, severity, self.ids.description.text, self.photos)
+            app.controller.report_problem(tile.code, severity, self.ids.description.text, self.photos, self.voice)
         except ValueError as exc:  # the controller's own Chinese sentence (no position yet)
             self.ids.message.text = str(exc)
             return
@@ -108,6 +160,7 @@ class ProblemScreen(Screen):
 
     def leave(self) -> None:
         self._tick.cancel()
+        App.get_running_app().controller.stop_voice()  # 返回 while recording: the recording is dropped
         App.get_running_app().close_problem(self.back)
 
     def on_back(self) -> bool:

@@ -468,7 +468,8 @@ def _media() -> None:
 
     CLASSES.update({"android.content.ContentValues": fakemedia.ContentValues,
                     "android.provider.MediaStore": fakemedia.MediaStore,
-                    "android.provider.MediaStore$Images$Media": fakemedia.Media})
+                    "android.provider.MediaStore$Images$Media": fakemedia.Media,
+                    "android.media.MediaRecorder": fakemedia.MediaRecorder})
 
 
 _media()

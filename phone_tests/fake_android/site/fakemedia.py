@@ -1,4 +1,7 @@
-"""The fake device's MediaStore and camera app (fakedevice registers them).
+"""The fake device's MediaStore, camera app and MediaRecorder (fakedevice registers them).
+
+``device.json`` ``voice_sample``: the recording MediaRecorder writes at ``stop()`` (a real AAC file); ``voice``:
+"record" (default) or "silent" (stop() finds no sound, as when stopped at once, and throws).
 
 ``device.json`` ``camera``: "take" (the camera app writes ``camera_photo``, a JPEG file, into the URI it was
 given and answers RESULT_OK), "cancel" (the inspector comes back without a photo: RESULT_CANCELED), or
@@ -76,3 +79,62 @@ def start_activity_for_result(intent, request_code) -> None:
     from android import activity
 
     activity.deliver(request_code, code, None)
+
+
+class MediaRecorder:
+    """android.media.MediaRecorder's documented state machine: setAudioSource (needs RECORD_AUDIO, else "setAudioSource
+    failed"), then setOutputFormat, then the encoder and the file, prepare, start, stop (throws RuntimeException when
+    no valid audio was received), release; a call out of order is an IllegalStateException."""
+
+    def __init__(self, ctx=None) -> None:
+        if fakedevice.VERSION.SDK_INT >= 31 and ctx is None:
+            fakedevice.log("MediaRecorder.deprecated_constructor")
+        self.state, self.settings = "initial", {}
+
+    def _step(self, allowed: tuple[str, ...], to: str | None, name: str) -> None:
+        if self.state not in allowed:
+            fakedevice._throw("java.lang.IllegalStateException", f"{name} called in state {self.state}")
+        if to:
+            self.state = to
+
+    def setAudioSource(self, source):  # noqa: N802
+        if "android.permission.RECORD_AUDIO" not in fakedevice.granted():
+            fakedevice._throw("java.lang.RuntimeException", "setAudioSource failed.")
+        self._step(("initial",), "initialized", "setAudioSource")
+        self.settings["source"] = source
+
+    def setOutputFormat(self, fmt):  # noqa: N802
+        self._step(("initialized",), "configured", "setOutputFormat")
+        self.settings["format"] = fmt
+
+    def _set(self, key, value):
+        self._step(("configured",), None, key)
+        self.settings[key] = value
+
+    def setAudioEncoder(self, enc): self._set("encoder", enc)  # noqa: E704, N802
+    def setAudioChannels(self, n): self._set("channels", n)  # noqa: E704, N802
+    def setAudioSamplingRate(self, hz): self._set("rate", hz)  # noqa: E704, N802
+    def setAudioEncodingBitRate(self, bps): self._set("bitrate", bps)  # noqa: E704, N802
+    def setMaxDuration(self, ms): self._set("max_ms", ms)  # noqa: E704, N802
+    def setOutputFile(self, path): self._set("file", path)  # noqa: E704, N802
+
+    def prepare(self):
+        if "file" not in self.settings or "encoder" not in self.settings:
+            fakedevice._throw("java.lang.IllegalStateException", "prepare: no output file or encoder")
+        self._step(("configured",), "prepared", "prepare")
+        Path(self.settings["file"]).write_bytes(b"")  # the file exists from here on, empty
+
+    def start(self):
+        self._step(("prepared",), "recording", "start")
+        fakedevice.log("MediaRecorder.start", **self.settings)
+
+    def stop(self):
+        self._step(("recording",), "initial", "stop")
+        if fakedevice.config().get("voice", "record") == "silent":
+            fakedevice._throw("java.lang.RuntimeException", "stop failed.")
+        Path(self.settings["file"]).write_bytes(Path(fakedevice.config()["voice_sample"]).read_bytes())
+        fakedevice.log("MediaRecorder.stop")
+
+    def release(self):
+        self.state = "released"
+        fakedevice.log("MediaRecorder.release")
