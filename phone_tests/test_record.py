@@ -79,7 +79,8 @@ def test_a_rejection_reaches_the_phone_and_the_month_is_the_assessments(county, 
         assert item["why"] in text
     assert "layout month: []" in text and "layout tasks: []" in text and "layout recheck: []" in text
     # my report, as the server's case loop has it, and its re-check as a new task, told as a notification
-    assert re.search(r"said mine: \d+月\d+日 \d\d:\d\d 乱堆 · 已整改待复核", text), text[-2000:]
+    mine = re.search(r"said mine: (.*?)\nstep ", text, re.S).group(1)  # my reports, newest first, a line each
+    assert re.search(r"^\d+月\d+日 \d\d:\d\d 乱堆 · 已整改待复核", mine, re.M), mine
     assert "notification: 新的复核任务：乱堆：" in text
 
 

@@ -10,10 +10,10 @@ from mobile.controller import Controller
 from shared_models.clock import timestamp
 
 from .conftest import DEMO_PASSWORD, ROOT
-from .test_layout import INSPECTOR
 from .test_permissions import _run, device  # noqa: F401  (the fake device, and the permission flow on it)
 
 MIC = "android.permission.RECORD_AUDIO"
+INSPECTOR = "13900000102"  # the demo's second inspector: the window tests' reports and tasks stay the first one's
 SAMPLE = ROOT / "tests" / "data" / "audio" / "voice-note.m4a"  # AAC in MPEG-4, as MediaRecorder writes
 
 
