@@ -9,16 +9,19 @@ phone's handling of each stays as released.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import ForeignKey, Integer, String, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
 
 from shared_models.clock import utcnow
 
+from .db import UTCDateTime
 from .errors import ApiError, NotFound
 from .extensions import db
 from .storage import StorageFull, check_free, no_space
@@ -29,6 +32,21 @@ CHUNK_DOC = {  # the OpenAPI of a chunk, for the routes
         "schema": {"type": "string", "format": "binary"}}}},
     "parameters": [{"in": "header", "name": "Upload-Offset", "required": True, "schema": {"type": "integer"}}],
 }
+class UploadColumns:
+    """What every resumable upload's row holds (a photo's, a voice note's): the phone's UUID, whose it is, the whole
+    file's size and SHA-256, how much has arrived, and where it stands (uploading, then its kind's own states)."""
+
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(12), default="uploading")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
 DONE = ("processing", "complete")  # every byte arrived and was checked: the phone is done
 
 

@@ -3,18 +3,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Float, ForeignKey, Integer, String
+from sqlalchemy import Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-
-from shared_models.clock import utcnow
 
 from ..auth.models import User
 from ..db import UTCDateTime
 from ..extensions import db
+from ..uploads import UploadColumns
 
 
-class Photo(db.Model):
-    """One photo, identified by the UUID the phone gave it.
+class Photo(UploadColumns, db.Model):
+    """One photo, identified by the UUID the phone gave it (status: uploading | processing | complete | rejected).
 
     ``patrol_uuid`` / ``problem_uuid`` are the phone's ids of what it belongs to, so the
     link holds whichever of the two arrives first.
@@ -23,12 +22,6 @@ class Photo(db.Model):
     __tablename__ = "photos"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    uuid: Mapped[str] = mapped_column(String(36), unique=True)
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    size: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    received: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(12), default="uploading")  # uploading | complete
     patrol_uuid: Mapped[str | None] = mapped_column(String(36), index=True)
     problem_uuid: Mapped[str | None] = mapped_column(String(36), index=True)
     width: Mapped[int | None] = mapped_column(Integer)
@@ -44,8 +37,5 @@ class Photo(db.Model):
     capture_lat: Mapped[float | None] = mapped_column(Float)
     capture_accuracy: Mapped[float | None] = mapped_column(Float)
     source: Mapped[str | None] = mapped_column(String(10))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     owner: Mapped[User] = relationship()

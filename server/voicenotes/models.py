@@ -3,35 +3,25 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Float, ForeignKey, Integer, String
+from sqlalchemy import Float, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-
-from shared_models.clock import utcnow
 
 from ..auth.models import User
 from ..db import UTCDateTime
 from ..extensions import db
+from ..uploads import UploadColumns
 
 
-class VoiceNote(db.Model):
-    """One recording, identified by the UUID the phone gave it; ``problem_uuid`` is the phone's id of the problem
-    it belongs to, so the link holds whichever of the two arrives first."""
+class VoiceNote(UploadColumns, db.Model):
+    """One recording, identified by the UUID the phone gave it (status: uploading | complete); ``problem_uuid`` is
+    the phone's id of the problem it belongs to, so the link holds whichever of the two arrives first."""
 
     __tablename__ = "voice_notes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    uuid: Mapped[str] = mapped_column(String(36), unique=True)
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    size: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    received: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(12), default="uploading")  # uploading | complete
     problem_uuid: Mapped[str | None] = mapped_column(String(36), index=True)
     container: Mapped[str | None] = mapped_column(String(8))  # m4a | 3gp | wav, recognised by the server
     duration_s: Mapped[float | None] = mapped_column(Float)
     recorded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())  # the phone's time of the recording
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     owner: Mapped[User] = relationship()
