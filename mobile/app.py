@@ -79,12 +79,20 @@ class RiverPatrolApp(App):
         return root
 
     def remind(self, *_args) -> None:
-        """A window about to close unmet: a notification, once a day (at start and hourly while the app runs)."""
+        """A window about to close unmet: on a phone, scheduled with the phone's WorkManager so it comes at its time
+        with the app closed (at start, after every sync, hourly); on the desktop a notification once a day while
+        the app runs."""
         from .platform.notify import notify
 
-        if self.controller.account:
-            for text in self.controller.reminders():
-                notify("巡河提醒", text)
+        if not self.controller.account:
+            return
+        if on_android():
+            from .platform import reminders
+
+            self.controller.schedule_reminders(reminders)
+            return
+        for text in self.controller.reminders():
+            notify("巡河提醒", text)
 
     def _first_screen(self, _dt) -> None:
         if not self.controller.account or not self.controller.recorder:
@@ -122,7 +130,9 @@ class RiverPatrolApp(App):
 
     @mainthread
     def _synced(self, _outcome: dict) -> None:
-        """After every sync, the screen on show says what is new (home's counts, the outbox's states)."""
+        """After every sync, the screen on show says what is new (home's counts, the outbox's states), and the
+        reminders follow the new counts."""
+        self.remind()
         screen = self.sm.current_screen
         if hasattr(screen, "refresh") and self.sm.current in ("home", "outbox", "history", "tasks", "month"):
             screen.refresh()

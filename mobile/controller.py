@@ -34,6 +34,7 @@ PHOTO_LONG_EDGE = 1600
 PHOTO_QUALITY = 80
 CAPTURE_FIX_S = 120.0  # a fix older than this is not where the photo was taken
 FIX_MAX_AGE_S = 60.0  # a problem or a re-check is placed only by a fix of the last minute: never an old one
+REMIND_AT = dt.timedelta(hours=9)  # reminders go off at 09:00 local time (or at once, when that is past)
 RECHECK_RADIUS_M = 200.0  # the server's own rule, until a sync brings the task's (``recheck_radius_m``)
 
 
@@ -344,6 +345,32 @@ class Controller:
                 self.store.set_meta(key, "1")
                 out.append(text)
         return out
+
+    def schedule_reminders(self, scheduler) -> None:
+        """On a phone: each card's reminder days (the day before its window closes and its last day), at 09:00 local
+        time, handed to the phone's scheduler (``scheduler.schedule(name, delay_s, title, text)`` / ``cancel(name)``)
+        so they come with the app closed; again after every sync, from its counts. A window met since is taken back;
+        one that already went off today is not said again."""
+        from .words import REMIND_DAYS, reminder_text
+
+        now, today, uid = timestamp(), local_today(), self.account["user_id"]
+        for card in self.cards():
+            done = card.get("compliance") or {}
+            if not done.get("window_end"):
+                continue
+            end = dt.date.fromisoformat(done["window_end"])
+            for day in (end - dt.timedelta(days=d) for d in range(REMIND_DAYS, -1, -1)):
+                if day < today:
+                    continue
+                name, text = f"remind:{uid}:{card['card_no']}:{day.isoformat()}", reminder_text(done, day)
+                at, kept = (local_midnight(day) + REMIND_AT).timestamp(), self.store.get_meta(f"work:{name}")
+                if text is None:
+                    if kept and kept != "-":
+                        scheduler.cancel(name)
+                        self.store.set_meta(f"work:{name}", "-")
+                elif kept != text and not (at <= now and kept is not None):
+                    scheduler.schedule(name, at - now, "巡河提醒", text)
+                    self.store.set_meta(f"work:{name}", text)
 
     def basemap(self):
         """The county's tile package when it is on the phone whole (else None: the map draws the vectors)."""

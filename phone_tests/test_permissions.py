@@ -32,7 +32,8 @@ def device(tmp_path, monkeypatch):
     for name in [m for m in sys.modules if m in ("jnius", "android", "android.permissions", "android.activity",
                                                  "fakedevice", "fakemedia", "mobile.platform.android",
                                                  "mobile.platform.android_camera",
-                                                 "mobile.platform.android_voice")]:
+                                                 "mobile.platform.android_voice", "mobile.platform.reminders",
+                                                 "fakework")]:
         del sys.modules[name]
 
 

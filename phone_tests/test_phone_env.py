@@ -41,7 +41,7 @@ def _pins() -> dict[str, str]:
 
 # they import pyjnius: the APK's, or the harness's
 ANDROID_ONLY = ("mobile.android_service", "mobile.platform.android", "mobile.platform.android_camera",
-                "mobile.platform.android_voice")
+                "mobile.platform.android_voice", "mobile.platform.reminders")
 
 
 def _modules() -> list[str]:

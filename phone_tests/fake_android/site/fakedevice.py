@@ -473,3 +473,12 @@ def _media() -> None:
 
 
 _media()
+
+
+def _work() -> None:
+    import fakework
+
+    CLASSES.update(fakework.CLASSES)
+
+
+_work()

@@ -1,0 +1,7 @@
+package android.content.pm;
+
+import android.content.Intent;
+
+public abstract class PackageManager {
+    public abstract Intent getLaunchIntentForPackage(String packageName);
+}
