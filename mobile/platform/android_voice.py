@@ -12,7 +12,6 @@ from pathlib import Path
 from jnius import JavaException, autoclass
 
 from .android import context, sdk
-from .voice import MAX_SECONDS
 
 MIC = 1  # MediaRecorder.AudioSource.MIC
 MPEG_4 = 2  # MediaRecorder.OutputFormat.MPEG_4
@@ -20,8 +19,8 @@ AAC = 3  # MediaRecorder.AudioEncoder.AAC (AAC-LC)
 
 
 class AndroidVoice:
-    def __init__(self) -> None:
-        self._rec = None
+    def __init__(self, max_seconds: int) -> None:
+        self._rec, self.max_seconds = None, max_seconds
 
     def start(self, path: Path) -> None:
         media_recorder = autoclass("android.media.MediaRecorder")
@@ -33,7 +32,7 @@ class AndroidVoice:
             rec.setAudioChannels(1)
             rec.setAudioSamplingRate(16000)
             rec.setAudioEncodingBitRate(32000)
-            rec.setMaxDuration(MAX_SECONDS * 1000)
+            rec.setMaxDuration(self.max_seconds * 1000)
             rec.setOutputFile(str(path))
             rec.prepare()
             rec.start()

@@ -22,7 +22,7 @@ def recorder():
     if on_android():
         from .android_voice import AndroidVoice
 
-        return AndroidVoice()
+        return AndroidVoice(MAX_SECONDS)
     return DesktopVoice()
 
 
