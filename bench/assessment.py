@@ -56,7 +56,7 @@ def make_app(url: str):
 def load(db, *, cities: int, counties: int, townships: int, villages: int, per_village: int, patrols: int,
          seed: int = 7) -> dict:
     """The org tree, people, cards, segments, rules and a month of patrols, in bulk."""
-    from server.auth.models import User
+    from server.auth.models import RoleGrant, User
     from server.cards.models import ResponsibilityCard, card_segments
     from server.grids.models import OrgUnit, River, RiverSegment
     from server.patrols.models import Patrol, patrol_segments
@@ -105,6 +105,8 @@ def load(db, *, cities: int, counties: int, townships: int, villages: int, per_v
               "org_unit_id": ids[village_codes[village_of[i]]], "password_hash": HASH, "active": True,
               "created_at": now} for i in range(n_people)]
     bulk(User, users)
+    bulk(RoleGrant, [{"user_id": u["id"], "role": "inspector", "org_unit_id": u["org_unit_id"],
+                      "created_at": now} for u in users])
     # rivers: five per township; each card has two segments on two of them
     towns = sorted({c[:-3] for c in village_codes})
     rivers = [{"id": i + 1, "code": f"R{t}{r}", "name": f"河{t}-{r}", "created_at": now}

@@ -115,7 +115,7 @@ def history(db) -> None:
 
 def people(db):
     """A township supervisor and an inspector with patrols (made now: the bench has inspectors only)."""
-    from server.auth.models import User
+    from server.auth.models import RoleGrant, User
     from server.grids.models import OrgUnit
     from server.patrols.models import Patrol
 
@@ -125,6 +125,7 @@ def people(db):
     next_id = db.session.scalar(select(func.max(User.id))) + 1
     sup = User(id=next_id, phone="19900000001", name="镇级河长(基准)", role="supervisor", org_unit_id=town.id,
                password_hash="$argon2id$bench", active=True)
+    sup.grants.append(RoleGrant(role="supervisor", org_unit_id=town.id))
     db.session.add(sup)
     db.session.commit()
     inspector = db.session.get(User, db.session.scalar(

@@ -1,6 +1,7 @@
 """Every model, imported in one place so Alembic and the app see the whole metadata."""
 from .assessment.models import AssessmentCorrection, AssessmentLine, AssessmentLock  # noqa: F401
-from .auth.models import DeviceSession, LoginThrottle, User  # noqa: F401
+from .audit.models import AuditEntry  # noqa: F401
+from .auth.models import DeviceSession, LoginThrottle, RoleGrant, User  # noqa: F401
 from .basemaps.models import Basemap  # noqa: F401
 from .cards.models import ResponsibilityCard, card_segments  # noqa: F401
 from .cases.models import (  # noqa: F401

@@ -3,9 +3,14 @@ from enum import StrEnum
 
 
 class Role(StrEnum):
-    INSPECTOR = "inspector"  # 巡查员
-    SUPERVISOR = "supervisor"  # 网格长 / 乡镇河长办
-    ADMIN = "admin"  # 县河长办管理员
+    """A capability a person holds at an org unit; one person may hold several."""
+
+    INSPECTOR = "inspector"  # 巡查员: patrol duty (holds responsibility cards)
+    SUPERVISOR = "supervisor"  # 网格长 / 乡镇河长办: supervises a unit
+    ADMIN = "admin"  # 县河长办管理员: administers a county
+
+
+ROLE_PRECEDENCE = (Role.ADMIN, Role.SUPERVISOR, Role.INSPECTOR)  # a person's first role is the widest they hold
 
 
 ROLE_LABELS = {

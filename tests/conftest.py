@@ -201,6 +201,9 @@ class Client:
     def patch(self, path, **kw):
         return self.request("PATCH", path, **kw)
 
+    def put(self, path, **kw):
+        return self.request("PUT", path, **kw)
+
     def login(self, phone: str, password: str = DEMO_PASSWORD, device: str = "pytest") -> dict:
         r = self.post("/api/v1/auth/login", json={"phone": phone, "password": password, "device_id": device})
         assert r.status_code == 200, r.text

@@ -15,6 +15,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import func, select
 
+from server.auth.models import User
 from server.extensions import db
 from server.patrols.models import Patrol
 from server.rules.models import ValidityRuleConfig
@@ -134,7 +135,9 @@ def test_a_supervisor_clears_then_the_dashboard_counts_it(engine_name, api, brow
     assert row.find_element(By.CLASS_NAME, "progress").text == counted
     # a rejection (with its reason) takes it back out: the week is unmet again
     browser.get(f"{api.base}/console/patrols/{flagged}")
-    assert absent(browser, By.ID, "review")  # decided: no form
+    # decided: no form at first, only 改变审核结论 folded away, which asks for a reason
+    assert not browser.find_element(By.ID, "review").is_displayed()
+    assert browser.find_element(By.ID, "change-decision").text == "改变审核结论"
     r = api.post(f"/api/v1/patrols/{flagged}/review", token=api.token(SUP),
                  json={"decision": "reject", "note": "复核轨迹，实为车载"})
     assert r.status_code == 200
@@ -395,7 +398,7 @@ def _console_world(api):
     voice = upload(api, api.token(INSP), VOICE_BYTES, kind=VOICE)["uuid"]
     card = card_of(INSP)
     return {"flagged": flagged, "case": case_no, "photo": photo_uuid, "card": card.id, "user": card.inspector_id,
-            "segment": card.segments[0].id, "voice": voice}
+            "segment": card.segments[0].id, "voice": voice, "user_unit": card.inspector.org_unit_id}
 
 
 # (method, rule, path builder, form fields, expected status by role); POSTs are also tried without a token
@@ -465,6 +468,11 @@ CONSOLE = [
     ("POST", "/console/users/<int:user_id>/<any(password, active):what>",
      lambda w: f"/console/users/{w['user']}/password", {"password": "new-password-1"},
      {"sup": 403, "sup_other": 403, "admin_other": 404, "admin": 302}),
+    ("GET", "/console/audit", lambda w: f"/console/audit?phone={INSP}", None,
+     {"sup": 403, "sup_other": 403, "admin": 200, "admin_other": 200}),
+    ("POST", "/console/users/<int:user_id>/roles", lambda w: f"/console/users/{w['user']}/roles",
+     lambda w: {"role_inspector": "1", "unit_inspector": str(w["user_unit"])},
+     {"sup": 403, "sup_other": 403, "admin_other": 404, "admin": 302}),
     ("GET", "/console/cards/<int:card_id>.pdf", lambda w: f"/console/cards/{w['card']}.pdf", None,
      {"sup": 200, "sup_other": 404, "admin": 200, "admin_other": 404}),
 ]
@@ -509,6 +517,21 @@ def test_an_admin_deactivates_a_person_who_then_cannot_sign_in(engine_name, api,
     shot(browser, engine_name, "users")
     r = api.post("/api/v1/auth/login", json={"phone": "13900000105", "password": "Demo@2026"})
     assert r.status_code == 403 and r.json()["code"] == "auth.account_inactive"
+
+
+def test_an_admin_gives_a_township_supervisor_patrol_duty_too(engine_name, api, browser):
+    sign_in(browser, api, ADMIN)
+    browser.find_element(By.ID, "nav-users").click()
+    row = browser.find_element(By.CSS_SELECTOR, f'tr[data-phone="{SUP}"]')
+    assert row.find_element(By.CLASS_NAME, "roles").text.startswith("网格长")
+    row.find_element(By.CSS_SELECTOR, ".set-roles summary").click()
+    row.find_element(By.NAME, "role_inspector").click()
+    row.find_element(By.CLASS_NAME, "save-roles").click()
+    wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, f'tr[data-phone="{SUP}"] .roles').text
+                        .startswith("网格长、巡查员"))
+    who = db.session.scalar(select(User).where(User.phone == SUP))
+    db.session.refresh(who)
+    assert who.roles == ["supervisor", "inspector"] and who.unit_for("inspector") == who.org_unit
 
 
 def test_the_monthly_spot_check_is_random_but_the_same_for_everyone(engine_name, api):

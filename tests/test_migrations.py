@@ -234,3 +234,23 @@ def test_0011_fills_the_display_line_and_replay_sketch_of_stored_patrols(engine_
     second = api.post("/api/v1/patrols", token=token, json=patrol_body(again, card)).json()
     match = next(f for f in second["flags"] if f["code"] == "replay")["evidence"]["matches"][0]
     assert match["patrol_uuid"] == first.json()["uuid"]
+
+
+def test_everyone_keeps_their_access_when_roles_become_capabilities(engine_name, demo_app):
+    """0015 gives each person their one role as a capability, at the unit they belong to."""
+    from sqlalchemy import select, text
+
+    from server.auth.models import User
+
+    before = {(u.id, u.role, u.org_unit_id) for u in db.session.scalars(select(User))}
+    assert len(before) > 10
+    db.session.remove()
+    flask_migrate.downgrade(revision="0014")
+    db.engine.dispose()
+    assert "role_grants" not in inspect(db.engine).get_table_names()
+    flask_migrate.upgrade()
+    db.engine.dispose()
+    with db.engine.connect() as conn:
+        grants = set(conn.execute(text("SELECT user_id, role, org_unit_id FROM role_grants")).all())
+        duties = set(conn.execute(text("SELECT DISTINCT duty FROM responsibility_cards")).scalars())
+    assert grants == before and duties == {"inspector"}

@@ -115,7 +115,8 @@ def evaluate(scope_path: str, first: dt.date, last: dt.date, *, inspector_id: in
     # Q1: who held which card, where (every version overlapping the period and its look-back)
     held = (select(ResponsibilityCard.id, ResponsibilityCard.card_no, ResponsibilityCard.inspector_id,
                    ResponsibilityCard.valid_from, ResponsibilityCard.valid_to, ResponsibilityCard.grid_id,
-                   OrgUnit.path, OrgUnit.level, OrgUnit.name, User.role, User.name, User.phone)
+                   OrgUnit.path, OrgUnit.level, OrgUnit.name, ResponsibilityCard.duty.label("role"), User.name,
+                   User.phone)
             .join(OrgUnit, OrgUnit.id == ResponsibilityCard.grid_id)
             .join(User, User.id == ResponsibilityCard.inspector_id)
             .where(OrgUnit.path.startswith(scope_path, autoescape=True), ResponsibilityCard.valid_from <= last,
@@ -366,7 +367,7 @@ def _count_special(frame: Frame, unit_index: dict, counts: np.ndarray, pids: np.
 def card_compliance(card: ResponsibilityCard, today: dt.date) -> dict | None:
     """The window holding ``today`` for this card's holder: required, counted, remaining, next due."""
     book = RuleBook()
-    rule = book.rule(card.grid.path, card.grid.level, card.inspector.role, today)
+    rule = book.rule(card.grid.path, card.grid.level, card.duty, today)
     if rule is None:
         return None
     window = window_of(rule.window, today, rule.rolling_days or 7)

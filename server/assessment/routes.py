@@ -8,7 +8,7 @@ from ..auth.decorators import BEARER, current_user, login_required
 from ..errors import ApiError, NotFound
 from ..extensions import db
 from ..grids.models import OrgUnit
-from ..grids.scope import scope_path
+from ..grids.scope import scope_path, scope_unit
 from ..schemas import Int
 from ..transaction import unit_of_work
 from ..xlsx import MIME
@@ -73,7 +73,7 @@ class LockArgs(Schema):
 
 def _unit(unit_id: int | None) -> OrgUnit:
     user = current_user()
-    unit = user.org_unit if unit_id is None else db.session.get(OrgUnit, unit_id)
+    unit = scope_unit(user) if unit_id is None else db.session.get(OrgUnit, unit_id)
     if unit is None or not unit.path.startswith(scope_path(user)):
         raise NotFound()
     return unit
@@ -131,7 +131,9 @@ def lock_assessment(data, period):
 @login_required(Role.ADMIN)
 def export_payroll(args, period):
     """补贴发放表 Payroll with Chinese headers and township totals, as CSV or XLSX"""
-    return service.payroll_file(_unit(args.get("org_unit_id")), period, args["format"]).response()
+    with unit_of_work():
+        made = service.payroll_for(current_user(), _unit(args.get("org_unit_id")), period, args["format"])
+    return made.response()
 
 
 @blp.get("/assessments/<string:period>/corrections")
@@ -160,7 +162,7 @@ def list_corrections(args, period):
 def add_correction(data, period):
     """更正已锁定的考核 An admin's correction with its reason, applied and kept for audit"""
     user = current_user()
-    snapshot = _lock(period, user.org_unit)
+    snapshot = _lock(period, scope_unit(user))
     with unit_of_work():
         return service.manual(user, snapshot, data["inspector_id"], data)
 

@@ -8,6 +8,7 @@ from sqlalchemy import or_, select
 
 from shared_models.clock import local_day, utcnow
 
+from ..audit import service as audit
 from ..auth.models import User
 from ..errors import ApiError, NotFound
 from ..exports import ExportFile
@@ -129,7 +130,14 @@ def lock(actor: User | None, unit: OrgUnit, period: str, now: dt.datetime | None
             inspector_id=line["inspector_id"], township_id=line["township_id"], score=line["score"], tier=line["tier"],
             amount_fen=line["amount_fen"], dismissal=line["dismissal"], line=line))
     db.session.flush()
+    audit.record(actor, "assessment.locked", "assessment", f"{unit.code}:{period}", scope_path=unit.path,
+                 after={"lock_id": snapshot.id, "lines": len(result["lines"]), "totals": result["totals"]})
     return snapshot
+
+
+def _audit(actor: User, action: str, correction: AssessmentCorrection, before, after, note: str) -> None:
+    audit.record(actor, action, "correction", correction.id, scope_path=correction.lock.org_unit.path,
+                 subject_id=correction.inspector_id, before=before, after=after, note=note)
 
 
 def _summary(line: dict | None) -> dict:
@@ -196,6 +204,7 @@ def decide(actor: User, correction: AssessmentCorrection, decision: str, note: s
     correction.status = "applied" if decision == "apply" else "dismissed"
     correction.decided_by_id, correction.decided_at, correction.decision_note = actor.id, utcnow(), note
     db.session.flush()
+    _audit(actor, "correction.decided", correction, {"status": "proposed"}, {"status": correction.status}, note)
     return correction
 
 
@@ -215,6 +224,7 @@ def manual(actor: User, snapshot: AssessmentLock, inspector_id: int, data: dict)
         after={**after, "line": {**current, **{k: after[k] for k in ("score", "amount_fen", "tier", "dismissal")}}})
     db.session.add(correction)
     db.session.flush()
+    _audit(actor, "correction.manual", correction, correction.before, after, data["reason"])
     return correction
 
 
@@ -238,4 +248,12 @@ def payroll_file(unit: OrgUnit, period: str, fmt: str = "xlsx", result: dict | N
     body = (payroll.to_xlsx if fmt == "xlsx" else payroll.to_csv)(title, result["lines"], result["totals"])
     return ExportFile(f"payroll-{unit.code}-{period}{'' if locked else '-preview'}.{fmt}",
                       MIME if fmt == "xlsx" else CSV_MIME, body, items=len(result["lines"]))
+
+
+def payroll_for(actor: User, unit: OrgUnit, period: str, fmt: str) -> ExportFile:
+    """The payroll for a person who takes it away: names, phones and pay of everyone in it, so kept in the log."""
+    made = payroll_file(unit, period, fmt)
+    audit.record(actor, "payroll.exported", "export", f"payroll:{unit.code}:{period}", scope_path=unit.path,
+                 after={"format": fmt, "lines": made.items})
+    return made
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ..extensions import db
+from ..grids.scope import scope_unit
 from ..rules.models import FrequencyRule
 from ..rules.service import create_rule, same_scope
 from .service import assess
@@ -12,7 +13,7 @@ from .service import assess
 
 def rule_preview(user, rule_data: dict, period: str) -> dict:
     """Last month assessed as it was and as it would be with the drafted rule (never saved)."""
-    before = {x["inspector_id"]: x for x in assess(user.org_unit, period)["lines"]}
+    before = {x["inspector_id"]: x for x in assess(scope_unit(user), period)["lines"]}
     savepoint = db.session.begin_nested()
     try:
         draft = dict(rule_data)
@@ -24,7 +25,7 @@ def rule_preview(user, rule_data: dict, period: str) -> dict:
                 db.session.delete(old)
         db.session.flush()
         create_rule(user, draft)
-        after = {x["inspector_id"]: x for x in assess(user.org_unit, period)["lines"]}
+        after = {x["inspector_id"]: x for x in assess(scope_unit(user), period)["lines"]}
     finally:
         savepoint.rollback()
     rows = []

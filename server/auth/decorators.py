@@ -20,7 +20,7 @@ def current_user() -> User:
 
 
 def login_required(*roles: Role) -> Callable:
-    """Require a valid access token; with ``roles``, require one of them (else 403)."""
+    """Require a valid access token; with ``roles``, require holding one of them (else 403)."""
 
     def decorator(fn: Callable) -> Callable:
         @wraps(fn)
@@ -31,7 +31,7 @@ def login_required(*roles: Role) -> Callable:
                 raise ApiError("auth.unauthenticated", 401, headers={"WWW-Authenticate": "Bearer"})
             if g.get("device_session") is None:  # (the request guard signs in first on a large body)
                 g.user, g.device_session = auth_service.authenticate(token.strip())
-            if roles and g.user.role not in roles:
+            if roles and not g.user.holds(*roles):
                 raise Forbidden()
             return fn(*args, **kwargs)
 

@@ -11,12 +11,13 @@ from ..schemas import View
 from ..transaction import unit_of_work
 from . import service, users
 from .decorators import BEARER, current_user, login_required
-from .models import DeviceSession, User
+from .models import DeviceSession, User, holding
 from .schemas import (
     ActiveSchema,
     LoginSchema,
     PasswordResetSchema,
     RefreshSchema,
+    RolesSchema,
     SessionSchema,
     TokensSchema,
     UserCreateSchema,
@@ -106,7 +107,7 @@ def list_users(args):
     """用户列表 People in the caller's scope"""
     q = users.users_in_scope(current_user())
     if "role" in args:
-        q = q.where(User.role == args["role"])
+        q = q.where(holding(args["role"]))
     if "org_unit_id" in args:
         q = q.where(User.org_unit_id == args["org_unit_id"])
     return db.session.scalars(q).all()
@@ -140,8 +141,20 @@ def revoke_user_sessions(user_id):
     """注销该用户所有设备 Sign all of a person's devices out (e.g. a lost phone)"""
     user = get_or_404(users.users_in_scope(current_user()), user_id)
     with unit_of_work():
-        service.revoke_all(user)
+        users.revoke_sessions(current_user(), user)
     return service.active_sessions(user)
+
+
+@blp.put("/users/<int:user_id>/roles")
+@blp.arguments(RolesSchema)
+@blp.response(200, UserSchema)
+@blp.doc(security=BEARER)
+@login_required(Role.ADMIN)
+def set_user_roles(data, user_id):
+    """设置角色 Set the capabilities a person holds, each at an org unit (a township chief patrols and supervises)"""
+    user = get_or_404(users.users_in_scope(current_user()), user_id)
+    with unit_of_work():
+        return users.set_roles(current_user(), user, data["roles"])
 
 
 @blp.post("/users/<int:user_id>/password")

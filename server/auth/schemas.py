@@ -24,11 +24,18 @@ class OrgUnitBriefSchema(Schema):
     level = fields.String()
 
 
+class GrantSchema(Schema):
+    role = fields.String()
+    org_unit = fields.Nested(OrgUnitBriefSchema)
+
+
 class UserSchema(Schema):
     id = Int()
     phone = fields.String()
     name = fields.String()
-    role = fields.String()
+    role = fields.String(metadata={"description": "the widest of ``roles`` (admin, then supervisor, then inspector)"})
+    roles = fields.List(fields.Nested(GrantSchema), attribute="grants",
+                        metadata={"description": "every capability held, each at an org unit"})
     active = fields.Boolean()
     org_unit = fields.Nested(OrgUnitBriefSchema)
 
@@ -59,6 +66,15 @@ class UserCreateSchema(Schema):
     role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
     org_unit_id = Int(required=True)
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=200))
+
+
+class GrantInSchema(Schema):
+    role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
+    org_unit_id = Int(required=True)
+
+
+class RolesSchema(Schema):
+    roles = fields.List(fields.Nested(GrantInSchema), required=True, validate=validate.Length(max=len(Role)))
 
 
 class UserListArgs(Schema):

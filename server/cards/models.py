@@ -36,6 +36,8 @@ class ResponsibilityCard(db.Model):
     inspector_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     grid_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
     supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # the duty the card is held in: the role the county's frequency, validity and pay rules name
+    duty: Mapped[str] = mapped_column(String(20), default="inspector", server_default="inspector")
     duties: Mapped[list] = mapped_column(JSON, default=list)
     frequency_summary: Mapped[str] = mapped_column(String(200), default="")
     valid_from: Mapped[dt.date] = mapped_column(Date)

@@ -6,8 +6,9 @@ import datetime as dt
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from shared_models.enums import Role
+from shared_models.enums import ROLE_LABELS, Role
 
+from ..audit import service as audit
 from ..auth.models import User
 from ..errors import ApiError
 from ..extensions import db
@@ -27,11 +28,17 @@ _LOAD = (
 )
 
 
+def own_cards(user: User):
+    """The cards the person holds (their patrol duty), whatever else they may see."""
+    return select(ResponsibilityCard).options(*_LOAD).where(ResponsibilityCard.inspector_id == user.id).order_by(
+        ResponsibilityCard.card_no, ResponsibilityCard.version)
+
+
 def cards_in_scope(user: User):
     q = select(ResponsibilityCard).options(*_LOAD).order_by(ResponsibilityCard.card_no, ResponsibilityCard.version)
     path = scope_path(user)
     if path is None:
-        return q.where(ResponsibilityCard.inspector_id == user.id)
+        return own_cards(user)
     return q.join(OrgUnit, OrgUnit.id == ResponsibilityCard.grid_id).where(
         OrgUnit.path.startswith(path, autoescape=True))
 
@@ -77,8 +84,8 @@ def _user_in_scope(scope: str, user_id: int | None, role: Role, fld: str, bad: _
     if user is None or not user.org_unit.path.startswith(scope):
         bad.add(fld, "用户不存在或不在您的管辖范围 / user not found in your scope")
         return None
-    if user.role != role or not user.active:
-        bad.add(fld, f"用户必须是在岗的{role.value} / user must be an active {role.value}")
+    if not user.holds(role) or not user.active:
+        bad.add(fld, f"此人须在岗并担任{ROLE_LABELS[role][0]} / user must be an active {ROLE_LABELS[role][1].lower()}")
         return None
     return user
 
@@ -125,7 +132,20 @@ def issue_card(actor: User | None, data: dict) -> ResponsibilityCard:
     )
     db.session.add(card)
     db.session.flush()
+    _audit(actor, "card.issued", card, None, _brief(card))
     return card
+
+
+def _brief(card: ResponsibilityCard) -> dict:
+    return {"card_no": card.card_no, "version": card.version, "holder": card.inspector.phone, "duty": card.duty,
+            "supervisor": card.supervisor.phone if card.supervisor else None, "grid": card.grid.code,
+            "segments": [s.code for s in card.segments], "valid_from": card.valid_from, "valid_to": card.valid_to,
+            "reason": card.change_reason}
+
+
+def _audit(actor: User | None, action: str, card: ResponsibilityCard, before: dict | None, after: dict) -> None:
+    audit.record(actor, action, "card", card.card_no, scope_path=card.grid.path, subject_id=card.inspector_id,
+                 before=before, after=after, note=card.change_reason)
 
 
 def _latest(card: ResponsibilityCard) -> None:
@@ -161,9 +181,11 @@ def revise_card(actor: User, card_id: int, data: dict) -> ResponsibilityCard:
         frequency_summary=data.get("frequency_summary", card.frequency_summary),
         valid_from=start, valid_to=card.valid_to, change_reason=data.get("reason", ""), created_by_id=actor.id,
     )
+    before = _brief(card)
     card.valid_to = start - dt.timedelta(days=1)
     db.session.add(new)
     db.session.flush()
+    _audit(actor, "card.revised", new, before, _brief(new))
     after_commit(card_changed.send, card, from_day=start, people=[card.inspector_id, new.inspector_id],
                  reason=f"责任卡变更：{new.change_reason}")
     return new
@@ -174,9 +196,11 @@ def end_card(actor: User, card_id: int, valid_to: dt.date, reason: str) -> Respo
     _latest(card)
     if valid_to < card.valid_from:
         raise ApiError("card.invalid", 422, errors={"valid_to": "结束日期早于开始日期 / valid_to is before valid_from"})
+    before = _brief(card)
     card.valid_to = valid_to
     card.change_reason = reason or card.change_reason
     db.session.flush()
+    _audit(actor, "card.ended", card, before, _brief(card))
     after_commit(card_changed.send, card, from_day=valid_to + dt.timedelta(days=1), people=[card.inspector_id],
                  reason=f"责任卡终止：{reason}")
     return card
@@ -186,7 +210,7 @@ def rule_text_for(card) -> str | None:
     """The frequency rule in force on the card's first day, in words."""
     from shared_models.windows import KIND_LABELS
 
-    rule = RuleBook().rule(card.grid.path, card.grid.level, card.inspector.role, card.valid_from)
+    rule = RuleBook().rule(card.grid.path, card.grid.level, card.duty, card.valid_from)
     if rule is None:
         return None
     per = {"river": "每条河", "segment": "每个河段"}.get(rule.count_per, "")

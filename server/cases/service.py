@@ -9,13 +9,14 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from shared_models.clock import LOCAL_TZ, local_midnight, local_today
-from shared_models.enums import PROBLEM_CATEGORIES, SEVERITIES, Role
+from shared_models.enums import PROBLEM_CATEGORIES, SEVERITIES
 
 from ..auth.models import User
 from ..errors import NotFound
 from ..exports import ExportFile
 from ..extensions import db
 from ..grids.models import OrgUnit
+from ..grids.scope import scope_path
 from ..xlsx import MIME, workbook
 from .models import Case, CaseEvent, Problem, ProblemCategory
 from .workflow import GEOD, OPEN, STATUS_LABELS, policy_for
@@ -81,8 +82,9 @@ def cases_in_scope(user: User):
     """Managers: cases in their org unit's grids. Everyone: cases they reported, must fix or re-check."""
     mine = or_(Case.assignee_id == user.id, Case.rechecker_id == user.id, Problem.reporter_id == user.id)
     q = select(Case).join(Problem, Problem.id == Case.problem_id).join(OrgUnit, OrgUnit.id == Case.grid_id)
-    if user.role in (Role.ADMIN, Role.SUPERVISOR):
-        return q.where(or_(OrgUnit.path.startswith(user.org_unit.path, autoescape=True), mine))
+    path = scope_path(user)
+    if path is not None:
+        return q.where(or_(OrgUnit.path.startswith(path, autoescape=True), mine))
     return q.where(mine)
 
 

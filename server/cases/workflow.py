@@ -16,12 +16,12 @@ from pyproj import Geod
 from sqlalchemy import select
 
 from shared_models.clock import local_day, local_today, utcnow
-from shared_models.enums import Role
 
 from ..auth.models import User
 from ..errors import ApiError, NotFound
 from ..extensions import db
 from ..grids.models import OrgUnit
+from ..grids.scope import scope_path
 from ..photos.models import Photo
 from ..rules.book import RuleBook
 from ..schemas import DB_INT_MAX, DB_INT_MIN
@@ -73,7 +73,8 @@ def policy_for(grid: OrgUnit, day: dt.date) -> dict:
 
 def roles_of(user: User, case: Case) -> set[str]:
     roles = set()
-    if user.role in (Role.ADMIN, Role.SUPERVISOR) and case.grid.path.startswith(user.org_unit.path):
+    path = scope_path(user)
+    if path is not None and case.grid.path.startswith(path):
         roles.add(MANAGER)
     if case.assignee_id == user.id:
         roles.add(ASSIGNEE)

@@ -66,7 +66,7 @@ def signed_in(*roles: Role):
         def wrapper(*args, **kwargs):
             if g.user is None:
                 return redirect(url_for("console.login", next=request.path))
-            if roles and g.user.role not in roles:
+            if roles and not g.user.holds(*roles):
                 abort(403)
             return fn(*args, **kwargs)
         return wrapper

@@ -9,6 +9,7 @@ from shared_models.clock import local_today
 from shared_models.enums import Role
 
 from ..assessment import service as assessment_service
+from ..grids.scope import scope_unit
 from . import data, forms
 from .access import MANAGERS, bp, signed_in
 
@@ -32,7 +33,7 @@ def _month(period: str, show):
 def assessment():
     """The month: every inspector's score and pay, with each window and item on demand."""
     period = request.args.get("period") or last_month()
-    done = _month(period, lambda p: assessment_service.view(g.user.org_unit, p))
+    done = _month(period, lambda p: assessment_service.view(scope_unit(g.user), p))
     if done.error:
         return forms.refused(done)
     return render_template("console/assessment.html", result=done.value, period=period)
@@ -42,7 +43,7 @@ def assessment():
 @signed_in(Role.ADMIN)
 def lock_month():
     period = request.form.get("period", "")
-    done = _month(period, lambda p: assessment_service.lock(g.user, g.user.org_unit, p))
+    done = _month(period, lambda p: assessment_service.lock(g.user, scope_unit(g.user), p))
     if done.error:
         return forms.refused(done)
     return redirect(url_for("console.assessment", period=period))
@@ -52,7 +53,7 @@ def lock_month():
 @signed_in(Role.ADMIN)
 def payroll_file(fmt):
     period = request.args.get("period", "")
-    done = _month(period, lambda p: assessment_service.payroll_file(g.user.org_unit, p, fmt))
+    done = _month(period, lambda p: assessment_service.payroll_for(g.user, scope_unit(g.user), p, fmt))
     if done.error:
         return forms.refused(done)
     return done.value.response()

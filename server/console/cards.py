@@ -7,12 +7,13 @@ from sqlalchemy import select
 from shared_models.clock import local_today
 from shared_models.enums import Role
 
-from ..auth.models import User
+from ..auth.models import User, holding
 from ..cards import service as card_service
 from ..cards.models import ResponsibilityCard
 from ..cards.schemas import CardEndSchema, CardIssueSchema, CardRevisionSchema
 from ..extensions import db
 from ..grids.models import OrgUnit, RiverSegment
+from ..grids.scope import scope_path
 from . import forms
 from .access import MANAGERS, bp, signed_in
 
@@ -23,7 +24,7 @@ def cards():
     """Cards in scope with their printable PDF; administrators issue new ones here."""
     outcome = forms.Outcome()
     if request.method == "POST":
-        if g.user.role != Role.ADMIN:
+        if not g.user.holds(Role.ADMIN):
             abort(403)
         outcome = forms.attempt(lambda: card_service.issue_card(g.user, forms.load(
             CardIssueSchema(), request.form, split={"duties": r"[\r\n]+"})))
@@ -31,8 +32,8 @@ def cards():
             return redirect(url_for("console.cards", issued=outcome.value.id))
     found = db.session.scalars(card_service.cards_in_scope(g.user).order_by(ResponsibilityCard.id.desc())
                                .limit(300)).all()
-    under = select(OrgUnit.id).where(OrgUnit.path.startswith(g.user.org_unit.path, autoescape=True))
-    people = db.session.scalars(select(User).where(User.role == Role.INSPECTOR, User.active.is_(True),
+    under = select(OrgUnit.id).where(OrgUnit.path.startswith(scope_path(g.user), autoescape=True))
+    people = db.session.scalars(select(User).where(holding(Role.INSPECTOR), User.active.is_(True),
                                                    User.org_unit_id.in_(under)).order_by(User.name)).all()
     grids = db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(under), OrgUnit.level == "village")
                                .order_by(OrgUnit.code)).all()

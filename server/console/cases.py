@@ -13,6 +13,7 @@ from ..cases.schemas import TransitionSchema, problem_of
 from ..errors import ApiError
 from ..extensions import db
 from ..grids.models import OrgUnit
+from ..grids.scope import scope_path, scope_unit
 from . import forms
 from .access import MANAGERS, bp, signed_in
 
@@ -22,7 +23,7 @@ from .access import MANAGERS, bp, signed_in
 def cases():
     """The case board: open cases by state, the overdue first, then by deadline."""
     found = case_service.search(g.user, {"limit": 1000})
-    mine = [c for c in found if c.grid.path.startswith(g.user.org_unit.path)]
+    mine = [c for c in found if c.grid.path.startswith(scope_path(g.user))]
     columns = [(s, workflow.STATUS_LABELS[s], sorted([c for c in mine if c.status == s],
                                                      key=lambda c: (not c.overdue, c.deadline or dt.date.max)))
                for s in workflow.OPEN]
@@ -55,7 +56,7 @@ def case(case_no):
     roles = workflow.roles_of(g.user, found)
     actions = [a for a, step in workflow.STEPS.items() if found.status in step.sources and roles & set(step.who)]
     people = db.session.scalars(select(User).where(User.org_unit_id.in_(
-        select(OrgUnit.id).where(OrgUnit.path.startswith(g.user.org_unit.path, autoescape=True))),
+        select(OrgUnit.id).where(OrgUnit.path.startswith(scope_path(g.user), autoescape=True))),
         User.active.is_(True)).order_by(User.role, User.name)).all()
     return render_template("console/case.html", case=found, problem=problem_of(found), actions=actions,
                            labels=workflow.ACTION_LABELS, status_labels=workflow.STATUS_LABELS, people=people,
@@ -65,4 +66,4 @@ def case(case_no):
 @bp.get("/ledger.xlsx")
 @signed_in(*MANAGERS)
 def ledger_file():
-    return case_service.ledger_file(g.user.org_unit).response()
+    return case_service.ledger_file(scope_unit(g.user)).response()

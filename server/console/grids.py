@@ -11,6 +11,7 @@ from ..errors import ApiError
 from ..extensions import db
 from ..grids import service as grid_service
 from ..grids.models import OrgUnit, RiverSegment
+from ..grids.scope import scope_path
 from . import forms
 from .access import MANAGERS, bp, signed_in
 
@@ -18,9 +19,9 @@ from .access import MANAGERS, bp, signed_in
 @bp.route("/grids", methods=["GET", "POST"])
 @signed_in(*MANAGERS)
 def grids():
-    under = select(OrgUnit.id).where(OrgUnit.path.startswith(g.user.org_unit.path, autoescape=True))
+    under = select(OrgUnit.id).where(OrgUnit.path.startswith(scope_path(g.user), autoescape=True))
     if request.method == "POST":
-        if g.user.role != Role.ADMIN:
+        if not g.user.holds(Role.ADMIN):
             abort(403)
         outcome = forms.attempt(lambda: grid_service.rename(g.user, **forms.load(forms.GridRenameForm(), request.form)))
         if outcome.error:

@@ -8,6 +8,7 @@ from shared_models.enums import Role
 
 from ..assessment.whatif import rule_preview
 from ..extensions import db
+from ..grids.scope import scope_unit
 from ..rules import service as rule_service
 from ..rules.models import FrequencyRule, Plan
 from ..rules.schemas import FrequencyRuleSchema
@@ -23,10 +24,10 @@ def rules():
     period = last_month()
     outcome, preview = forms.Outcome(), None
     if request.method == "POST":
-        if g.user.role != Role.ADMIN:
+        if not g.user.holds(Role.ADMIN):
             abort(403)
         outcome = forms.attempt(forms.load, FrequencyRuleSchema(), request.form, split={"active_months": r"[,，\s]+"},
-                                defaults={"org_unit_id": g.user.org_unit_id})
+                                defaults={"org_unit_id": scope_unit(g.user).id})
         if outcome.error is None:
             if "save" in request.form:
                 outcome = forms.attempt(rule_service.replace_rule, g.user, outcome.value)

@@ -30,7 +30,7 @@ def login():
         done = forms.attempt(sign_in)
         if done.error is None:
             issued = done.value
-            if issued.session.user.role not in MANAGERS:
+            if not issued.session.user.holds(*MANAGERS):
                 with unit_of_work():
                     auth_service.revoke(issued.session)
                 done = forms.Outcome(error="网页控制台供网格长和管理员使用，巡查员请使用手机App", status=401)
@@ -73,16 +73,20 @@ def queue():
 @bp.get("/patrols/<uuid:patrol_uuid>")
 @signed_in(*MANAGERS)
 def patrol(patrol_uuid):
-    p = _patrol_or_404(str(patrol_uuid))
-    return render_template("console/patrol.html", p=p, map_data=data.patrol_map(p),
+    p = _patrol_or_404(str(patrol_uuid), look="track.viewed")
+    return render_template("console/patrol.html", p=p, map_data=data.patrol_map(p), decisions=patrols.history(p),
                            next_uuid=data.next_in_queue(g.user, p), tiles=current_app.config.get("CONSOLE_TILES"))
 
 
-def _patrol_or_404(uuid: str) -> Patrol:
-    p = db.session.scalar(patrols.patrols_in_scope(g.user).where(Patrol.uuid == uuid))
-    if p is None:
+def _patrol_or_404(uuid: str, look: str | None = None, note: str = "") -> Patrol:
+    """The patrol in the user's scope; with ``look``, the look at its track is kept (audit log)."""
+    try:
+        if look is None:
+            return patrols.get(g.user, uuid)
+        with unit_of_work():
+            return patrols.look(g.user, uuid, look, note=note)
+    except ApiError:
         abort(404)
-    return p
 
 
 @bp.post("/patrols/<uuid:patrol_uuid>/review")
@@ -94,7 +98,7 @@ def review(patrol_uuid):
     outcome = forms.attempt(lambda: patrols.review(g.user, p.uuid, **forms.load(ReviewSchema(), request.form)),
                             labels={"decision": "审核结论", "note": "说明"})
     if outcome.error:
-        return render_template("console/patrol.html", p=p, map_data=data.patrol_map(p),
+        return render_template("console/patrol.html", p=p, map_data=data.patrol_map(p), decisions=patrols.history(p),
                                next_uuid=data.next_in_queue(g.user, p), error=outcome.error,
                                tiles=current_app.config.get("CONSOLE_TILES")), outcome.status
     nxt = data.next_in_queue(g.user, p)
@@ -109,10 +113,9 @@ def photo(photo_uuid, size):
     from ..photos import service as photos
 
     try:
-        found = photos.visible_photo(g.user, str(photo_uuid))
+        with unit_of_work():
+            found = photos.look(g.user, str(photo_uuid), size)
     except ApiError:
-        abort(404)
-    if found.status != "complete":
         abort(404)
     return photos.send(found, size)
 
@@ -135,4 +138,4 @@ def voice_note(note_uuid):
 def track_file(patrol_uuid, fmt):
     from ..patrols.export import track_file as made
 
-    return made(_patrol_or_404(str(patrol_uuid)), fmt).response()
+    return made(_patrol_or_404(str(patrol_uuid), look="track.exported", note=fmt), fmt).response()

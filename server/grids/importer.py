@@ -19,6 +19,7 @@ from sqlalchemy import or_, select
 from shared_models.crs import is_wgs84
 from shared_models.errors import IMPORT_REASONS
 
+from ..audit import service as audit
 from ..auth.models import User
 from ..errors import ApiError
 from ..extensions import db
@@ -26,6 +27,7 @@ from ..geo import length_m, lonlat_in_range, to_db
 from ..text import CONTROL, NO_CONTROL
 from . import topology
 from .models import OrgUnit, River, RiverSegment
+from .scope import scope_path
 
 CODE_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 MAX_NAME = 100  # the columns' length
@@ -248,7 +250,7 @@ def import_grids(fc, *, actor: User | None, levels: tuple[str, ...], repair: boo
     outside = {r["parent_code"] for r in rows if r["parent_code"] and r["parent_code"] not in file_codes}
     db_parents = {u.code: u for u in db.session.scalars(select(OrgUnit).where(OrgUnit.code.in_(list(outside))))}
     if actor is not None:
-        scope = actor.org_unit.path
+        scope = scope_path(actor)
         db_parents = {c: u for c, u in db_parents.items() if u.path.startswith(scope)}
 
     paths, too_deep = _paths(file_codes, db_parents, actor, len(levels))
@@ -277,7 +279,7 @@ def import_grids(fc, *, actor: User | None, levels: tuple[str, ...], repair: boo
                        boundary=to_db(r["geom"]), parent=parent)
         db.session.add(unit)
         units[r["code"]] = unit
-    _done()
+    _done(actor, "grids.imported", [u.path for u in units.values()], {**result, "codes": sorted(units)})
     return result
 
 
@@ -330,7 +332,7 @@ def import_segments(fc, *, actor: User | None, check_only: bool = False) -> dict
     grid_codes = {r["grid_code"] for r in rows if r["grid_code"]}
     grids = {u.code: u for u in db.session.scalars(select(OrgUnit).where(OrgUnit.code.in_(list(grid_codes))))}
     if actor is not None:
-        grids = {c: u for c, u in grids.items() if u.path.startswith(actor.org_unit.path)}
+        grids = {c: u for c, u in grids.items() if u.path.startswith(scope_path(actor))}
     river_codes = {r["river_code"] for r in rows if r["river_code"]}
     rivers = {rv.code: rv for rv in db.session.scalars(select(River).where(River.code.in_(list(river_codes))))}
     names: dict[str, str] = {code: rv.name for code, rv in rivers.items()}
@@ -363,12 +365,17 @@ def import_segments(fc, *, actor: User | None, check_only: bool = False) -> dict
             grid=grids[r["grid_code"]], bank=r["bank"] or "both", geom=to_db(r["geom"]),
             length_m=round(length_m(r["geom"]), 1),
         ))
-    _done()
-    return {"imported": len(rows), "rivers_created": created}
+    result = {"imported": len(rows), "rivers_created": created}
+    _done(actor, "segments.imported", [grids[r["grid_code"]].path for r in rows],
+          {**result, "codes": sorted(r["code"] for r in rows)})
+    return result
 
 
-def _done() -> None:
+def _done(actor: User | None, action: str, paths: list[str], after: dict) -> None:
+    """Written, and said in the audit log under the widest unit it touched."""
     db.session.flush()
+    if paths:
+        audit.record(actor, action, "import", action.split(".")[0], scope_path=min(paths, key=len), after=after)
 
 
 def _rivers_in_scope(actor: User, rivers: dict[str, River]) -> set[str]:
@@ -377,5 +384,5 @@ def _rivers_in_scope(actor: User, rivers: dict[str, River]) -> set[str]:
     if not ids:
         return set()
     seen = db.session.scalars(select(RiverSegment.river_id).join(OrgUnit, OrgUnit.id == RiverSegment.grid_id).where(
-        RiverSegment.river_id.in_(list(ids)), OrgUnit.path.startswith(actor.org_unit.path, autoescape=True)))
+        RiverSegment.river_id.in_(list(ids)), OrgUnit.path.startswith(scope_path(actor), autoescape=True)))
     return {ids[i] for i in set(seen)}

@@ -1,7 +1,8 @@
 """Which objects a caller may see, by the org units under them.
 
-An inspector sees their own cards and records; a supervisor the grids under their org unit; an admin
-their county (the org unit they belong to, and below). Objects outside scope answer 404 so that
+An inspector sees their own cards and records; a supervisor the grids under the unit they supervise; an
+admin their county (the unit they administer, and below). A person holding several capabilities sees the
+widest of them (a township chief who patrols and supervises sees the township). Objects outside scope answer 404 so that
 nothing can be enumerated.
 """
 from __future__ import annotations
@@ -15,12 +16,25 @@ from ..errors import NotFound
 from ..extensions import db
 from .models import OrgUnit
 
+MANAGING = (Role.ADMIN, Role.SUPERVISOR)
+
+
+def scope_unit(user: User) -> OrgUnit | None:
+    """The widest org unit a supervisor or admin manages; None for an inspector."""
+    units = [g.org_unit for g in user.grants if g.role in MANAGING]
+    return min(units, key=lambda u: len(u.path)) if units else None
+
 
 def scope_path(user: User) -> str | None:
     """The org-unit path prefix a supervisor or admin may see; None for an inspector."""
-    if user.role in (Role.ADMIN, Role.SUPERVISOR):
-        return user.org_unit.path
-    return None
+    unit = scope_unit(user)
+    return unit.path if unit is not None else None
+
+
+def admin_path(user: User) -> str | None:
+    """The county an admin administers (None: not an admin)."""
+    unit = user.unit_for(Role.ADMIN)
+    return unit.path if unit is not None else None
 
 
 def in_scope(user: User, unit: OrgUnit) -> bool:

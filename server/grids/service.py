@@ -2,6 +2,7 @@
 from geoalchemy2 import functions as gfunc
 from sqlalchemy import func, select
 
+from ..audit import service as audit
 from ..auth.models import User
 from ..errors import NotFound
 from ..extensions import db
@@ -52,11 +53,14 @@ def rename(actor: User, kind: str, id: int, name: str) -> OrgUnit | RiverSegment
     """An administrator corrects the name of a grid or a segment in their scope (codes and shapes come
     by import); anything else is not found."""
     model = OrgUnit if kind == "grid" else RiverSegment
-    under = select(OrgUnit.id).where(OrgUnit.path.startswith(actor.org_unit.path, autoescape=True))
+    under = select(OrgUnit.id).where(OrgUnit.path.startswith(scope_path(actor), autoescape=True))
     row = db.session.scalar(select(model).where(model.id == id, (model.id if model is OrgUnit
                                                                  else model.grid_id).in_(under)))
     if row is None:
         raise NotFound()
-    row.name = name
+    before, row.name = row.name, name
     db.session.flush()
+    if before != name:
+        audit.record(actor, f"{kind}.renamed", kind, row.id, scope_path=row.path if model is OrgUnit else row.grid.path,
+                     before={"name": before}, after={"name": name})
     return row

@@ -87,11 +87,14 @@ def list_patrols(args):
 @login_required()
 def get_patrol(patrol_uuid):
     """巡河详情 One patrol with its analysis and a display track of at most 500 vertices"""
-    return _detail(service.get(current_user(), str(patrol_uuid)))
+    with unit_of_work():
+        return _detail(service.look(current_user(), str(patrol_uuid)))
 
 
 def _track_file(patrol_uuid, fmt: str):
-    return export.track_file(service.get(current_user(), str(patrol_uuid)), fmt).response()
+    with unit_of_work():
+        patrol = service.look(current_user(), str(patrol_uuid), "track.exported", note=fmt)
+    return export.track_file(patrol, fmt).response()
 
 
 @blp.get("/patrols/<uuid:patrol_uuid>/track.gpx")

@@ -17,12 +17,14 @@ from shared_models.track import Track, TrackError, codec, replay
 from shared_models.track.analysis import analyze
 from shared_models.track.verdict import Reason
 
+from ..audit import service as audit
 from ..auth.models import User
 from ..cards.models import ResponsibilityCard
 from ..cards.service import cards_in_scope
 from ..errors import ApiError, NotFound
 from ..extensions import db
 from ..geo import to_db
+from ..grids.models import OrgUnit
 from ..grids.scope import scope_path, under, under_grid
 from ..idempotency import body_hash, create_once
 from ..rules.book import Rule, validity_for
@@ -187,17 +189,25 @@ def intake(user: User, data: dict, track: Track, source: str, digest: str) -> tu
 
 
 def review(user: User, uuid: str, decision: str, note: str) -> Patrol:
-    """A supervisor's decision: clear a flagged patrol (it counts) or reject a patrol (it never counts)."""
+    """A supervisor's decision: clear a flagged patrol (it counts) or reject a patrol (it never counts).
+    Every decision is kept in the audit log (the patrol holds the last); changing one needs a reason."""
     patrol = get(user, uuid)
-    if decision == "clear" and not patrol.flagged:
+    if decision == "clear" and not patrol.flagged and patrol.review_status != "rejected":  # (undoing one is clear)
         raise ApiError("review.invalid", 409, errors={"decision": "该巡河没有待审核的标记 / nothing flagged to clear"})
     if decision == "reject" and not note.strip():
         raise ApiError("review.invalid", 422, errors={"note": "驳回须写明理由 / a rejection needs a reason"})
     if patrol.review_status == ("cleared" if decision == "clear" else "rejected"):
         return patrol  # the same decision again changes nothing
+    if patrol.review_status is not None and not note.strip():
+        raise ApiError("review.invalid", 422, errors={"note": "改变已有的审核结论须写明理由 / changing a decision "
+                                                              "needs a reason"})
+    before = {"review_status": patrol.review_status, "review_note": patrol.review_note}
     patrol.review_status = "cleared" if decision == "clear" else "rejected"
     patrol.reviewed_by_id, patrol.reviewed_at, patrol.review_note = user.id, utcnow(), note
     db.session.flush()
+    audit.record(user, "patrol.reviewed", "patrol", patrol.uuid, scope_path=_path(patrol),
+                 subject_id=patrol.inspector_id, before=before,
+                 after={"review_status": patrol.review_status, "review_note": note}, note=note)
     after_commit(patrol_reviewed.send, patrol, decision=decision, note=note)
     return patrol
 
@@ -243,4 +253,22 @@ def get(user: User, uuid: str) -> Patrol:
     if patrol is None:
         raise NotFound()
     return patrol
+
+
+def look(user: User, uuid: str, action: str = "track.viewed", note: str = "") -> Patrol:
+    """A patrol with its track, for ``user``: a look by anyone but the inspector is kept in the audit log
+    (tracks are sensitive personal information: PIPL art. 28)."""
+    patrol = get(user, uuid)
+    audit.viewed(user, action, "patrol", patrol.uuid, owner_id=patrol.inspector_id, scope_path=_path(patrol),
+                 note=note)
+    return patrol
+
+
+def _path(patrol: Patrol) -> str:
+    return db.session.get(OrgUnit, patrol.grid_id).path
+
+
+def history(patrol: Patrol) -> list:
+    """Every review decision on the patrol, oldest first."""
+    return audit.history("patrol", patrol.uuid, "patrol.reviewed")
 

@@ -3,7 +3,6 @@ from flask_smorest import Blueprint
 
 from .. import uploads
 from ..auth.decorators import BEARER, current_user, login_required
-from ..errors import ApiError
 from ..transaction import unit_of_work
 from . import service
 from .schemas import PhotoCreateSchema, PhotoSchema
@@ -44,9 +43,8 @@ def get_photo(photo_uuid):
 
 
 def _send(photo_uuid, size):
-    photo = service.visible_photo(current_user(), str(photo_uuid))
-    if photo.status != "complete":
-        raise ApiError("photo.not_complete", 409)
+    with unit_of_work():
+        photo = service.look(current_user(), str(photo_uuid), size)
     return service.send(photo, size)
 
 

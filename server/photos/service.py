@@ -12,6 +12,7 @@ from shared_models.clock import utcnow
 from shared_models.wire import PHOTO_CAPTURE_FIELDS
 
 from .. import uploads
+from ..audit import service as audit
 from ..auth.models import User
 from ..auth.users import users_in_scope
 from ..errors import ApiError, NotFound
@@ -64,6 +65,18 @@ def visible_photo(user: User, uuid: str) -> Photo:
         photo = _case_evidence(user, uuid)
     if photo is None:
         raise NotFound()
+    return photo
+
+
+def look(user: User, uuid: str, size: str) -> Photo:
+    """A complete photo to send; the full image looked at by anyone but its owner is kept in the audit log (a
+    thumbnail in a list is not a look at the photo)."""
+    photo = visible_photo(user, uuid)
+    if photo.status != "complete":
+        raise ApiError("photo.not_complete", 409)
+    if size != "thumbnail":
+        audit.viewed(user, "photo.viewed", "photo", photo.uuid, owner_id=photo.owner_id,
+                     scope_path=db.session.get(User, photo.owner_id).org_unit.path)
     return photo
 
 

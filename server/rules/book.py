@@ -91,5 +91,5 @@ class RuleBook:
 
 
 def validity_for(card, day: dt.date) -> tuple[ValidityRule, Rule | None]:
-    """The validity rule in force for the card's grid and holder on the patrol's day."""
-    return RuleBook((ValidityRuleConfig,)).validity(card.grid.path, card.grid.level, card.inspector.role, day)
+    """The validity rule in force for the card's grid and duty on the patrol's day."""
+    return RuleBook((ValidityRuleConfig,)).validity(card.grid.path, card.grid.level, card.duty, day)

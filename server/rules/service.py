@@ -7,6 +7,7 @@ from sqlalchemy import func, or_, select
 
 from shared_models.clock import local_today
 
+from ..audit import service as audit
 from ..auth.models import User
 from ..errors import ApiError, NotFound
 from ..extensions import db
@@ -28,7 +29,7 @@ def rules_in_scope(user: User, model=FrequencyRule, *, inherited: bool = False):
 
 def _unit_in_scope(actor: User | None, unit_id: int) -> OrgUnit | None:
     unit = db.session.get(OrgUnit, unit_id)
-    if unit is None or (actor is not None and not unit.path.startswith(actor.org_unit.path)):
+    if unit is None or (actor is not None and not unit.path.startswith(scope_path(actor))):
         return None
     return unit
 
@@ -38,7 +39,7 @@ def create_rule(actor: User | None, data: dict, *, model=FrequencyRule):
     data, errors = _checked(actor, data, model)
     if errors:
         raise ApiError("rule.invalid", 422, errors=errors)
-    return _add(model(**data))
+    return _add(actor, model(**data))
 
 
 def replace_rule(actor: User, data: dict, *, model=FrequencyRule, today: dt.date | None = None):
@@ -56,8 +57,9 @@ def replace_rule(actor: User, data: dict, *, model=FrequencyRule, today: dt.date
     if errors:
         raise ApiError("rule.invalid", 422, errors=errors)
     for old in ending:
+        _audit(actor, "rule.ended", old, {"valid_to": old.valid_to}, {"valid_to": end}, note="由新规则接替")
         old.valid_to = end
-    return _add(model(**data))
+    return _add(actor, model(**data))
 
 
 def same_scope(model, data: dict, *, unit_id: int | None = None) -> list:
@@ -106,10 +108,18 @@ def _checked(actor: User | None, data: dict, model, *, ending: list = ()) -> tup
     return data, errors
 
 
-def _add(rule):
+def _add(actor: User | None, rule):
     db.session.add(rule)
     db.session.flush()
+    _audit(actor, "rule.created", rule, None, audit.columns(rule))
     return rule
+
+
+def _audit(actor: User | None, action: str, rule, before: dict | None, after: dict | None, note: str = "") -> None:
+    unit = db.session.get(OrgUnit, rule.org_unit_id) if hasattr(rule, "org_unit_id") else \
+        db.session.get(User, rule.user_id).org_unit  # (an exemption is a person's)
+    audit.record(actor, action, "rule", f"{rule.__tablename__}:{rule.id}", scope_path=unit.path,
+                 subject_id=getattr(rule, "user_id", None), before=before, after=after, note=note)
 
 
 def _end_refused(rule, end: dt.date | None, today: dt.date | None = None) -> str | None:
@@ -125,6 +135,7 @@ def change_rule(actor: User, model, rule_id: int, data: dict, today: dt.date | N
     rule = db.session.scalar(rules_in_scope(actor, model).where(model.id == rule_id))
     if rule is None:
         raise NotFound()
+    before = {"name": rule.name, "valid_to": rule.valid_to}
     if "valid_to" in data:
         why = _end_refused(rule, data["valid_to"], today)
         if why:
@@ -133,6 +144,10 @@ def change_rule(actor: User, model, rule_id: int, data: dict, today: dt.date | N
     if data.get("name"):
         rule.name = data["name"]
     db.session.flush()
+    after = {"name": rule.name, "valid_to": rule.valid_to}
+    if after != before:
+        ended = after["valid_to"] != before["valid_to"] and after["valid_to"] is not None
+        _audit(actor, "rule.ended" if ended else "rule.changed", rule, before, after)
     return rule
 
 
@@ -161,10 +176,7 @@ def create_warning(actor: User, data: dict) -> RiverWarning:
             errors["river_ids"] = "河流不存在或不在该范围内 / rivers not found in this scope"
     if errors:
         raise ApiError("rule.invalid", 422, errors=errors)
-    warning = RiverWarning(**data, created_by_id=actor.id)
-    db.session.add(warning)
-    db.session.flush()
-    return warning
+    return _add(actor, RiverWarning(**data, created_by_id=actor.id))
 
 
 def exemptions_in_scope(user: User):
@@ -177,12 +189,11 @@ def exemptions_in_scope(user: User):
 
 def create_exemption(actor: User, data: dict) -> Exemption:
     person = db.session.get(User, data["user_id"])
-    if person is None or not person.org_unit.path.startswith(actor.org_unit.path):
+    if person is None or not person.org_unit.path.startswith(scope_path(actor)):
         raise NotFound()
     if data["date_to"] < data["date_from"]:
         raise ApiError("rule.invalid", 422, errors={"date_to": "结束日期早于开始日期 / date_to is before date_from"})
     exemption = Exemption(**data, created_by_id=actor.id)
-    db.session.add(exemption)
-    db.session.flush()
+    _add(actor, exemption)
     after_commit(exemption_added.send, exemption)
     return exemption

@@ -14,7 +14,7 @@ from shared_models.enums import PROBLEM_CATEGORIES
 from ..assessment.compliance import compliance
 from ..auth.models import User
 from ..basemaps import service as basemaps
-from ..cards.service import cards_in_scope, in_force_or_upcoming, with_path_names
+from ..cards.service import in_force_or_upcoming, own_cards, with_path_names
 from ..cases.service import categories_for, reported_by
 from ..cases.service import recheck_tasks as waiting_rechecks
 from ..cases.service import rectify_tasks as waiting_rectifications
@@ -34,7 +34,7 @@ def phone_cards(user: User, today: dt.date | None = None) -> list[View]:
     in force today, how far the inspector is in this window."""
     today = today or local_today()
     out = []
-    for card in db.session.scalars(in_force_or_upcoming(cards_in_scope(user), today)):
+    for card in db.session.scalars(in_force_or_upcoming(own_cards(user), today)):
         out.append(with_path_names(card, validity=asdict(validity_for(card, max(today, card.valid_from))[0]),
                                    compliance=compliance(card, today) if card.valid_from <= today else None))
     return out
