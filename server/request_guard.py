@@ -42,7 +42,7 @@ from .errors import ApiError, error_body
 LARGE_BODIES = frozenset({
     "patrols.upload_patrol", "patrols.import_gpx",
     "grids.import_grids", "grids.import_segments",
-    "console.grid_import",
+    "console.grid_import", "console.case_rectify",
 })
 # the resumable uploads' chunk endpoints, with the code of a chunk over its limit
 CHUNKS = {"photos.append_chunk": "photo.chunk_too_large", "voicenotes.append_voice_chunk": "voice.chunk_too_large"}

@@ -260,20 +260,20 @@ def test_the_case_loop_and_the_month_in_the_console(engine_name, api, browser):
     assert "语音说明 3 秒" in browser.find_element(By.CSS_SELECTOR, "p.voice").text
     wait(browser).until(lambda d: d.execute_script("return arguments[0].readyState", player) >= 1)
     assert 2.9 < browser.execute_script("return arguments[0].duration", player) < 3.2
-    browser.find_element(By.ID, "step-btn").click()  # the first action offered: accept
+    # one form per step it may take, each with its own fields: 受理 and 不予受理 (which asks why) for a new report
+    assert [f.get_attribute("id") for f in browser.find_elements(By.CSS_SELECTOR, "form.step")] == [
+        "step-accept", "step-refuse"]
+    assert browser.find_element(By.ID, "refusal").get_attribute("required")
+    browser.find_element(By.ID, "do-accept").click()
     wait_text(browser, "status", "已受理")
     from selenium.webdriver.support.ui import Select
 
-    Select(browser.find_element(By.ID, "action")).select_by_value("assign")
-    browser.find_element(By.ID, "step-btn").click()  # no one named: refused, said on the page
+    browser.find_element(By.ID, "do-assign").click()  # no one named: refused, said on the page
     wait(browser).until(lambda d: d.find_elements(By.ID, "error"))
     assert "责任人" in browser.find_element(By.ID, "error").text
-    Select(browser.find_element(By.ID, "action")).select_by_value("assign")
-    from server.auth.models import User
-
     assignee = db.session.scalar(select(User.id).where(User.phone == "13900000104"))
     Select(browser.find_element(By.ID, "assignee")).select_by_value(str(assignee))
-    browser.find_element(By.ID, "step-btn").click()
+    browser.find_element(By.ID, "do-assign").click()
     wait_text(browser, "status", "已交办")
     assert [r.find_elements(By.TAG_NAME, "td")[1].text for r in
             browser.find_elements(By.CSS_SELECTOR, "#events tbody tr")] == ["上报", "受理", "交办"]
@@ -290,6 +290,43 @@ def test_the_case_loop_and_the_month_in_the_console(engine_name, api, browser):
     shot(browser, engine_name, "assessment")
     browser.find_element(By.ID, "lock-btn").click()
     wait_text(browser, "state", "已锁定")
+
+
+def test_rectified_in_the_console_with_after_photos_and_rechecked_only_on_site(engine_name, api, browser, tmp_path):
+    from server.photos.models import Photo
+
+    from .photos import jpeg_with_exif
+    from .test_cases import ASSIGNEE, REPORTER, report, step
+
+    no = report(api)
+    step(api, SUP, no, "accept")
+    step(api, SUP, no, "assign", assignee_id=db.session.scalar(select(User.id).where(User.phone == ASSIGNEE)))
+    before = db.session.scalar(select(func.count()).select_from(Photo))
+    sign_in(browser, api, SUP)
+    browser.get(f"{api.base}/console/cases/{no}")
+    assert [f.get_attribute("id") for f in browser.find_elements(By.CSS_SELECTOR, "form.step")] == [
+        "step-start", "step-rectify"]
+    # a file that is no photo: refused on the page, nothing kept, the case where it was
+    (tmp_path / "notes.jpg").write_bytes(b"%PDF-1.4 not a photo at all" * 100)
+    browser.find_element(By.ID, "after-photos").send_keys(str(tmp_path / "notes.jpg"))
+    browser.find_element(By.ID, "do-rectify").click()
+    wait(browser).until(lambda d: d.find_elements(By.ID, "error"))
+    assert browser.find_element(By.ID, "status").text == "已交办"
+    assert db.session.scalar(select(func.count()).select_from(Photo)) == before
+    (tmp_path / "after.jpg").write_bytes(jpeg_with_exif(size=(800, 600)))
+    browser.find_element(By.ID, "after-photos").send_keys(str(tmp_path / "after.jpg"))
+    browser.find_element(By.ID, "note-rectify").send_keys("垃圾已清运")
+    browser.find_element(By.ID, "do-rectify").click()
+    wait_text(browser, "status", "已整改待复核")
+    # the re-check is not offered here: it needs the re-checker on site with the phone
+    assert browser.find_elements(By.CSS_SELECTOR, "form.step") == []
+    reporter = db.session.scalar(select(User.name).where(User.phone == REPORTER))
+    assert f"待复核：{reporter}到现场用手机复核" in browser.find_element(By.ID, "recheck-on-site").text
+    last = browser.find_elements(By.CSS_SELECTOR, "#events tbody tr")[-1]
+    assert "整改完成" in last.text and "垃圾已清运" in last.text and last.find_elements(By.CSS_SELECTOR, "img.evidence")
+    assert db.session.scalar(select(func.count()).select_from(Photo)) == before + 1
+    r = api.get(f"/api/v1/cases/{no}", token=api.token(REPORTER))  # the re-checker's phone gets the step
+    assert r.json()["status"] == "rectified"
 
 
 def test_pages_and_forms_of_cases_and_the_month_by_role(engine_name, api):
@@ -426,6 +463,8 @@ CONSOLE = [
                                                                  "admin_other": 200}),
     ("GET", "/console/cases/<case_no>", lambda w: f"/console/cases/{w['case']}", None,
      {"sup": 200, "sup_other": 404, "admin": 200, "admin_other": 404}),
+    ("POST", "/console/cases/<case_no>/rectify", lambda w: f"/console/cases/{w['case']}/rectify", {"note": "已整改"},
+     {"sup_other": 404, "admin_other": 404, "sup": 409, "admin": 409}),
     ("POST", "/console/cases/<case_no>", lambda w: f"/console/cases/{w['case']}", {"action": "accept"},
      {"sup_other": 404, "admin_other": 404, "sup": 302}),
     ("GET", "/console/assessment", lambda w: "/console/assessment?period=2026-10", None,

@@ -127,6 +127,26 @@ def append(user: User, uuid: str, offset: int, chunk: bytes) -> Photo:
     return photo
 
 
+def store_whole(user: User, blob: bytes) -> Photo:
+    """A photo sent whole (the console's file field), through the same checks as a phone's chunks: its
+    signature and size before a decoder sees it, then the job. Refused, it leaves nothing: no row (the caller's
+    transaction rolls back) and no part file."""
+    import hashlib
+    import uuid as uuid_mod
+
+    photo, _ = create(user, {"uuid": str(uuid_mod.uuid4()), "size": len(blob),
+                             "sha256": hashlib.sha256(blob).hexdigest()})
+    step = current_app.config["PHOTO_CHUNK_MAX_BYTES"]
+    try:
+        for offset in range(0, len(blob), step):
+            photo = append(user, photo.uuid, offset, blob[offset:offset + step])
+    except ApiError as exc:
+        partial_path(photo.uuid).unlink(missing_ok=True)
+        exc.keep = False  # (the phone keeps its refusal to start again; a form starts from nothing)
+        raise
+    return photo
+
+
 def _finish(photo: Photo, part: Path) -> None:
     cfg = current_app.config
     if uploads.sha256_of(part) != photo.sha256:
