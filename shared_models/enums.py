@@ -8,15 +8,18 @@ class Role(StrEnum):
     INSPECTOR = "inspector"  # 巡查员: patrol duty (holds responsibility cards)
     SUPERVISOR = "supervisor"  # 网格长 / 乡镇河长办: supervises a unit
     ADMIN = "admin"  # 县河长办管理员: administers a county
+    DEPARTMENT = "department"  # 责任单位: acts for a department or township the cases are assigned to
 
 
-ROLE_PRECEDENCE = (Role.ADMIN, Role.SUPERVISOR, Role.INSPECTOR)  # a person's first role is the widest they hold
+# a person's first role is the widest they hold
+ROLE_PRECEDENCE = (Role.ADMIN, Role.SUPERVISOR, Role.DEPARTMENT, Role.INSPECTOR)
 
 
 ROLE_LABELS = {
     Role.INSPECTOR: ("巡查员", "Inspector"),
     Role.SUPERVISOR: ("网格长", "Grid supervisor"),
     Role.ADMIN: ("管理员", "Administrator"),
+    Role.DEPARTMENT: ("责任单位", "Responsible unit"),
 }
 
 # Default grid hierarchy, top to bottom. A deployment may configure another list

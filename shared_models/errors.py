@@ -31,6 +31,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "The basemap (MBTiles package) is invalid; nothing was imported"),
     "user.invalid": ("用户数据有误", "The user data is invalid"),
     "rule.invalid": ("规则设置有误", "The rule is invalid"),
+    "department.invalid": ("责任单位设置有误", "The department is invalid"),
     "patrol.invalid": ("巡河记录有误", "The patrol is invalid"),
     "review.invalid": ("审核操作有误", "The review is invalid"),
     "assessment.bad_period": (

@@ -290,3 +290,23 @@ def pytest_terminal_summary(terminalreporter):
         if counts:
             detail = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
             terminalreporter.write_line(f"{engine}: {detail}  ({ENGINE_VERSIONS.get(engine, '?')})")
+
+
+@pytest.fixture
+def browser():
+    """Headless Chromium (the console's browser tests)."""
+    import shutil
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900",
+                "--lang=zh-CN"):
+        options.add_argument(arg)
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver") or
+                                                               "/usr/bin/chromedriver"))
+    driver.implicitly_wait(5)
+    yield driver
+    driver.quit()

@@ -30,13 +30,13 @@ from .mbtiles import make_mbtiles
 from .patrol_data import patrol_body, second_county, walk_on
 from .photos import VOICE, VOICE_BYTES, jpeg_with_exif, start, upload
 
-ANON, INSP_A, INSP_B, SUP_OWN, SUP_OTHER, ADMIN, ADMIN_OTHER = (
-    "anon", "insp_a", "insp_b", "sup_own", "sup_other", "admin", "admin_other")
+ANON, INSP_A, INSP_B, SUP_OWN, SUP_OTHER, ADMIN, ADMIN_OTHER, DEPT = (
+    "anon", "insp_a", "insp_b", "sup_own", "sup_other", "admin", "admin_other", "dept")
 PHONES = {INSP_A: "13900000101", INSP_B: "13900000102", SUP_OWN: "13900000012", SUP_OTHER: "13900000011",
-          ADMIN: "13900000001", ADMIN_OTHER: "13900000901"}
+          ADMIN: "13900000001", ADMIN_OTHER: "13900000901", DEPT: "13911110009"}  # DEPT: 区水务局's staff
 # Those who succeed go last, so that a change they make cannot colour another role's answer.
-ORDER = [ANON, INSP_B, SUP_OTHER, ADMIN_OTHER, INSP_A, SUP_OWN, ADMIN]
-EVERYONE = [INSP_A, INSP_B, SUP_OWN, SUP_OTHER, ADMIN, ADMIN_OTHER]
+ORDER = [ANON, INSP_B, DEPT, SUP_OTHER, ADMIN_OTHER, INSP_A, SUP_OWN, ADMIN]
+EVERYONE = [INSP_A, INSP_B, SUP_OWN, SUP_OTHER, ADMIN, ADMIN_OTHER, DEPT]
 
 
 def _box(x, y, d=0.002):
@@ -46,6 +46,11 @@ def _box(x, y, d=0.002):
 @pytest.fixture
 def world(api, tmp_path):
     second_county()
+    admin = api.token(PHONES[ADMIN])
+    water = api.post("/api/v1/departments", token=admin, json={"name": "区水务局"}).json()
+    assert api.post("/api/v1/users", token=admin, json={
+        "phone": PHONES[DEPT], "name": "水务局联络员", "role": "department", "org_unit_id": water["id"],
+        "password": DEMO_PASSWORD}).status_code == 201
     user_a = db.session.scalar(select(User).where(User.phone == PHONES[INSP_A]))
     user_b = db.session.scalar(select(User).where(User.phone == PHONES[INSP_B]))
     card_a = db.session.scalar(select(ResponsibilityCard).where(ResponsibilityCard.inspector_id == user_a.id))
@@ -103,7 +108,7 @@ def world(api, tmp_path):
 
 def scoped(ok: int = 200) -> dict:
     """An object of inspector A's: A, A's supervisor and A's admin see it; everyone else 404."""
-    return {ANON: 401, INSP_A: ok, INSP_B: 404, SUP_OWN: ok, SUP_OTHER: 404, ADMIN: ok, ADMIN_OTHER: 404}
+    return {ANON: 401, INSP_A: ok, INSP_B: 404, SUP_OWN: ok, SUP_OTHER: 404, ADMIN: ok, ADMIN_OTHER: 404, DEPT: 404}
 
 
 def everyone(ok: int = 200) -> dict:
@@ -117,11 +122,13 @@ def county_wide(ok: int = 200) -> dict:
 
 def managers(ok: int = 200, other: int = 404) -> dict:
     """For supervisors and admins over A's grid; inspectors may not; the others' scopes do not hold it."""
-    return {ANON: 401, INSP_A: 403, INSP_B: 403, SUP_OWN: ok, SUP_OTHER: other, ADMIN: ok, ADMIN_OTHER: other}
+    return {ANON: 401, INSP_A: 403, INSP_B: 403, SUP_OWN: ok, SUP_OTHER: other, ADMIN: ok, ADMIN_OTHER: other,
+            DEPT: 403}
 
 
 def admin_only(ok: int, other: int = 404) -> dict:
-    return {ANON: 401, INSP_A: 403, INSP_B: 403, SUP_OWN: 403, SUP_OTHER: 403, ADMIN: ok, ADMIN_OTHER: other}
+    return {ANON: 401, INSP_A: 403, INSP_B: 403, SUP_OWN: 403, SUP_OTHER: 403, ADMIN: ok, ADMIN_OTHER: other,
+            DEPT: 403}
 
 
 PUBLIC = {ANON: None}
@@ -156,15 +163,18 @@ MATRIX = [
     ("GET", "/api/v1/basemaps/<int:basemap_id>/file", lambda w: f"/api/v1/basemaps/{w['basemap']}/file", None,
      county_wide()),
     ("DELETE", "/api/v1/me/sessions/<string:session_id>", lambda w: f"/api/v1/me/sessions/{w['session_a']}", None,
-     {ANON: 401, INSP_A: 204, INSP_B: 404, SUP_OWN: 404, SUP_OTHER: 404, ADMIN: 404, ADMIN_OTHER: 404}),
+     {ANON: 401, INSP_A: 204, INSP_B: 404, SUP_OWN: 404, SUP_OTHER: 404, ADMIN: 404, ADMIN_OTHER: 404, DEPT: 404}),
     ("GET", "/api/v1/users", lambda w: "/api/v1/users", None,
-     {ANON: 401, INSP_A: 403, INSP_B: 403, SUP_OWN: 200, SUP_OTHER: 200, ADMIN: 200, ADMIN_OTHER: 200}),
+     {ANON: 401, INSP_A: 403, INSP_B: 403, SUP_OWN: 200, SUP_OTHER: 200, ADMIN: 200, ADMIN_OTHER: 200, DEPT: 403}),
     ("GET", "/api/v1/users/<int:user_id>", lambda w: f"/api/v1/users/{w['user_a']}", None, scoped()),
     ("POST", "/api/v1/users", lambda w: "/api/v1/users",
      J(lambda w: {"phone": "13911112222", "name": "新巡查员", "role": "inspector", "org_unit_id": w["grid_a"],
                   "password": "long-enough-1"}), admin_only(201, other=422)),
     ("POST", "/api/v1/users/<int:user_id>/revoke-sessions",
      lambda w: f"/api/v1/users/{w['user_a']}/revoke-sessions", None, admin_only(200)),
+    ("GET", "/api/v1/departments", lambda w: "/api/v1/departments", None, everyone()),
+    ("POST", "/api/v1/departments", lambda w: "/api/v1/departments", J(lambda w: {"name": "区城管局"}),
+     admin_only(201, other=201)),
     ("GET", "/api/v1/audit", lambda w: f"/api/v1/audit?person_id={w['user_a']}", None, admin_only(200, other=200)),
     ("PUT", "/api/v1/users/<int:user_id>/roles", lambda w: f"/api/v1/users/{w['user_a']}/roles",
      J(lambda w: {"roles": [{"role": "inspector", "org_unit_id": w["grid_a"]}]}), admin_only(200)),
@@ -198,14 +208,15 @@ MATRIX = [
     ("POST", "/api/v1/photos", lambda w: "/api/v1/photos",
      J(lambda w: {"uuid": str(uuid.uuid4()), "size": 10, "sha256": "a" * 64}), everyone(201)),
     ("PATCH", "/api/v1/photos/<uuid:photo_uuid>", lambda w: f"/api/v1/photos/{w['photo_partial']}", _chunk,
-     {ANON: 401, INSP_A: 200, INSP_B: 404, SUP_OWN: 404, SUP_OTHER: 404, ADMIN: 404, ADMIN_OTHER: 404}),
+     {ANON: 401, INSP_A: 200, INSP_B: 404, SUP_OWN: 404, SUP_OTHER: 404, ADMIN: 404, ADMIN_OTHER: 404, DEPT: 404}),
     ("GET", "/api/v1/photos/<uuid:photo_uuid>", lambda w: f"/api/v1/photos/{w['photo_a']}", None, scoped()),
     ("GET", "/api/v1/photos/<uuid:photo_uuid>/image", lambda w: f"/api/v1/photos/{w['photo_a']}/image", None,
      scoped()),
     ("POST", "/api/v1/voice-notes", lambda w: "/api/v1/voice-notes",
      J(lambda w: {"uuid": str(uuid.uuid4()), "size": 10, "sha256": "a" * 64}), everyone(201)),
     ("PATCH", "/api/v1/voice-notes/<uuid:note_uuid>", lambda w: f"/api/v1/voice-notes/{w['voice_partial']}",
-     _voice_chunk, {ANON: 401, INSP_A: 200, INSP_B: 404, SUP_OWN: 404, SUP_OTHER: 404, ADMIN: 404, ADMIN_OTHER: 404}),
+     _voice_chunk, {ANON: 401, INSP_A: 200, INSP_B: 404, SUP_OWN: 404, SUP_OTHER: 404, ADMIN: 404, ADMIN_OTHER: 404,
+                    DEPT: 404}),
     ("GET", "/api/v1/voice-notes/<uuid:note_uuid>", lambda w: f"/api/v1/voice-notes/{w['voice_a']}", None, scoped()),
     ("GET", "/api/v1/voice-notes/<uuid:note_uuid>/audio", lambda w: f"/api/v1/voice-notes/{w['voice_a']}/audio",
      None, scoped()),
@@ -215,9 +226,9 @@ MATRIX = [
     ("GET", "/api/v1/problems", lambda w: "/api/v1/problems", None, everyone()),
     ("GET", "/api/v1/problems/<uuid:problem_uuid>", lambda w: f"/api/v1/problems/{w['problem_a']}", None, scoped()),
     ("POST", "/api/v1/patrols", lambda w: "/api/v1/patrols", lambda w: {"json": w["new_patrol"]()},
-     {ANON: 401, INSP_A: 201, INSP_B: 404, SUP_OWN: 404, SUP_OTHER: 404, ADMIN: 404, ADMIN_OTHER: 404}),
+     {ANON: 401, INSP_A: 201, INSP_B: 404, SUP_OWN: 404, SUP_OTHER: 404, ADMIN: 404, ADMIN_OTHER: 404, DEPT: 404}),
     ("POST", "/api/v1/patrols/import-gpx", lambda w: "/api/v1/patrols/import-gpx", lambda w: w["new_gpx"](),
-     {ANON: 401, INSP_A: 201, INSP_B: 404, SUP_OWN: 404, SUP_OTHER: 404, ADMIN: 404, ADMIN_OTHER: 404}),
+     {ANON: 401, INSP_A: 201, INSP_B: 404, SUP_OWN: 404, SUP_OTHER: 404, ADMIN: 404, ADMIN_OTHER: 404, DEPT: 404}),
     ("GET", "/api/v1/patrols", lambda w: "/api/v1/patrols", None, everyone()),
     ("GET", "/api/v1/patrols/<uuid:patrol_uuid>", lambda w: f"/api/v1/patrols/{w['patrol_a']}", None, scoped()),
     ("GET", "/api/v1/patrols/<uuid:patrol_uuid>/track.gpx", lambda w: f"/api/v1/patrols/{w['patrol_a']}/track.gpx",
@@ -227,7 +238,7 @@ MATRIX = [
     ("GET", "/api/v1/patrols/<uuid:patrol_uuid>/track.geojson",
      lambda w: f"/api/v1/patrols/{w['patrol_a']}/track.geojson", None, scoped()),
     ("GET", "/api/v1/rules/frequency", lambda w: "/api/v1/rules/frequency", None,
-     {ANON: 401, INSP_A: 403, INSP_B: 403, SUP_OWN: 200, SUP_OTHER: 200, ADMIN: 200, ADMIN_OTHER: 200}),
+     {ANON: 401, INSP_A: 403, INSP_B: 403, SUP_OWN: 200, SUP_OTHER: 200, ADMIN: 200, ADMIN_OTHER: 200, DEPT: 403}),
     ("POST", "/api/v1/rules/frequency", lambda w: "/api/v1/rules/frequency",
      J(lambda w: {"org_unit_id": w["grid_a"], "name": "村加密", "window": "week", "min_count": 2,
                   "valid_from": "2026-12-01"}), admin_only(201, other=422)),
@@ -252,7 +263,7 @@ MATRIX = [
     ("GET", "/api/v1/exemptions", lambda w: "/api/v1/exemptions", None, everyone()),
     ("POST", "/api/v1/exemptions", lambda w: "/api/v1/exemptions",
      J(lambda w: {"user_id": w["user_a"], "date_from": "2026-12-01", "date_to": "2026-12-03", "reason": "事假"}),
-     {ANON: 401, INSP_A: 403, INSP_B: 403, SUP_OWN: 201, SUP_OTHER: 404, ADMIN: 201, ADMIN_OTHER: 404}),
+     {ANON: 401, INSP_A: 403, INSP_B: 403, SUP_OWN: 201, SUP_OTHER: 404, ADMIN: 201, ADMIN_OTHER: 404, DEPT: 403}),
     ("POST", "/api/v1/patrols/<uuid:patrol_uuid>/review", lambda w: f"/api/v1/patrols/{w['patrol_a']}/review",
      J(lambda w: {"decision": "reject", "note": "未沿河巡查"}), managers()),
     ("GET", "/api/v1/assessments/<string:period>", lambda w: f"/api/v1/assessments/2026-11?org_unit_id={w['grid_a']}",
@@ -275,7 +286,7 @@ MATRIX = [
     # the reporter sees the case but may not accept it; the admin comes second: already accepted
     ("POST", "/api/v1/cases/<string:case_no>/transitions", lambda w: f"/api/v1/cases/{w['case_a']}/transitions",
      J(lambda w: {"action": "accept"}),
-     {ANON: 401, INSP_A: 403, INSP_B: 404, SUP_OWN: 201, SUP_OTHER: 404, ADMIN: 409, ADMIN_OTHER: 404}),
+     {ANON: 401, INSP_A: 403, INSP_B: 404, SUP_OWN: 201, SUP_OTHER: 404, ADMIN: 409, ADMIN_OTHER: 404, DEPT: 404}),
     ("POST", "/api/v1/cases/<string:case_no>/reviewed", lambda w: f"/api/v1/cases/{w['case_a']}/reviewed", None,
      managers()),
     ("POST", "/api/v1/cases/escalate", lambda w: "/api/v1/cases/escalate", None, admin_only(200, other=200)),

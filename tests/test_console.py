@@ -8,9 +8,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import func, select
@@ -28,21 +26,8 @@ from .patrol_data import card_of, patrol_body, walk_on
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-artifacts" / "console"
 SUP, SUP_OTHER, ADMIN, INSP = "13900000012", "13900000011", "13900000001", "13900000101"
+DEPT = "13911110009"  # staff of 区水务局 (made by _console_world)
 CN = dt.timezone(dt.timedelta(hours=8))
-
-
-@pytest.fixture
-def browser():
-    options = webdriver.ChromeOptions()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900",
-                "--lang=zh-CN"):
-        options.add_argument(arg)
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver") or
-                                                               "/usr/bin/chromedriver"))
-    driver.implicitly_wait(5)
-    yield driver
-    driver.quit()
 
 
 def absent(driver, by, value) -> bool:
@@ -429,6 +414,10 @@ def _console_world(api):
     from .photos import VOICE, VOICE_BYTES, jpeg_with_exif, upload
 
     second_county()
+    admin = api.token(ADMIN)
+    water = api.post("/api/v1/departments", token=admin, json={"name": "区水务局"}).json()
+    assert api.post("/api/v1/users", token=admin, json={"phone": DEPT, "name": "水务局联络员", "role": "department",
+                                                         "org_unit_id": water["id"], "password": "Demo@2026"}).ok
     flagged = _short_patrol_this_week(api)
     case_no = _report(api)
     photo_uuid = upload(api, api.token(INSP), jpeg_with_exif(size=(400, 300)))["uuid"]
@@ -444,27 +433,27 @@ CONSOLE = [
     ("POST", "/console/login", lambda w: "/console/login", None, {"anon": 200}),
     ("POST", "/console/logout", lambda w: "/console/logout", {}, {"sup": 302, "sup_other": 302, "admin": 302,
                                                                    "admin_other": 302}),
-    ("GET", "/console/", lambda w: "/console/", None, {"sup": 200, "sup_other": 200, "admin": 200,
+    ("GET", "/console/", lambda w: "/console/", None, {"dept": 302, "sup": 200, "sup_other": 200, "admin": 200,
                                                        "admin_other": 200}),
     ("GET", "/console/static/leaflet/<path:name>", lambda w: "/console/static/leaflet/leaflet.js", None,
      {"anon": 200}),
-    ("GET", "/console/patrols", lambda w: "/console/patrols", None, {"sup": 200, "sup_other": 200, "admin": 200,
-                                                                     "admin_other": 200}),
+    ("GET", "/console/patrols", lambda w: "/console/patrols", None,
+     {"dept": 403, "sup": 200, "sup_other": 200, "admin": 200, "admin_other": 200}),
     ("GET", "/console/patrols/<uuid:patrol_uuid>", lambda w: f"/console/patrols/{w['flagged']}", None,
      {"sup": 200, "sup_other": 404, "admin": 200, "admin_other": 404}),
     ("POST", "/console/patrols/<uuid:patrol_uuid>/review", lambda w: f"/console/patrols/{w['flagged']}/review",
      {"decision": "clear", "note": "核实"}, {"sup_other": 404, "admin_other": 404, "sup": 302}),
     ("GET", "/console/photos/<uuid:photo_uuid>/<any(thumbnail, image):size>",
      lambda w: f"/console/photos/{w['photo']}/thumbnail", None,
-     {"sup": 200, "sup_other": 404, "admin": 200, "admin_other": 404}),
+     {"dept": 404, "sup": 200, "sup_other": 404, "admin": 200, "admin_other": 404}),
     ("GET", "/console/voice-notes/<uuid:note_uuid>", lambda w: f"/console/voice-notes/{w['voice']}", None,
-     {"sup": 200, "sup_other": 404, "admin": 200, "admin_other": 404}),
-    ("GET", "/console/cases", lambda w: "/console/cases", None, {"sup": 200, "sup_other": 200, "admin": 200,
-                                                                 "admin_other": 200}),
+     {"dept": 404, "sup": 200, "sup_other": 404, "admin": 200, "admin_other": 404}),
+    ("GET", "/console/cases", lambda w: "/console/cases", None,
+     {"dept": 200, "sup": 200, "sup_other": 200, "admin": 200, "admin_other": 200}),
     ("GET", "/console/cases/<case_no>", lambda w: f"/console/cases/{w['case']}", None,
-     {"sup": 200, "sup_other": 404, "admin": 200, "admin_other": 404}),
+     {"dept": 404, "sup": 200, "sup_other": 404, "admin": 200, "admin_other": 404}),
     ("POST", "/console/cases/<case_no>/rectify", lambda w: f"/console/cases/{w['case']}/rectify", {"note": "已整改"},
-     {"sup_other": 404, "admin_other": 404, "sup": 409, "admin": 409}),
+     {"dept": 404, "sup_other": 404, "admin_other": 404, "sup": 409, "admin": 409}),
     ("POST", "/console/cases/<case_no>", lambda w: f"/console/cases/{w['case']}", {"action": "accept"},
      {"sup_other": 404, "admin_other": 404, "sup": 302}),
     ("GET", "/console/assessment", lambda w: "/console/assessment?period=2026-10", None,
@@ -499,8 +488,8 @@ CONSOLE = [
      {"sup": 403, "sup_other": 403, "admin_other": 404, "admin": 302}),
     ("POST", "/console/cards/<int:card_id>/<any(handover, end):what>", lambda w: f"/console/cards/{w['card']}/end",
      {"valid_to": "2027-12-31", "reason": "离职"}, {"sup": 403, "sup_other": 403, "admin_other": 404, "admin": 302}),
-    ("GET", "/console/users", lambda w: "/console/users", None, {"sup": 200, "sup_other": 200, "admin": 200,
-                                                                 "admin_other": 200}),
+    ("GET", "/console/users", lambda w: "/console/users", None,
+     {"dept": 403, "sup": 200, "sup_other": 200, "admin": 200, "admin_other": 200}),
     ("POST", "/console/users", lambda w: "/console/users", {"name": "新人", "phone": "13911110000",
                                                             "org_unit_id": "0", "password": "long-enough-1"},
      {"sup": 403, "sup_other": 403, "admin": 422, "admin_other": 422}),
@@ -508,14 +497,14 @@ CONSOLE = [
      lambda w: f"/console/users/{w['user']}/password", {"password": "new-password-1"},
      {"sup": 403, "sup_other": 403, "admin_other": 404, "admin": 302}),
     ("GET", "/console/audit", lambda w: f"/console/audit?phone={INSP}", None,
-     {"sup": 403, "sup_other": 403, "admin": 200, "admin_other": 200}),
+     {"dept": 403, "sup": 403, "sup_other": 403, "admin": 200, "admin_other": 200}),
     ("POST", "/console/users/<int:user_id>/roles", lambda w: f"/console/users/{w['user']}/roles",
      lambda w: {"role_inspector": "1", "unit_inspector": str(w["user_unit"])},
      {"sup": 403, "sup_other": 403, "admin_other": 404, "admin": 302}),
     ("GET", "/console/cards/<int:card_id>.pdf", lambda w: f"/console/cards/{w['card']}.pdf", None,
      {"sup": 200, "sup_other": 404, "admin": 200, "admin_other": 404}),
 ]
-PHONES = {"sup": SUP, "sup_other": SUP_OTHER, "admin": ADMIN, "admin_other": "13900000901"}
+PHONES = {"sup": SUP, "sup_other": SUP_OTHER, "admin": ADMIN, "admin_other": "13900000901", "dept": DEPT}
 
 
 def test_every_console_route_is_in_the_matrix(engine_name, demo_app):
@@ -532,7 +521,7 @@ def test_every_console_page_and_form_by_role(engine_name, api, method, rule, pat
     anon = requests.Session().request(method, api.base + path(w), data=form, allow_redirects=False)
     assert anon.status_code in (302, 400) and (anon.status_code == 400 or "/console/login" in
                                                anon.headers["Location"])
-    for role in ("sup_other", "admin_other", "sup", "admin"):  # those who may act go last
+    for role in ("dept", "sup_other", "admin_other", "sup", "admin"):  # those who may act go last
         if role not in expected:
             continue
         s, token = _session(api, PHONES[role])

@@ -63,6 +63,9 @@ class Case(db.Model):
     overdue: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     possible_duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # the assignee's request waiting for the manager: {"kind": "extension", "working_days"} | {"kind": "transfer",
+    # "unit_id", "unit"}
+    pending: Mapped[dict | None] = mapped_column(JSON)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, index=True)

@@ -101,6 +101,8 @@ class CaseSchema(Schema):
     problem = fields.Function(problem_of)
     assignee_id = Int(allow_none=True)
     assignee_unit_id = Int(allow_none=True)
+    assignee_unit = fields.Function(lambda c: c.assignee_unit.name if c.assignee_unit else None)
+    pending = fields.Raw(allow_none=True, metadata={"description": "the assignee's request waiting for the manager"})
     rechecker_id = Int(allow_none=True)
     assigned_on = Date(allow_none=True)
     deadline = Date(allow_none=True, metadata={"description": "last Asia/Shanghai day, inclusive"})
@@ -140,6 +142,7 @@ class TransitionSchema(Schema):
     assignee_id = Int()
     assignee_unit_id = Int()
     rechecker_id = Int()
+    working_days = Int(validate=validate.Range(1, 30), metadata={"description": "申请延期: how many working days"})
 
 
 class TransitionResultSchema(Schema):

@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from shared_models.clock import LOCAL_TZ, local_midnight, local_today
-from shared_models.enums import PROBLEM_CATEGORIES, SEVERITIES
+from shared_models.enums import PROBLEM_CATEGORIES, SEVERITIES, Role
 
 from ..auth.models import User
 from ..errors import NotFound
@@ -79,13 +79,20 @@ def _box(minx, miny, maxx, maxy):
 
 
 def cases_in_scope(user: User):
-    """Managers: cases in their org unit's grids. Everyone: cases they reported, must fix or re-check."""
-    mine = or_(Case.assignee_id == user.id, Case.rechecker_id == user.id, Problem.reporter_id == user.id)
+    """Managers: cases in their org unit's grids. Everyone: cases they reported, must fix or re-check, and a
+    unit's staff the cases assigned to their unit."""
+    mine = or_(Case.assignee_id == user.id, Case.rechecker_id == user.id, Problem.reporter_id == user.id,
+               *_units_cases(user))
     q = select(Case).join(Problem, Problem.id == Case.problem_id).join(OrgUnit, OrgUnit.id == Case.grid_id)
     path = scope_path(user)
     if path is not None:
         return q.where(or_(OrgUnit.path.startswith(path, autoescape=True), mine))
     return q.where(mine)
+
+
+def _units_cases(user: User) -> list:
+    unit = user.unit_for(Role.DEPARTMENT)
+    return [Case.assignee_unit_id == unit.id] if unit is not None else []
 
 
 def get_case(user: User, case_no: str) -> Case:
@@ -104,7 +111,7 @@ def search(user: User, args: dict) -> list[Case]:
     if args.get("needs_review") is not None:
         q = q.where(Case.needs_review.is_(args["needs_review"]))
     if args.get("mine"):
-        q = q.where(or_(Case.assignee_id == user.id, Case.rechecker_id == user.id))
+        q = q.where(or_(Case.assignee_id == user.id, Case.rechecker_id == user.id, *_units_cases(user)))
     return list(db.session.scalars(q.order_by(Case.id.desc()).limit(args.get("limit", 200))
                                    .offset(args.get("offset", 0))))
 
@@ -116,8 +123,9 @@ def recheck_tasks(user: User) -> list[Case]:
 
 
 def rectify_tasks(user: User) -> list[Case]:
-    """What the phone's user must fix (整改), as the case's responsible person: assigned or being fixed."""
-    return list(db.session.scalars(select(Case).where(Case.assignee_id == user.id,
+    """What the phone's user must fix (整改), as the case's responsible person or for their unit (a department's
+    field staff): assigned or being fixed."""
+    return list(db.session.scalars(select(Case).where(or_(Case.assignee_id == user.id, *_units_cases(user)),
                                                       Case.status.in_(("assigned", "rectifying")))
                                    .order_by(Case.id)))
 

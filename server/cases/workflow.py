@@ -2,6 +2,11 @@
 rectified -> 复核 (pass: 销号 closed; fail: rectifying again); refused (duplicate or invalid);
 reopen; 督办 escalation when overdue (a level on the case, not a state: the work goes on).
 
+The assignee is a person, or a unit (a department or a township) whose staff act for it (the ``department``
+capability held at that unit). The assignee may return a case to the manager (退回, with a reason: it is
+accepted again, to be assigned anew), or ask for more working days (延期) or for another unit (转办); the
+manager approves or refuses each request, which waits on the case (``pending``) meanwhile.
+
 Every step, applied or not, is a ``CaseEvent``. Offline phones send the case version they saw:
 a step still allowed is applied; one no longer allowed is kept as ``stale`` and the case is
 marked for review; nothing is dropped.
@@ -16,6 +21,7 @@ from pyproj import Geod
 from sqlalchemy import select
 
 from shared_models.clock import local_day, local_today, utcnow
+from shared_models.enums import Role
 
 from ..auth.models import User
 from ..errors import ApiError, NotFound
@@ -34,7 +40,9 @@ STATUS_LABELS = {"reported": "已上报", "accepted": "已受理", "refused": "�
                  "rectifying": "整改中", "rectified": "已整改待复核", "closed": "已销号"}
 ACTION_LABELS = {"report": "上报", "accept": "受理", "refuse": "不予受理", "assign": "交办", "start": "开始整改",
                  "rectify": "整改完成", "recheck_pass": "复核通过", "recheck_fail": "复核不通过", "reopen": "重新打开",
-                 "escalate": "督办"}
+                 "escalate": "督办", "return": "退回", "request_extension": "申请延期",
+                 "approve_extension": "同意延期", "refuse_extension": "不同意延期", "request_transfer": "申请转办",
+                 "approve_transfer": "同意转办", "refuse_transfer": "不同意转办"}
 MANAGER, ASSIGNEE, RECHECKER = "manager", "assignee", "rechecker"
 
 
@@ -54,7 +62,18 @@ STEPS = {
     "recheck_pass": Step(("rectified",), "closed", (MANAGER, RECHECKER)),
     "recheck_fail": Step(("rectified",), "rectifying", (MANAGER, RECHECKER)),
     "reopen": Step(("closed", "refused"), None, (MANAGER,)),
+    "return": Step(WORKING, "accepted", (ASSIGNEE,)),
+    "request_extension": Step(WORKING, None, (ASSIGNEE,)),
+    "approve_extension": Step(WORKING, None, (MANAGER,)),
+    "refuse_extension": Step(WORKING, None, (MANAGER,)),
+    "request_transfer": Step(WORKING, None, (ASSIGNEE,)),
+    "approve_transfer": Step(WORKING, "assigned", (MANAGER,)),
+    "refuse_transfer": Step(WORKING, None, (MANAGER,)),
 }
+# a request waits on the case until the manager decides; what each decision answers
+ANSWERS = {"approve_extension": "extension", "refuse_extension": "extension", "approve_transfer": "transfer",
+           "refuse_transfer": "transfer"}
+MAX_EXTENSION_DAYS = 30
 RECHECK_RADIUS_M = 200.0  # "on site": a re-check done from further away than this is not one
 GEOD = Geod(ellps="WGS84")
 
@@ -76,11 +95,16 @@ def roles_of(user: User, case: Case) -> set[str]:
     path = scope_path(user)
     if path is not None and case.grid.path.startswith(path):
         roles.add(MANAGER)
-    if case.assignee_id == user.id:
+    if case.assignee_id == user.id or (case.assignee_unit_id is not None and _acts_for(user, case.assignee_unit_id)):
         roles.add(ASSIGNEE)
     if case.rechecker_id == user.id:
         roles.add(RECHECKER)
     return roles
+
+
+def _acts_for(user: User, unit_id: int) -> bool:
+    unit = user.unit_for(Role.DEPARTMENT)
+    return unit is not None and unit.id == unit_id
 
 
 def can_see(user: User, case: Case) -> bool:
@@ -158,7 +182,55 @@ def _apply(case: Case, user: User | None, action: str, data: dict, roles: set[st
             raise _bad(note="复核不通过须写明原因 / a failed re-check needs a reason")
     elif action == "reopen" and not note:
         raise _bad(note="重新打开须写明理由 / reopening needs a reason")
+    elif action in ("return", "request_extension", "request_transfer", "refuse_extension", "refuse_transfer") and \
+            not note:
+        raise _bad(note=f"{ACTION_LABELS[action]}须写明理由 / {action.replace('_', ' ')} needs a reason")
+    if action.startswith("request_"):
+        _request(case, action, data, evidence)
+    elif action in ANSWERS:
+        _answer(case, action, evidence)
+    elif action == "return":
+        evidence["returned_by"] = case.assignee_unit.name if case.assignee_unit else case.assignee.name
+        case.assignee_id = case.assignee_unit_id = case.assigned_on = case.deadline = case.pending = None
+        case.overdue, case.escalation_level = False, 0
     return evidence
+
+
+def _request(case: Case, action: str, data: dict, evidence: dict) -> None:
+    if case.pending:
+        raise _bad(action=f"已有待批的{ACTION_LABELS['request_' + case.pending['kind']]}，请等待审批 / "
+                          "a request is waiting for the manager")
+    if action == "request_extension":
+        days = data.get("working_days")
+        if type(days) is not int or not 1 <= days <= MAX_EXTENSION_DAYS:
+            raise _bad(working_days=f"延期天数须为 1 至 {MAX_EXTENSION_DAYS} 个工作日 / 1 to "
+                                    f"{MAX_EXTENSION_DAYS} working days")
+        case.pending = {"kind": "extension", "working_days": days}
+    else:
+        unit = db.session.get(OrgUnit, data.get("assignee_unit_id") or 0)
+        if unit is None or not unit.path.startswith(_county_path(case.grid)) or unit.id == case.assignee_unit_id:
+            raise _bad(assignee_unit_id="请选择本县的另一个责任单位 / name another unit in this county")
+        case.pending = {"kind": "transfer", "unit_id": unit.id, "unit": unit.name}
+    evidence.update(case.pending)
+
+
+def _answer(case: Case, action: str, evidence: dict) -> None:
+    kind = ANSWERS[action]
+    if not case.pending or case.pending["kind"] != kind:
+        raise _bad(action=f"没有待批的{ACTION_LABELS['request_' + kind]} / no such request is waiting")
+    asked, case.pending = case.pending, None
+    evidence.update(asked)
+    if action == "approve_extension":  # the deadline moves on the working-day calendar
+        case.deadline = add_working_days(case.deadline, asked["working_days"], case.grid.path)
+        case.overdue = case.deadline < local_today()
+        evidence["deadline"] = case.deadline.isoformat()
+    elif action == "approve_transfer":  # the other unit starts afresh, with the full time
+        today = local_today()
+        days = policy_for(case.grid, today)["deadline_days"][case.severity]
+        case.assignee_id, case.assignee_unit_id = None, asked["unit_id"]
+        case.assigned_on, case.deadline = today, add_working_days(today, days, case.grid.path)
+        case.overdue, case.escalation_level = False, 0
+        evidence["deadline"] = case.deadline.isoformat()
 
 
 def transition(user: User, case: Case, data: dict) -> tuple[CaseEvent, bool]:
@@ -209,6 +281,8 @@ def transition(user: User, case: Case, data: dict) -> tuple[CaseEvent, bool]:
             case.assigned_on, case.deadline = local_today(), add_working_days(local_today(), days, case.grid.path)
             case.overdue, case.escalation_level, case.closed_at = False, 0, None
             event.evidence["deadline"] = case.deadline.isoformat()
+    if target is None:  # a request or its answer: the work goes on where it was
+        target = case.status
     event.to_status = target
     case.status = target
     case.version += 1
@@ -237,8 +311,11 @@ def mark_reviewed(user: User, case: Case) -> Case:
 
 
 def allowed_actions(user: User, case: Case) -> list[str]:
+    """What the caller may do now: a request only while none waits, an answer only to the one waiting."""
     roles = roles_of(user, case)
-    return [a for a, s in STEPS.items() if case.status in s.sources and roles & set(s.who)]
+    waiting = (case.pending or {}).get("kind")
+    return [a for a, s in STEPS.items() if case.status in s.sources and roles & set(s.who)
+            and not (a.startswith("request_") and waiting) and (a not in ANSWERS or ANSWERS[a] == waiting)]
 
 
 def escalate_overdue(today: dt.date | None = None, scope_path: str = "/") -> list[CaseEvent]:

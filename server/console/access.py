@@ -28,6 +28,7 @@ from ..auth import service as auth_service
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
 csrf = CSRFProtect()
 MANAGERS = (Role.SUPERVISOR, Role.ADMIN)
+CONSOLE_USERS = (*MANAGERS, Role.DEPARTMENT)  # a department's staff see their unit's cases here
 
 
 class SessionInterface(SecureCookieSessionInterface):

@@ -15,19 +15,24 @@ from ..errors import ApiError
 from ..extensions import db
 from ..grids.models import OrgUnit
 from ..grids.scope import scope_path, scope_unit
+from ..grids.service import county_of
 from . import forms
-from .access import MANAGERS, bp, signed_in
+from .access import CONSOLE_USERS, MANAGERS, bp, signed_in
 
 ON_SITE = ("recheck_pass", "recheck_fail")  # steps whose evidence is the phone's position on site
 MAX_PHOTOS = 6
 
 
 @bp.get("/cases")
-@signed_in(*MANAGERS)
+@signed_in(*CONSOLE_USERS)
 def cases():
-    """The case board: open cases by state, the overdue first, then by deadline."""
-    found = case_service.search(g.user, {"limit": 1000})
-    mine = [c for c in found if c.grid.path.startswith(scope_path(g.user))]
+    """The case board: open cases by state, the overdue first, then by deadline (a manager's: their grids'; a
+    department's staff: those assigned to their unit)."""
+    path = scope_path(g.user)
+    if path is not None:
+        mine = [c for c in case_service.search(g.user, {"limit": 1000}) if c.grid.path.startswith(path)]
+    else:
+        mine = case_service.search(g.user, {"limit": 1000, "mine": True})
     columns = [(s, workflow.STATUS_LABELS[s], sorted([c for c in mine if c.status == s],
                                                      key=lambda c: (not c.overdue, c.deadline or dt.date.max)))
                for s in workflow.OPEN]
@@ -36,17 +41,28 @@ def cases():
 
 
 def _managed_case(case_no: str):
-    try:
-        found = case_service.get_case(g.user, case_no)
-    except ApiError:
-        abort(404)
-    if workflow.MANAGER not in workflow.roles_of(g.user, found):
+    """A case the user manages or must fix (its assignee, in person or for their unit); else 404."""
+    found = _theirs(case_no)
+    if found is None:
         abort(404)
     return found
 
 
+def _theirs(case_no: str):
+    try:
+        found = case_service.get_case(g.user, case_no)
+    except ApiError:
+        return None
+    return found if {workflow.MANAGER, workflow.ASSIGNEE} & workflow.roles_of(g.user, found) else None
+
+
+def _after(case_no: str):
+    """Back to the case, or to the board when the step gave it away (退回, 转办)."""
+    return redirect(url_for("console.case", case_no=case_no) if _theirs(case_no) else url_for("console.cases"))
+
+
 @bp.route("/cases/<case_no>", methods=["GET", "POST"])
-@signed_in(*MANAGERS)
+@signed_in(*CONSOLE_USERS)
 def case(case_no):
     """One case with its history; the next step through the API's own TransitionSchema."""
     found = _managed_case(case_no)
@@ -55,12 +71,12 @@ def case(case_no):
         outcome = forms.attempt(lambda: workflow.transition(g.user, found, forms.load(TransitionSchema(),
                                                                                       request.form)))
         if outcome.error is None:
-            return redirect(url_for("console.case", case_no=case_no))
+            return _after(case_no)
     return _page(case_no, outcome)
 
 
 @bp.post("/cases/<case_no>/rectify")
-@signed_in(*MANAGERS)
+@signed_in(*CONSOLE_USERS)
 def case_rectify(case_no):
     """整改完成 from the console: the after-photos come with the form (files), each through the photo checks,
     then the step; a refusal of either writes nothing."""
@@ -77,7 +93,7 @@ def case_rectify(case_no):
 
     outcome = forms.attempt(step)
     if outcome.error is None:
-        return redirect(url_for("console.case", case_no=case_no))
+        return _after(case_no)
     return _page(case_no, outcome)
 
 
@@ -87,10 +103,12 @@ def _page(case_no: str, outcome: forms.Outcome):
     found = _managed_case(case_no)
     allowed = workflow.allowed_actions(g.user, found)
     actions = [a for a in allowed if a not in ON_SITE]
-    under = select(OrgUnit.id).where(OrgUnit.path.startswith(scope_path(g.user), autoescape=True))
+    county = county_of(found.grid)  # whom a case can go to: people and units (townships, departments) of the county
+    under = select(OrgUnit.id).where(OrgUnit.path.startswith(scope_path(g.user) or county.path, autoescape=True))
     people = db.session.scalars(select(User).where(User.org_unit_id.in_(under), User.active.is_(True))
-                                .order_by(User.role, User.name)).all()
-    units = db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(under), OrgUnit.level != "village")
+                                .order_by(User.role, User.name)).all() if "assign" in allowed else []
+    units = db.session.scalars(select(OrgUnit).where(OrgUnit.path.startswith(county.path, autoescape=True),
+                                                     OrgUnit.level != "village", OrgUnit.id != found.assignee_unit_id)
                                .order_by(OrgUnit.path)).all()
     return render_template("console/case.html", case=found, problem=problem_of(found), actions=actions,
                            labels=workflow.ACTION_LABELS, status_labels=workflow.STATUS_LABELS, people=people,

@@ -15,7 +15,7 @@ from ..patrols import service as patrols
 from ..patrols.models import Patrol
 from ..transaction import unit_of_work
 from . import data, forms
-from .access import MANAGERS, bp, signed_in
+from .access import CONSOLE_USERS, MANAGERS, bp, signed_in
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -30,10 +30,10 @@ def login():
         done = forms.attempt(sign_in)
         if done.error is None:
             issued = done.value
-            if not issued.session.user.holds(*MANAGERS):
+            if not issued.session.user.holds(*CONSOLE_USERS):
                 with unit_of_work():
                     auth_service.revoke(issued.session)
-                done = forms.Outcome(error="网页控制台供网格长和管理员使用，巡查员请使用手机App", status=401)
+                done = forms.Outcome(error="网页控制台供网格长、管理员和责任单位使用，巡查员请使用手机App", status=401)
             else:
                 session.clear()
                 session["sid"] = issued.session.id
@@ -54,9 +54,12 @@ def logout():
 
 
 @bp.get("/")
-@signed_in(*MANAGERS)
+@signed_in(*CONSOLE_USERS)
 def dashboard():
-    """Each inspector in the current window: compliance light, last patrol, open flags, overdue cases."""
+    """Each inspector in the current window: compliance light, last patrol, open flags, overdue cases (a
+    department's staff start at their cases)."""
+    if not g.user.holds(*MANAGERS):
+        return redirect(url_for("console.cases"))
     rows = data.dashboard(g.user, local_today())
     return render_template("console/dashboard.html", rows=rows, today=local_today())
 
@@ -108,7 +111,7 @@ def review(patrol_uuid):
 # ---------------------------------------------------------------- photos (cases, assessment, cards, people, rules
 # and grids have their own modules, on this blueprint)
 @bp.get("/photos/<uuid:photo_uuid>/<any(thumbnail, image):size>")
-@signed_in(*MANAGERS)
+@signed_in(*CONSOLE_USERS)
 def photo(photo_uuid, size):
     from ..photos import service as photos
 
@@ -121,7 +124,7 @@ def photo(photo_uuid, size):
 
 
 @bp.get("/voice-notes/<uuid:note_uuid>")
-@signed_in(*MANAGERS)
+@signed_in(*CONSOLE_USERS)
 def voice_note(note_uuid):
     from ..voicenotes import service as voice
 

@@ -7,9 +7,17 @@ from ..auth.decorators import BEARER, current_user, login_required
 from ..extensions import db
 from ..schemas import FeatureCollectionSchema, ImportResultSchema
 from ..transaction import unit_of_work
-from . import importer, service
+from . import departments, importer, service
 from .models import OrgUnit, RiverSegment
-from .schemas import GridListArgs, ImportArgs, OrgUnitDetailSchema, OrgUnitSchema, SegmentListArgs, SegmentSchema
+from .schemas import (
+    DepartmentSchema,
+    GridListArgs,
+    ImportArgs,
+    OrgUnitDetailSchema,
+    OrgUnitSchema,
+    SegmentListArgs,
+    SegmentSchema,
+)
 from .scope import get_or_404, org_units_in_scope
 
 blp = Blueprint("grids", __name__, url_prefix="/api/v1", description="网格与河段 Grids and river segments")
@@ -50,6 +58,26 @@ def import_grids(fc, args):
     with unit_of_work():
         return importer.import_grids(fc, actor=current_user(), levels=current_app.config["ORG_LEVELS"],
                                      repair=args["repair"])
+
+
+@blp.get("/departments")
+@blp.response(200, OrgUnitSchema(many=True))
+@blp.doc(security=BEARER)
+@login_required()
+def list_departments():
+    """责任单位 The departments of the caller's county, which cases can be assigned to"""
+    return db.session.scalars(departments.departments_in_scope(current_user())).all()
+
+
+@blp.post("/departments")
+@blp.arguments(DepartmentSchema)
+@blp.response(201, OrgUnitSchema)
+@blp.doc(security=BEARER)
+@login_required(Role.ADMIN)
+def create_department(data):
+    """新增责任单位 A department of the admin's county (its staff get the department role there)"""
+    with unit_of_work():
+        return departments.create(current_user(), data["name"])
 
 
 @blp.get("/segments")

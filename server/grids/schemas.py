@@ -1,6 +1,7 @@
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from ..schemas import GeoJSONGeometry, Int
+from ..text import plain_line
 
 
 class OrgUnitSchema(Schema):
@@ -42,3 +43,7 @@ class SegmentListArgs(Schema):
 
 class ImportArgs(Schema):
     repair = fields.Boolean(load_default=False, metadata={"description": "fix invalid polygons with make_valid"})
+
+
+class DepartmentSchema(Schema):
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=100), plain_line])
