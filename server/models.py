@@ -1,5 +1,5 @@
 """Every model, imported in one place so Alembic and the app see the whole metadata."""
-from .assessment.models import AssessmentCorrection, AssessmentLine, AssessmentLock  # noqa: F401
+from .assessment.models import AssessmentCorrection, AssessmentLine, AssessmentLock, MonthSignoff  # noqa: F401
 from .audit.models import AuditEntry  # noqa: F401
 from .auth.models import DeviceSession, LoginThrottle, RoleGrant, User  # noqa: F401
 from .basemaps.models import Basemap  # noqa: F401

@@ -38,6 +38,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "考核月份格式应为 YYYY-MM（1900-01 至 2999-12）", "The period must be YYYY-MM (1900-01 to 2999-12)"),
     "assessment.period_open": ("该月尚未结束，不能锁定", "The month has not ended yet; it cannot be locked"),
     "assessment.locked": ("该月考核已锁定", "The month is already locked"),
+    "assessment.signoff_invalid": ("乡镇确认有误", "The sign-off is invalid"),
     "assessment.not_locked": ("该月考核尚未锁定", "The month is not locked"),
     "case.invalid": ("案件操作数据有误", "The case step is invalid"),
     "case.bad_transition": ("案件当前状态不允许此操作", "This step is not allowed in the case's current state"),

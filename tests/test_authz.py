@@ -25,6 +25,7 @@ from server.patrols import export
 from server.rules.models import FrequencyRule, Plan, ValidityRuleConfig
 from server.rules.service import create_rule
 from server.transaction import unit_of_work
+from shared_models.clock import local_today
 
 from .mbtiles import make_mbtiles
 from .patrol_data import patrol_body, second_county, walk_on
@@ -100,7 +101,8 @@ def world(api, tmp_path):
         "user_b": user_b.id, "card_a": card_a.id, "grid_a": card_a.grid_id,
         "seg_a": card_a.segments[0].id, "session_a": session_a,
         "photo_a": photo_a, "problem_a": problem_a, "photo_partial": photo_partial, "photo_bytes": photo_bytes,
-        "township_code": township.code, "grid_a_code": card_a.grid.code, "validity": validity.id,
+        "township_code": township.code, "township_id": township.id, "grid_a_code": card_a.grid.code,
+        "validity": validity.id,
         "frequency": frequency, "scoring": scoring, "correction": proposed.id, "case_a": case_a,
         "basemap": basemap.id, "voice_a": voice_a, "voice_partial": voice_partial,
     }
@@ -132,6 +134,12 @@ def admin_only(ok: int, other: int = 404) -> dict:
 
 
 PUBLIC = {ANON: None}
+
+def _open_month() -> str:
+    """Last month, unless it is the October this world locks (then September)."""
+    last = (local_today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    return "2026-09" if last == "2026-10" else last
+
 
 def J(build):  # noqa: N802
     """A JSON body builder as request arguments."""
@@ -172,6 +180,14 @@ MATRIX = [
                   "password": "long-enough-1"}), admin_only(201, other=422)),
     ("POST", "/api/v1/users/<int:user_id>/revoke-sessions",
      lambda w: f"/api/v1/users/{w['user_a']}/revoke-sessions", None, admin_only(200)),
+    ("GET", "/api/v1/assessments/<string:period>/signoffs", lambda w: "/api/v1/assessments/2026-10/signoffs", None,
+     managers(other=200)),
+    # (the last ended month that is not locked in this world; the township's supervisor signs first, then it is done)
+    ("POST", "/api/v1/assessments/<string:period>/signoff", lambda w: f"/api/v1/assessments/{_open_month()}/signoff",
+     J(lambda w: {"org_unit_id": w["township_id"], "comment": "无异议"}),
+     {ANON: 401, INSP_A: 403, INSP_B: 403, SUP_OWN: 201, SUP_OTHER: 404, ADMIN: 409, ADMIN_OTHER: 404, DEPT: 403}),
+    ("GET", "/api/v1/assessments/annual/<int:year>", lambda w: "/api/v1/assessments/annual/2026", None,
+     managers(other=200)),
     ("GET", "/api/v1/departments", lambda w: "/api/v1/departments", None, everyone()),
     ("POST", "/api/v1/departments", lambda w: "/api/v1/departments", J(lambda w: {"name": "区城管局"}),
      admin_only(201, other=201)),

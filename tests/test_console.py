@@ -462,6 +462,10 @@ CONSOLE = [
      {"sup": 403, "sup_other": 403, "admin_other": 302, "admin": 302}),
     ("GET", "/console/assessment/payroll.<any(csv, xlsx):fmt>", lambda w: "/console/assessment/payroll.csv"
      "?period=2026-10", None, {"sup": 403, "sup_other": 403, "admin": 200, "admin_other": 200}),
+    ("POST", "/console/assessment/signoff", lambda w: "/console/assessment/signoff", {"period": "2026-10"},
+     {"sup_other": 302, "sup": 302, "admin": 422}),
+    ("GET", "/console/assessment/annual.xlsx", lambda w: "/console/assessment/annual.xlsx?year=2026", None,
+     {"dept": 403, "sup": 200, "sup_other": 200, "admin": 200, "admin_other": 200}),
     ("GET", "/console/grids/import", lambda w: "/console/grids/import", None,
      {"sup": 403, "sup_other": 403, "admin": 200, "admin_other": 200}),
     ("POST", "/console/grids/import", lambda w: "/console/grids/import", {"kind": "grids"},

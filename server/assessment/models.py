@@ -73,3 +73,20 @@ class AssessmentCorrection(db.Model):
 
     lock: Mapped[AssessmentLock] = relationship()
     patrol: Mapped[Patrol | None] = relationship()
+
+
+class MonthSignoff(db.Model):
+    """A township's supervisor confirmed the month's assessment (with comments) before the county locks it."""
+
+    __tablename__ = "assessment_signoffs"
+    __table_args__ = (UniqueConstraint("org_unit_id", "period", name="uq_assessment_signoffs_org_unit_id_period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    period: Mapped[str] = mapped_column(String(7))
+    signed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    signed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+    org_unit: Mapped[OrgUnit] = relationship()
+    signed_by: Mapped[User] = relationship()

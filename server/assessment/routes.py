@@ -1,3 +1,4 @@
+from flask import jsonify
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from ..grids.scope import scope_path, scope_unit
 from ..schemas import Int
 from ..transaction import unit_of_work
 from ..xlsx import MIME
-from . import service
+from . import service, signoff
 from .models import AssessmentCorrection, AssessmentLock
 
 blp = Blueprint("assessment", __name__, url_prefix="/api/v1", description="考核与补贴 Assessment and pay")
@@ -181,3 +182,56 @@ def decide_correction(data, correction_id):
     with unit_of_work():
         return service.decide(user, correction, data["decision"], data["note"])
 
+
+
+class SignoffSchema(Schema):
+    org_unit_id = Int(metadata={"description": "the township; default: the one the caller supervises"})
+    comment = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class SignoffStatusSchema(Schema):
+    org_unit_id = Int()
+    township = fields.String()
+    signed = fields.Boolean()
+    signed_at = fields.DateTime(allow_none=True)
+    signed_by = fields.String(allow_none=True)
+    comment = fields.String()
+
+
+class AnnualArgs(ScopeArgs):
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "xlsx"]))
+
+
+@blp.get("/assessments/<string:period>/signoffs")
+@blp.arguments(ScopeArgs, location="query")
+@blp.response(200, SignoffStatusSchema(many=True))
+@blp.doc(security=BEARER)
+@login_required(Role.ADMIN, Role.SUPERVISOR)
+def list_signoffs(args, period):
+    """乡镇确认情况 Which townships have signed the month off, and which not yet"""
+    return signoff.status(_unit(args.get("org_unit_id")), period)
+
+
+@blp.post("/assessments/<string:period>/signoff")
+@blp.arguments(SignoffSchema)
+@blp.response(201, SignoffStatusSchema)
+@blp.doc(security=BEARER)
+@login_required(Role.ADMIN, Role.SUPERVISOR)
+def sign_off(data, period):
+    """乡镇确认月度考核 A township confirms an ended month, with comments, before the county locks it"""
+    township = _unit(data.get("org_unit_id"))
+    with unit_of_work():
+        signoff.sign_off(current_user(), township, period, data["comment"])
+    return next(s for s in signoff.status(township, period) if s["org_unit_id"] == township.id)
+
+
+@blp.get("/assessments/annual/<int:year>")
+@blp.arguments(AnnualArgs, location="query")
+@blp.doc(security=BEARER, responses={"200": {"content": {"application/json": {}, MIME: {}}}})
+@login_required(Role.ADMIN, Role.SUPERVISOR)
+def annual_assessment(args, year):
+    """年度考核 Each person's year from the locked months: monthly scores, mean and tier (JSON or XLSX)"""
+    unit = _unit(args.get("org_unit_id"))
+    if args["format"] == "xlsx":
+        return signoff.annual_file(unit, year).response()
+    return jsonify(signoff.annual(unit, year))

@@ -25,7 +25,8 @@ ACTIONS = {
     "grids.imported": "导入网格", "segments.imported": "导入河段",
     "card.issued": "发放责任卡", "card.revised": "责任卡换版", "card.ended": "责任卡到期收回",
     "patrol.reviewed": "巡河审核",
-    "assessment.locked": "锁定月度考核", "correction.decided": "处理考核更正", "correction.manual": "手工更正考核",
+    "assessment.locked": "锁定月度考核", "assessment.signed_off": "乡镇确认月度考核",
+    "correction.decided": "处理考核更正", "correction.manual": "手工更正考核",
     "track.viewed": "查看轨迹", "track.exported": "下载轨迹", "photo.viewed": "查看照片",
     "payroll.exported": "导出补贴表",
 }

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import g, redirect, render_template, request, url_for
+from flask import abort, g, redirect, render_template, request, url_for
 
 from shared_models.clock import local_today
 from shared_models.enums import Role
 
 from ..assessment import service as assessment_service
+from ..assessment import signoff
 from ..grids.scope import scope_unit
 from . import data, forms
 from .access import MANAGERS, bp, signed_in
@@ -36,7 +37,30 @@ def assessment():
     done = _month(period, lambda p: assessment_service.view(scope_unit(g.user), p))
     if done.error:
         return forms.refused(done)
-    return render_template("console/assessment.html", result=done.value, period=period)
+    unit = scope_unit(g.user)
+    return render_template("console/assessment.html", result=done.value, period=period,
+                           signoffs=signoff.status(unit, period), my_township=unit if unit.level == "township"
+                           else None, ended=period < local_today().strftime("%Y-%m"))
+
+
+@bp.post("/assessment/signoff")
+@signed_in(*MANAGERS)
+def sign_off():
+    """A township's supervisor confirms the month, with comments (the county's admin sees who has not)."""
+    period = request.form.get("period", "")
+    done = _month(period, lambda p: signoff.sign_off(g.user, scope_unit(g.user), p, request.form.get("comment", "")))
+    if done.error:
+        return forms.refused(done)
+    return redirect(url_for("console.assessment", period=period))
+
+
+@bp.get("/assessment/annual.xlsx")
+@signed_in(*MANAGERS)
+def annual_file():
+    year = request.args.get("year", "")
+    if not (year.isdigit() and len(year) == 4):
+        abort(404)
+    return signoff.annual_file(scope_unit(g.user), int(year)).response()
 
 
 @bp.post("/assessment/lock")
