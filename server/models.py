@@ -8,6 +8,7 @@ from .cases.models import (  # noqa: F401
     CalendarDay,
     Case,
     CaseEvent,
+    EscalationNotice,
     Problem,
     ProblemCategory,
 )

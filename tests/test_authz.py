@@ -188,6 +188,11 @@ MATRIX = [
      {ANON: 401, INSP_A: 403, INSP_B: 403, SUP_OWN: 201, SUP_OTHER: 404, ADMIN: 409, ADMIN_OTHER: 404, DEPT: 403}),
     ("GET", "/api/v1/assessments/annual/<int:year>", lambda w: "/api/v1/assessments/annual/2026", None,
      managers(other=200)),
+    ("GET", "/api/v1/cases/<string:case_no>/notices", lambda w: f"/api/v1/cases/{w['case_a']}/notices", None,
+     scoped()),
+    # (A's case has no 督办单: in scope the answer is 404 for the notice, as out of it)
+    ("GET", "/api/v1/cases/<string:case_no>/notices/<int:notice_id>.pdf",
+     lambda w: f"/api/v1/cases/{w['case_a']}/notices/1.pdf", None, {ANON: 401, **{r: 404 for r in EVERYONE}}),
     ("GET", "/api/v1/departments", lambda w: "/api/v1/departments", None, everyone()),
     ("POST", "/api/v1/departments", lambda w: "/api/v1/departments", J(lambda w: {"name": "区城管局"}),
      admin_only(201, other=201)),

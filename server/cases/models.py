@@ -133,3 +133,30 @@ class ProblemCategory(db.Model):
     # e.g. {"quantity": "area_m2", "serious": 1000, "major": 5000}: the severity a measured quantity gives
     thresholds: Mapped[dict | None] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class EscalationNotice(db.Model):
+    """A numbered 督办单, issued with each escalation step of an overdue case (its PDF is drawn from these fields,
+    which never change once issued)."""
+
+    __tablename__ = "escalation_notices"
+    __table_args__ = (UniqueConstraint("county_id", "year", "seq", name="uq_escalation_notices_county_id_year_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    county_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    level: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(40))
+    responsible: Mapped[str] = mapped_column(String(200))  # the unit and/or person the case is assigned to
+    deadline: Mapped[dt.date] = mapped_column(Date)
+    overdue_working_days: Mapped[int] = mapped_column(Integer)
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    case: Mapped[Case] = relationship()
+    county: Mapped[OrgUnit] = relationship()
+
+    @property
+    def number(self) -> str:
+        return f"{self.county.name}河长办督〔{self.year}〕{self.seq}号"

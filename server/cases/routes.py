@@ -5,13 +5,13 @@ from shared_models.enums import Role
 from ..auth.decorators import BEARER, current_user, login_required
 from ..errors import NotFound
 from ..extensions import db
-from ..grids.scope import scope_path, under_grid
+from ..grids.scope import scope_path, scope_unit, under_grid
 from ..idempotency import replayed_header
 from ..photos.service import photos_of_problem
 from ..schemas import View
 from ..transaction import unit_of_work
 from ..xlsx import MIME
-from . import reports, service, settings, workflow
+from . import notices, reports, service, settings, workflow
 from .models import Case, Problem
 from .schemas import (
     CalendarDaySchema,
@@ -21,6 +21,7 @@ from .schemas import (
     CategorySchema,
     EventSchema,
     LedgerArgs,
+    NoticeSchema,
     ProblemCreateSchema,
     ProblemListArgs,
     ProblemSchema,
@@ -98,7 +99,24 @@ def escalate():
 @login_required(Role.SUPERVISOR, Role.ADMIN)
 def ledger(args):
     """问题台账 Every case of the caller's org unit, with its history, as XLSX"""
-    return service.ledger_file(current_user().org_unit, args.get("date_from"), args.get("date_to")).response()
+    return service.ledger_file(scope_unit(current_user()), args.get("date_from"), args.get("date_to")).response()
+
+
+@blp.get("/cases/<string:case_no>/notices")
+@blp.response(200, NoticeSchema(many=True))
+@blp.doc(security=BEARER)
+@login_required()
+def list_notices(case_no):
+    """督办单 The numbered notices issued with each escalation step of the case"""
+    return notices.of_case(service.get_case(current_user(), case_no))
+
+
+@blp.get("/cases/<string:case_no>/notices/<int:notice_id>.pdf")
+@blp.doc(security=BEARER, responses={"200": {"content": {"application/pdf": {}}}})
+@login_required()
+def notice_pdf(case_no, notice_id):
+    """督办单 PDF One notice, printable, with its signature lines"""
+    return notices.pdf_file(notices.one(service.get_case(current_user(), case_no), notice_id)).response()
 
 
 @blp.get("/calendar")

@@ -174,3 +174,14 @@ class CategorySchema(Schema):
         "description": '{"quantity": "area_m2" | "volume_m3", "serious": 1000, "major": 5000}'})
     active = fields.Boolean(load_default=True)
     builtin = fields.Boolean(dump_only=True)
+
+
+class NoticeSchema(Schema):
+    id = Int()
+    number = fields.String(metadata={"description": "e.g. 未央区河长办督〔2026〕3号"})
+    level = Int()
+    label = fields.String()
+    responsible = fields.String()
+    deadline = Date()
+    overdue_working_days = Int()
+    issued_at = fields.DateTime()

@@ -334,10 +334,13 @@ def escalate_overdue(today: dt.date | None = None, scope_path: str = "/") -> lis
         case.overdue = True
         if level > case.escalation_level:
             label = steps[level - 1]["label"]
+            from .notices import issue  # (the 督办单's module, with its PDF)
+
+            notice = issue(case, level, label, late, today)
             event = CaseEvent(case=case, action="escalate", from_status=case.status, to_status=case.status,
                               base_version=case.version, actor_id=None, note=label,
                               evidence={"level": level, "overdue_working_days": late,
-                                        "deadline": case.deadline.isoformat()})
+                                        "deadline": case.deadline.isoformat(), "notice": notice.number})
             events.append(event)
             db.session.add(event)
             case.escalation_level = level

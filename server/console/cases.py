@@ -97,9 +97,23 @@ def case_rectify(case_no):
     return _page(case_no, outcome)
 
 
+@bp.get("/cases/<case_no>/notices/<int:notice_id>.pdf")
+@signed_in(*CONSOLE_USERS)
+def case_notice(case_no, notice_id):
+    """A 督办单 of the case, to print."""
+    from ..cases import notices
+
+    try:
+        return notices.pdf_file(notices.one(_managed_case(case_no), notice_id)).response()
+    except ApiError:
+        abort(404)
+
+
 def _page(case_no: str, outcome: forms.Outcome):
     """The case page: one form per step the user may take here, each with the fields it needs. A re-check is
     done on site with the phone (its position is the evidence), so the console says who is to do it."""
+    from ..cases import notices
+
     found = _managed_case(case_no)
     allowed = workflow.allowed_actions(g.user, found)
     actions = [a for a in allowed if a not in ON_SITE]
@@ -112,7 +126,7 @@ def _page(case_no: str, outcome: forms.Outcome):
                                .order_by(OrgUnit.path)).all()
     return render_template("console/case.html", case=found, problem=problem_of(found), actions=actions,
                            labels=workflow.ACTION_LABELS, status_labels=workflow.STATUS_LABELS, people=people,
-                           units=units, max_photos=MAX_PHOTOS,
+                           units=units, max_photos=MAX_PHOTOS, notices=notices.of_case(found),
                            recheck_on_site=found.status == "rectified", error=outcome.error), outcome.status
 
 
