@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from shared_models.enums import PROBLEM_CATEGORIES
 
-from ..cards.pdf import _font, _wrapped
+from .. import pdf
 from ..errors import NotFound
 from ..exports import ExportFile
 from ..extensions import db
@@ -49,7 +49,7 @@ def one(case: Case, notice_id: int) -> EscalationNotice:
 
 
 def pdf_file(notice: EscalationNotice) -> ExportFile:
-    font = _font()
+    font = pdf.font()
     case, problem = notice.case, notice.case.problem
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A4)
@@ -68,13 +68,11 @@ def pdf_file(notice: EscalationNotice) -> ExportFile:
             ("责任单位（人）", notice.responsible),
             ("整改期限", f"{notice.deadline.isoformat()}（已超期 {notice.overdue_working_days} 个工作日）"),
             ("督办级别", f"第 {notice.level} 级 · {notice.label}")]
-    for label, value in rows:
-        c.setFont(font, 12)
-        c.drawString(20 * mm, y, label)
-        y = _wrapped(c, font, value, 55 * mm, y, width - 75 * mm) - 4 * mm
+    y = pdf.labelled(c, font, rows, 20 * mm, 55 * mm, y, width - 75 * mm, 4 * mm)
     y -= 4 * mm
-    y = _wrapped(c, font, "该问题已超过整改期限。请责任单位接到本督办单后立即组织整改，整改完成后上传整改照片并反馈，"
-                          "逾期未整改的将按规定通报并提级督办。", 20 * mm, y, width - 40 * mm) - 14 * mm
+    demand = ("该问题已超过整改期限。请责任单位接到本督办单后立即组织整改，整改完成后上传整改照片并反馈，"
+              "逾期未整改的将按规定通报并提级督办。")
+    y = pdf.wrapped(c, font, demand, 20 * mm, y, width - 40 * mm) - 14 * mm
     for line in ("督办单位（盖章）：________________    签发人：____________    日期：____________",
                  "责任单位签收：____________________    签收人：____________    日期：____________"):
         c.setFont(font, 11)
