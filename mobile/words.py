@@ -30,6 +30,16 @@ def rule_text(rule: ValidityRule) -> str:
     return text
 
 
+def held_as(card: dict, user_id: int | None) -> str:
+    """Whose card it is, for the person holding the phone: "乡级河长", or "代 张三（乡级河长）巡河" on a chief's
+    card that names them as the assistant."""
+    duty = card.get("duty_label") or "巡查员"
+    holder = card.get("inspector") or {}
+    if user_id is not None and holder.get("id") not in (None, user_id):
+        return f"代 {holder.get('name', '')}（{duty}）巡河"
+    return duty
+
+
 def short_day(iso_day: str) -> str:
     day = dt.date.fromisoformat(iso_day[:10])
     return f"{day.month}月{day.day}日"

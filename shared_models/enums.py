@@ -22,6 +22,39 @@ ROLE_LABELS = {
     Role.DEPARTMENT: ("责任单位", "Responsible unit"),
 }
 
+class Duty(StrEnum):
+    """The duty a responsibility card is held in: the role the county's frequency, validity, scoring and pay
+    rules name. Holding any of them needs patrol duty (``Role.INSPECTOR``)."""
+
+    INSPECTOR = "inspector"  # 巡查员
+    CLEANER = "cleaner"  # 保洁员
+    VILLAGE_CHIEF = "village_chief"  # 村级河长
+    TOWNSHIP_CHIEF = "township_chief"  # 乡级河长
+    COUNTY_CHIEF = "county_chief"  # 县级河长
+    GENERAL_CHIEF = "general_chief"  # 总河长 (the party secretary or head of government of a county or township)
+
+
+DUTY_LABELS = {
+    Duty.INSPECTOR: ("巡查员", "Inspector"),
+    Duty.CLEANER: ("保洁员", "Cleaner"),
+    Duty.VILLAGE_CHIEF: ("村级河长", "Village river chief"),
+    Duty.TOWNSHIP_CHIEF: ("乡级河长", "Township river chief"),
+    Duty.COUNTY_CHIEF: ("县级河长", "County river chief"),
+    Duty.GENERAL_CHIEF: ("总河长", "General river chief"),
+}
+
+# the grid levels a chief's card may be held at (a duty not listed: any level)
+DUTY_LEVELS = {
+    Duty.VILLAGE_CHIEF: ("village",),
+    Duty.TOWNSHIP_CHIEF: ("township",),
+    Duty.COUNTY_CHIEF: ("county",),
+    Duty.GENERAL_CHIEF: ("county", "township"),
+}
+
+# chiefs may name an assistant on their card, who patrols on their behalf (代巡; Guangzhou 2021)
+CHIEF_DUTIES = (Duty.VILLAGE_CHIEF, Duty.TOWNSHIP_CHIEF, Duty.COUNTY_CHIEF, Duty.GENERAL_CHIEF)
+
+
 # Default grid hierarchy, top to bottom. A deployment may configure another list
 # (e.g. add "city" or "province" above, "group" below); order is what matters.
 DEFAULT_ORG_LEVELS = ("province", "city", "county", "township", "village")

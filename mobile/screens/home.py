@@ -14,7 +14,7 @@ from kivy.uix.screenmanager import Screen
 from shared_models.clock import utcnow
 
 from ..controller import rule_of
-from ..words import error_text, rule_text, window_text
+from ..words import error_text, held_as, rule_text, window_text
 from .widgets import COLOURS, Confirm, Panel, _rings, para
 
 
@@ -63,7 +63,7 @@ def _gap_hint(next_counted_after: str | None, now: dt.datetime | None = None) ->
 def card_lines(c, card: dict) -> list[str]:
     """What a card says on the home screen: where, the window's count (the server's, as of the last sync, with
     the finished patrols still on the phone), and what one patrol needs under the rule in force."""
-    lines = [f"[b]{' / '.join(card['grid_path_names'])}[/b]",
+    lines = [f"[b]{held_as(card, (c.account or {}).get('user_id'))} · {' / '.join(card['grid_path_names'])}[/b]",
              f"河段：{'、'.join(s['name'] for s in card['segments']) or '本网格水体'}"]
     done = card.get("compliance")
     lines.append(window_text(done) if done else f"本周已巡 {c.week_count(card)} 次")
@@ -95,7 +95,9 @@ class HomeScreen(Screen):
         box.clear_widgets()
         for card in c.cards():
             panel = Panel()  # 开始巡河 first: one tap after sign-in, whatever the text size
-            start = Factory.Button(text="开始巡河", background_color=COLOURS["go"], height=dp(72))
+            behalf = held_as(card, c.account["user_id"]).startswith("代")  # a chief's card: walked on their behalf
+            start = Factory.Button(text="开始代巡" if behalf else "开始巡河", background_color=COLOURS["go"],
+                                   height=dp(72))
             start.bind(on_release=lambda _b, card=card: app.start_patrol(card))
             details = Factory.Button(text="责任卡详情", background_color=COLOURS["neutral"])
             details.bind(on_release=lambda _b, card=card: app.show_card(card))

@@ -12,7 +12,7 @@ from shared_models.track.verdict import ValidityRule
 
 from ..controller import rule_of
 from ..map_parts import walked_parts
-from ..words import flags_text, goals, metres, still_needed
+from ..words import flags_text, goals, held_as, metres, still_needed
 from .widgets import Confirm, _rings
 
 
@@ -40,7 +40,10 @@ class PatrolScreen(Screen):
 
     def begin(self, card: dict | None) -> None:
         self.card = card
-        self._where = f"巡河中 · {card['grid']['name']}" if card else "巡河中"
+        mine = (App.get_running_app().controller.account or {}).get("user_id")
+        behalf = held_as(card, mine) if card else ""
+        self._where = (f"{behalf} · {card['grid']['name']}" if behalf.startswith("代") else
+                       f"巡河中 · {card['grid']['name']}") if card else "巡河中"
         self.ids.title.text = self._where
         self.ids.map.rings = _rings(card["grid"].get("boundary")) if card else []
         self.ids.map.segments = [s["geometry"]["coordinates"] for s in card["segments"]] if card else []

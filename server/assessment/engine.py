@@ -206,11 +206,12 @@ def evaluate(scope_path: str, first: dt.date, last: dt.date, *, inspector_id: in
     # Q3: every counted patrol of these holdings in the range, as columns
     lo = local_midnight(start) - dt.timedelta(hours=max_gap)
     in_range = [COUNTED, Patrol.started_at >= lo, Patrol.started_at < local_midnight(end)]
-    pq = (select(Patrol.id, Patrol.card_id, local_day_sql(Patrol.started_at), Patrol.distance_m)
+    pq = (select(Patrol.id, Patrol.card_id, local_day_sql(Patrol.started_at), Patrol.distance_m,
+                 Patrol.for_user_id.is_not(None))
           .join(OrgUnit, OrgUnit.id == Patrol.grid_id)
           .where(*in_range, OrgUnit.path.startswith(scope_path, autoescape=True)))
-    if inspector_id is not None:
-        pq = pq.where(Patrol.inspector_id == inspector_id)
+    if inspector_id is not None:  # theirs, and those their assistant walked on their behalf (代巡)
+        pq = pq.where(or_(Patrol.inspector_id == inspector_id, Patrol.for_user_id == inspector_id))
     rows = db.session.connection().execute(pq).all()
     counts = np.zeros((u_count, n_days), np.int32)
     dist = np.zeros(h_count)
@@ -225,13 +226,17 @@ def evaluate(scope_path: str, first: dt.date, last: dt.date, *, inspector_id: in
         rule = holding["rule"]
         if rule is None or (rule.count_per == "person" and not rule.min_gap_hours):
             simple_unit[h] = unit_index[(h, None)]
+    # a patrol walked on the holder's behalf (代巡) counts only where the holding's rule says so
+    takes_delegated = np.array([bool(x["rule"] is not None and x["rule"].counts_delegated)
+                                for x in frame.holdings] + [False])
     if rows:
-        pid, cid, day, distance = zip(*rows, strict=True)
+        pid, cid, day, distance, delegated = zip(*rows, strict=True)
         pid, cid, distance = np.array(pid, np.int64), np.array(cid, np.int64), np.array(distance, float)
         d = (np.array(day, dtype="datetime64[D]") - np.datetime64(start, "D")).astype(np.int64)
         pos = np.clip(np.searchsorted(card_ids, cid), 0, len(card_ids) - 1)
         known = card_ids[pos] == cid
         h = np.where(known, h_of_card[pos], -1)
+        known &= ~np.array(delegated, bool) | takes_delegated[h]
         keep = known & (d >= 0) & (d < n_days)
         bulk = keep & (simple_unit[np.maximum(h, 0)] >= 0)
         np.add.at(counts, (simple_unit[h[bulk]], d[bulk]), 1)
@@ -387,7 +392,8 @@ def card_compliance(card: ResponsibilityCard, today: dt.date) -> dict | None:
 def last_counted_end(card: ResponsibilityCard, before: dt.datetime) -> dt.datetime | None:
     return db.session.scalar(select(func.max(Patrol.ended_at)).join(
         ResponsibilityCard, ResponsibilityCard.id == Patrol.card_id).where(
-        COUNTED, ResponsibilityCard.card_no == card.card_no, Patrol.inspector_id == card.inspector_id,
+        COUNTED, ResponsibilityCard.card_no == card.card_no,
+        or_(Patrol.inspector_id == card.inspector_id, Patrol.for_user_id == card.inspector_id),
         Patrol.started_at < before))
 
 

@@ -1,7 +1,7 @@
 """People: scoped queries, creation, and the capabilities each holds (roles at org units)."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from shared_models.clock import local_today
 from shared_models.enums import ROLE_PRECEDENCE, Role
@@ -64,7 +64,8 @@ def set_roles(actor: User, user: User, wanted: list[dict]) -> User:
 
     Refused whole when a unit is outside the admin's county, an admin would be placed below the admin's own level
     (so what one person manages lies within one county), an admin would take their own administration away, or a
-    capability still in use would be taken away: patrol duty while the person holds a card in force, supervision
+    capability still in use would be taken away: patrol duty while the person holds a card in force (or is named
+    on one as the chief's assistant), supervision
     while cards in force name them as supervisor (reassign those cards first)."""
     from ..cards.models import ResponsibilityCard
 
@@ -88,8 +89,10 @@ def set_roles(actor: User, user: User, wanted: list[dict]) -> User:
     today = local_today()
     in_force = (ResponsibilityCard.valid_to.is_(None)) | (ResponsibilityCard.valid_to >= today)
     if user.holds(Role.INSPECTOR) and Role.INSPECTOR not in roles and db.session.scalar(
-            select(ResponsibilityCard.id).where(ResponsibilityCard.inspector_id == user.id, in_force).limit(1)):
-        errors["roles"] = "此人仍持有在用的责任卡，请先收回或转交 / the person still holds a card in force"
+            select(ResponsibilityCard.id).where(or_(ResponsibilityCard.inspector_id == user.id,
+                                                    ResponsibilityCard.assistant_id == user.id), in_force).limit(1)):
+        errors["roles"] = ("此人仍持有在用的责任卡（或是河长的代巡人），请先收回或转交 / the person still holds a "
+                           "card in force (or patrols one on a chief's behalf)")
     if user.holds(Role.SUPERVISOR) and Role.SUPERVISOR not in roles and db.session.scalar(
             select(ResponsibilityCard.id).where(ResponsibilityCard.supervisor_id == user.id, in_force).limit(1)):
         errors["roles"] = "仍有在用的责任卡由此人监督，请先改派 / cards in force still name this supervisor"

@@ -7,6 +7,7 @@ from sqlalchemy import JSON, Column, Date, ForeignKey, Integer, String, Table, T
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared_models.clock import utcnow
+from shared_models.enums import DUTY_LABELS
 
 from ..auth.models import User
 from ..db import UTCDateTime
@@ -38,6 +39,8 @@ class ResponsibilityCard(db.Model):
     supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # the duty the card is held in: the role the county's frequency, validity and pay rules name
     duty: Mapped[str] = mapped_column(String(20), default="inspector", server_default="inspector")
+    # a chief's assistant, who may patrol on the holder's behalf (代巡): a user id (no FK: SQLite cannot add one)
+    assistant_id: Mapped[int | None] = mapped_column(Integer)
     duties: Mapped[list] = mapped_column(JSON, default=list)
     frequency_summary: Mapped[str] = mapped_column(String(200), default="")
     valid_from: Mapped[dt.date] = mapped_column(Date)
@@ -48,5 +51,11 @@ class ResponsibilityCard(db.Model):
 
     inspector: Mapped[User] = relationship(foreign_keys=[inspector_id])
     supervisor: Mapped[User | None] = relationship(foreign_keys=[supervisor_id])
+    assistant: Mapped[User | None] = relationship(primaryjoin="foreign(ResponsibilityCard.assistant_id) == User.id",
+                                                  viewonly=True)
     grid: Mapped[OrgUnit] = relationship()
+
+    @property
+    def duty_label(self) -> str:
+        return DUTY_LABELS.get(self.duty, (self.duty,))[0]
     segments: Mapped[list[RiverSegment]] = relationship(secondary=card_segments, order_by=RiverSegment.code)

@@ -33,7 +33,8 @@ def card_pdf(card: ResponsibilityCard, rule_text: str | None = None) -> bytes:
     qr.save(img, format="PNG")
     c.drawImage(ImageReader(io.BytesIO(img.getvalue())), width - 55 * mm, 22 * mm, 35 * mm, 35 * mm)  # bottom right
     y -= 16 * mm
-    rows = [("责任人（定人）", f"{card.inspector.name}  {card.inspector.phone}"),
+    rows = [("责任人（定人）", f"{card.inspector.name}  {card.duty_label}  {card.inspector.phone}"),
+            *([("代巡人", f"{card.assistant.name}  {card.assistant.phone}")] if card.assistant else []),
             ("网格", " / ".join(grid_names(card.grid))),
             ("责任河段", "、".join(f"{s.name}（{s.length_m:.0f} 米）" for s in card.segments) or "本网格水体"),
             ("巡河要求（定量）", rule_text or card.frequency_summary or "—"),

@@ -1,5 +1,7 @@
 from marshmallow import Schema, fields, validate
 
+from shared_models.enums import Duty
+
 from ..grids.schemas import SegmentSchema
 from ..schemas import Date, GeoJSONGeometry, Int
 
@@ -24,7 +26,11 @@ class CardSchema(Schema):
     version = Int()
     valid_from = Date()
     valid_to = Date(allow_none=True, metadata={"description": "inclusive; null = open-ended"})
-    inspector = fields.Nested(PersonSchema)
+    inspector = fields.Nested(PersonSchema, metadata={"description": "the holder"})
+    duty = fields.String(metadata={"description": "the duty the card is held in: " + ", ".join(Duty)})
+    duty_label = fields.String(dump_only=True, metadata={"description": "the duty in Chinese (村级河长)"})
+    assistant = fields.Nested(PersonSchema, allow_none=True, metadata={
+        "description": "a chief's assistant, who may patrol on the holder's behalf (代巡)"})
     supervisor = fields.Nested(PersonSchema, allow_none=True)
     grid = fields.Nested(CardGridSchema)
     grid_path_names = fields.List(fields.String(), dump_only=True)
@@ -51,6 +57,8 @@ MAX_SEGMENTS, MAX_DUTIES = 500, 50  # (a village's segments; a card's lines of d
 class CardIssueSchema(Schema):
     inspector_id = Int(required=True)
     grid_id = Int(required=True)
+    duty = fields.String(load_default=Duty.INSPECTOR.value, validate=validate.OneOf([d.value for d in Duty]))
+    assistant_id = Int(allow_none=True, metadata={"description": "chiefs' cards only"})
     segment_ids = fields.List(Int(), load_default=list, validate=validate.Length(max=MAX_SEGMENTS))
     supervisor_id = Int(allow_none=True)
     duties = fields.List(fields.String(validate=validate.Length(max=200)), load_default=list,
@@ -64,6 +72,7 @@ class CardIssueSchema(Schema):
 class CardRevisionSchema(Schema):
     effective_from = Date(required=True)
     inspector_id = Int()
+    assistant_id = Int(allow_none=True, metadata={"description": "null: no assistant from this version"})
     supervisor_id = Int(allow_none=True)
     segment_ids = fields.List(Int(), validate=validate.Length(max=MAX_SEGMENTS))
     duties = fields.List(fields.String(validate=validate.Length(max=200)), validate=validate.Length(max=MAX_DUTIES))

@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from shared_models.enums import ROLE_LABELS, Role
+from shared_models.enums import CHIEF_DUTIES, DUTY_LABELS, DUTY_LEVELS, ORG_LEVEL_LABELS, ROLE_LABELS, Role
 
 from ..audit import service as audit
 from ..auth.models import User
@@ -25,12 +25,15 @@ _LOAD = (
     selectinload(ResponsibilityCard.grid),
     selectinload(ResponsibilityCard.inspector),
     selectinload(ResponsibilityCard.supervisor),
+    selectinload(ResponsibilityCard.assistant),
 )
 
 
 def own_cards(user: User):
-    """The cards the person holds (their patrol duty), whatever else they may see."""
-    return select(ResponsibilityCard).options(*_LOAD).where(ResponsibilityCard.inspector_id == user.id).order_by(
+    """The cards the person patrols on: those they hold (their patrol duty) and the chiefs' cards naming them as
+    assistant (代巡), whatever else they may see."""
+    return select(ResponsibilityCard).options(*_LOAD).where(or_(
+        ResponsibilityCard.inspector_id == user.id, ResponsibilityCard.assistant_id == user.id)).order_by(
         ResponsibilityCard.card_no, ResponsibilityCard.version)
 
 
@@ -90,6 +93,28 @@ def _user_in_scope(scope: str, user_id: int | None, role: Role, fld: str, bad: _
     return user
 
 
+def _duty_fits(duty: str, grid: OrgUnit | None, bad: _Invalid) -> None:
+    """A chief's card is held at the level the chief is chief of (a 乡级河长 at a township)."""
+    levels = DUTY_LEVELS.get(duty)
+    if grid is not None and levels and grid.level not in levels:
+        where = "、".join(ORG_LEVEL_LABELS.get(lv, (lv,))[0] for lv in levels)
+        bad.add("duty", f"{DUTY_LABELS[duty][0]}的责任卡须在{where}网格上 / a {DUTY_LABELS[duty][1].lower()}'s card "
+                        f"belongs to a grid of level {', '.join(levels)}")
+
+
+def _assistant(scope: str, duty: str, holder: User | None, assistant_id: int | None, bad: _Invalid) -> User | None:
+    """A chief's assistant patrols on the holder's behalf: someone else with patrol duty, on a chief's card only."""
+    if assistant_id is None:
+        return None
+    if duty not in CHIEF_DUTIES:
+        bad.add("assistant_id", "只有河长的责任卡可以指定代巡人 / only a river chief's card names an assistant")
+        return None
+    if holder is not None and assistant_id == holder.id:
+        bad.add("assistant_id", "代巡人不能是持卡人本人 / the assistant cannot be the holder")
+        return None
+    return _user_in_scope(scope, assistant_id, Role.INSPECTOR, "assistant_id", bad)
+
+
 def _segments(grid: OrgUnit | None, ids: list[int], bad: _Invalid) -> list[RiverSegment]:
     segs = list(db.session.scalars(select(RiverSegment).where(RiverSegment.id.in_(ids))))
     if len(segs) != len(set(ids)):
@@ -119,6 +144,9 @@ def issue_card(actor: User | None, data: dict) -> ResponsibilityCard:
         grid = None
     inspector = _user_in_scope(scope, data["inspector_id"], Role.INSPECTOR, "inspector_id", bad)
     supervisor = _user_in_scope(scope, data.get("supervisor_id"), Role.SUPERVISOR, "supervisor_id", bad)
+    duty = data.get("duty", "inspector")
+    _duty_fits(duty, grid, bad)
+    assistant = _assistant(scope, duty, inspector, data.get("assistant_id"), bad)
     segments = _segments(grid, data.get("segment_ids", []), bad)
     valid_to = data.get("valid_to")
     if valid_to is not None and valid_to < data["valid_from"]:
@@ -126,7 +154,8 @@ def issue_card(actor: User | None, data: dict) -> ResponsibilityCard:
     bad.raise_if_any()
     card = ResponsibilityCard(
         card_no=_next_card_no(grid), version=1, inspector=inspector, grid=grid, supervisor=supervisor,
-        segments=segments, duties=data.get("duties", []), frequency_summary=data.get("frequency_summary", ""),
+        duty=duty, assistant_id=assistant.id if assistant else None, segments=segments,
+        duties=data.get("duties", []), frequency_summary=data.get("frequency_summary", ""),
         valid_from=data["valid_from"], valid_to=valid_to, change_reason=data.get("reason", ""),
         created_by_id=actor.id if actor else None,
     )
@@ -137,7 +166,9 @@ def issue_card(actor: User | None, data: dict) -> ResponsibilityCard:
 
 
 def _brief(card: ResponsibilityCard) -> dict:
+    assistant = db.session.get(User, card.assistant_id) if card.assistant_id else None
     return {"card_no": card.card_no, "version": card.version, "holder": card.inspector.phone, "duty": card.duty,
+            "assistant": assistant.phone if assistant else None,
             "supervisor": card.supervisor.phone if card.supervisor else None, "grid": card.grid.code,
             "segments": [s.code for s in card.segments], "valid_from": card.valid_from, "valid_to": card.valid_to,
             "reason": card.change_reason}
@@ -168,6 +199,12 @@ def revise_card(actor: User, card_id: int, data: dict) -> ResponsibilityCard:
     inspector = card.inspector
     if "inspector_id" in data:
         inspector = _user_in_scope(_scope(actor), data["inspector_id"], Role.INSPECTOR, "inspector_id", bad)
+    assistant_id = card.assistant_id
+    if "assistant_id" in data:
+        found = _assistant(_scope(actor), card.duty, inspector, data["assistant_id"], bad)
+        assistant_id = found.id if found else None
+    elif inspector is not None and assistant_id == inspector.id:
+        assistant_id = None  # the card handed to its assistant: they hold it now
     supervisor = card.supervisor
     if "supervisor_id" in data:
         supervisor = _user_in_scope(_scope(actor), data["supervisor_id"], Role.SUPERVISOR, "supervisor_id", bad)
@@ -176,8 +213,9 @@ def revise_card(actor: User, card_id: int, data: dict) -> ResponsibilityCard:
         segments = _segments(card.grid, data["segment_ids"], bad)
     bad.raise_if_any()
     new = ResponsibilityCard(
-        card_no=card.card_no, version=card.version + 1, inspector=inspector, grid=card.grid,
-        supervisor=supervisor, segments=list(segments), duties=data.get("duties", card.duties),
+        card_no=card.card_no, version=card.version + 1, inspector=inspector, grid=card.grid, duty=card.duty,
+        assistant_id=assistant_id, supervisor=supervisor, segments=list(segments),
+        duties=data.get("duties", card.duties),
         frequency_summary=data.get("frequency_summary", card.frequency_summary),
         valid_from=start, valid_to=card.valid_to, change_reason=data.get("reason", ""), created_by_id=actor.id,
     )
@@ -186,7 +224,8 @@ def revise_card(actor: User, card_id: int, data: dict) -> ResponsibilityCard:
     db.session.add(new)
     db.session.flush()
     _audit(actor, "card.revised", new, before, _brief(new))
-    after_commit(card_changed.send, card, from_day=start, people=[card.inspector_id, new.inspector_id],
+    people = {card.inspector_id, new.inspector_id, card.assistant_id, new.assistant_id} - {None}
+    after_commit(card_changed.send, card, from_day=start, people=sorted(people),
                  reason=f"责任卡变更：{new.change_reason}")
     return new
 

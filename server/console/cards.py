@@ -5,7 +5,7 @@ from flask import abort, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from shared_models.clock import local_today
-from shared_models.enums import Role
+from shared_models.enums import DUTY_LABELS, ORG_LEVEL_LABELS, Role
 
 from ..auth.models import User, holding
 from ..cards import service as card_service
@@ -35,13 +35,13 @@ def cards():
     under = select(OrgUnit.id).where(OrgUnit.path.startswith(scope_path(g.user), autoescape=True))
     people = db.session.scalars(select(User).where(holding(Role.INSPECTOR), User.active.is_(True),
                                                    User.org_unit_id.in_(under)).order_by(User.name)).all()
-    grids = db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(under), OrgUnit.level == "village")
-                               .order_by(OrgUnit.code)).all()
+    grids = db.session.scalars(select(OrgUnit).where(OrgUnit.id.in_(under), OrgUnit.level != "department")
+                               .order_by(OrgUnit.code)).all()  # chiefs hold cards at a township or county too
     segments = db.session.scalars(select(RiverSegment).where(RiverSegment.grid_id.in_(under))
                                   .order_by(RiverSegment.code)).all()
     return render_template("console/cards.html", cards=found, people=people, grids=grids, segments=segments,
                            error=outcome.error, issued=request.args.get("issued") is not None,
-                           today=local_today()), outcome.status
+                           today=local_today(), duties=DUTY_LABELS, levels=ORG_LEVEL_LABELS), outcome.status
 
 
 @bp.get("/cards/<int:card_id>.pdf")

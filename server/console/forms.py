@@ -26,6 +26,7 @@ LABELS = {
     "photo_uuids": "照片", "refusal": "不予受理原因", "window": "窗口", "min_count": "次数", "count_mode": "计数方式",
     "count_per": "计数单位", "grid_level": "网格层级", "min_gap_hours": "最小间隔（小时）", "active_months": "生效月份",
     "rolling_days": "滚动天数", "overrides": "预警加密", "period": "月份", "kind": "类别", "id": "编号",
+    "duty": "职务", "assistant_id": "代巡人", "counts_delegated": "代巡计入",
 }
 # marshmallow's own messages (English), in Chinese; our validators already speak Chinese ("中文 / English")
 _ZH = [(re.compile(pattern), zh) for pattern, zh in (

@@ -95,15 +95,23 @@ TRACK_MIMES = {"gpx": "application/gpx+xml", "kml": "application/vnd.google-eart
                "geojson": "application/geo+json"}
 
 
+def walked_as(patrol) -> str:
+    """Who walked it, and for whom when on a chief's behalf: 李四（代 张三 巡河）."""
+    if patrol.for_user_id is None:
+        return patrol.inspector.name
+    return f"{patrol.inspector.name}（代 {patrol.for_user.name} 巡河）"
+
+
 def track_file(patrol, fmt: str) -> ExportFile:
     """The patrol's full track (every fix, with its time) as GPX 1.1, KML (gx:Track) or a GeoJSON Feature."""
     track = codec.decode(patrol.track)
-    name = f"巡河 {patrol.started_at:%Y-%m-%d} {patrol.inspector.name}"
+    name = f"巡河 {patrol.started_at:%Y-%m-%d} {walked_as(patrol)}"
     if fmt == "gpx":
         body = to_gpx(name, track.lon, track.lat, track.t, track.altitude)
     elif fmt == "kml":
         body = to_kml(name, track.lon, track.lat, track.t)
     else:
-        body = json.dumps(to_geojson({"uuid": patrol.uuid, "inspector": patrol.inspector.name}, track.lon, track.lat,
-                                     track.t), ensure_ascii=False)
+        who = {"uuid": patrol.uuid, "inspector": patrol.inspector.name,
+               "for": patrol.for_user.name if patrol.for_user_id else None}
+        body = json.dumps(to_geojson(who, track.lon, track.lat, track.t), ensure_ascii=False)
     return ExportFile(f"patrol-{patrol.uuid}.{fmt}", TRACK_MIMES[fmt], body.encode() if isinstance(body, str) else body)

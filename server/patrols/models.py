@@ -58,6 +58,8 @@ class Patrol(db.Model):
     body_hash: Mapped[str] = mapped_column(String(64))
     inspector_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     card_id: Mapped[int] = mapped_column(ForeignKey("responsibility_cards.id"), index=True)
+    # walked on behalf of the card's holder (代巡) by ``inspector`` (the card's assistant): the holder's user id
+    for_user_id: Mapped[int | None] = mapped_column(Integer)
     grid_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
     source: Mapped[str] = mapped_column(String(10), default="app")  # app | gpx
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
@@ -101,6 +103,7 @@ class Patrol(db.Model):
 
     inspector: Mapped[User] = relationship(foreign_keys=[inspector_id])
     card: Mapped[ResponsibilityCard] = relationship()
+    for_user: Mapped[User | None] = relationship(primaryjoin="foreign(Patrol.for_user_id) == User.id", viewonly=True)
     segments: Mapped[list[RiverSegment]] = relationship(secondary=patrol_segments, order_by=RiverSegment.code)
 
     @property

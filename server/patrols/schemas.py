@@ -8,6 +8,7 @@ from shared_models.enums import LIFECYCLE_EVENTS
 from ..cards.schemas import PersonSchema
 from ..cases.schemas import PhotoRefSchema
 from ..schemas import DATE_MAX, DATE_MIN, AwareDateTime, Date, Int
+from .export import walked_as
 
 MAX_SEGMENTS, MAX_CHECKLIST, MAX_EVENTS = 500, 200, 10_000
 
@@ -101,7 +102,10 @@ class FlagSchema(Schema):
 class PatrolSchema(Schema):
     id = Int()
     uuid = fields.String()
-    inspector = fields.Nested(PersonSchema)
+    inspector = fields.Nested(PersonSchema, metadata={"description": "who walked it"})
+    for_user = fields.Nested(PersonSchema, allow_none=True, metadata={
+        "description": "the card's holder it was walked for by their assistant (代巡); null: their own"})
+    walked_as = fields.Function(walked_as, metadata={"description": "e.g. 李四（代 张三 巡河）"})
     card_id = Int()
     grid_id = Int()
     source = fields.String()

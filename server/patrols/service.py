@@ -75,15 +75,16 @@ def decode_track(b64: str) -> Track:
 
 
 def card_for_patrol(user: User, card_id: int, started_at: dt.datetime) -> ResponsibilityCard:
-    """The version of the caller's card in force on the patrol's (Asia/Shanghai) day."""
+    """The version of the card in force on the patrol's (Asia/Shanghai) day, held by the caller or naming them
+    as the holder's assistant (a patrol on the holder's behalf, 代巡)."""
     card = db.session.scalar(cards_in_scope(user).where(ResponsibilityCard.id == card_id))
-    if card is None or card.inspector_id != user.id:
+    if card is None or user.id not in (card.inspector_id, card.assistant_id):
         raise NotFound()
     day = local_day(started_at)
     version = db.session.scalar(select(ResponsibilityCard).where(
         ResponsibilityCard.card_no == card.card_no, ResponsibilityCard.valid_from <= day,
         or_(ResponsibilityCard.valid_to.is_(None), ResponsibilityCard.valid_to >= day)))
-    if version is None or version.inspector_id != user.id:
+    if version is None or user.id not in (version.inspector_id, version.assistant_id):
         raise _invalid(card_id=f"该责任卡在 {day} 不属于您 / the card was not yours on {day}")
     return version
 
@@ -173,6 +174,7 @@ def intake(user: User, data: dict, track: Track, source: str, digest: str) -> tu
     def build() -> Patrol:
         return Patrol(
             uuid=uuid, body_hash=digest, inspector_id=user.id, card_id=card.id, grid_id=card.grid_id,
+            for_user_id=card.inspector_id if card.inspector_id != user.id else None,
             source=source, started_at=started, ended_at=dt.datetime.fromtimestamp(float(track.t[-1]), dt.UTC),
             track=codec.encode(track), fix_count=len(track), geom=to_db(LineString(shown["line"]["coordinates"]))
             if shown else None, display=shown, replay_sketch=replay.sketch(track),
@@ -225,15 +227,15 @@ def upload(user: User, data: dict) -> tuple[Patrol, bool]:
 def patrols_in_scope(user: User):
     path = scope_path(user)
     q = select(Patrol)
-    if path is None:
-        return q.where(Patrol.inspector_id == user.id)
+    if path is None:  # their own, and those walked on their behalf (代巡)
+        return q.where(or_(Patrol.inspector_id == user.id, Patrol.for_user_id == user.id))
     return q.where(Patrol.grid_id.in_(under(path)))
 
 
 def search(user: User, args: dict) -> list[Patrol]:
     q = patrols_in_scope(user)
-    if "inspector_id" in args:
-        q = q.where(Patrol.inspector_id == args["inspector_id"])
+    if "inspector_id" in args:  # who walked it, or whom it was walked for
+        q = q.where(or_(Patrol.inspector_id == args["inspector_id"], Patrol.for_user_id == args["inspector_id"]))
     if "grid_id" in args:
         q = q.where(Patrol.grid_id.in_(under_grid(args["grid_id"])))
     if "date_from" in args:

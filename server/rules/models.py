@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared_models.clock import utcnow
@@ -37,6 +38,8 @@ class FrequencyRule(db.Model):
     overrides: Mapped[list | None] = mapped_column(JSON)
     min_gap_hours: Mapped[int | None] = mapped_column(Integer)
     active_months: Mapped[list | None] = mapped_column(JSON)  # e.g. [3..12]; None: all year
+    # a patrol walked by the card's assistant on the holder's behalf (代巡) counts for the holder (Guangzhou 2021)
+    counts_delegated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

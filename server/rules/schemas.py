@@ -1,14 +1,14 @@
 """Rules' schemas, shared by the API and the console's forms."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from shared_models.enums import Role
+from shared_models.enums import Duty
 from shared_models.windows import KINDS
 
 from ..schemas import Date, Int
 from .book import LEVEL_RANK, WARNING_TYPES
 from .plans import DEFINITIONS
 
-ROLES = [r.value for r in Role]
+ROLES = [d.value for d in Duty]  # a rule names the duty a card is held in (巡查员, 保洁员, each level's 河长)
 
 
 class ScopedRuleSchema(Schema):
@@ -36,6 +36,8 @@ class FrequencyRuleSchema(ScopedRuleSchema):
     min_gap_hours = Int(allow_none=True, load_default=None, validate=validate.Range(1, 24 * 366))
     active_months = fields.List(Int(validate=validate.Range(1, 12)), allow_none=True, load_default=None)
     overrides = fields.List(fields.Nested(OverrideSchema), allow_none=True, load_default=None)
+    counts_delegated = fields.Boolean(load_default=False, metadata={
+        "description": "a patrol the card's assistant walks on the holder's behalf (代巡) counts for the holder"})
 
 
 class ValidityRuleSchema(ScopedRuleSchema):
