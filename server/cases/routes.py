@@ -11,7 +11,7 @@ from ..photos.service import photos_of_problem
 from ..schemas import View
 from ..transaction import unit_of_work
 from ..xlsx import MIME
-from . import notices, reports, service, settings, workflow
+from . import briefing, notices, reports, service, settings, workflow
 from .models import Case, Problem
 from .schemas import (
     CalendarDaySchema,
@@ -22,6 +22,9 @@ from .schemas import (
     EventSchema,
     LedgerArgs,
     NoticeSchema,
+    OverdueBriefingArgs,
+    OverdueBriefingSchema,
+    OverdueCaseSchema,
     ProblemCreateSchema,
     ProblemListArgs,
     ProblemSchema,
@@ -100,6 +103,29 @@ def escalate():
 def ledger(args):
     """问题台账 Every case of the caller's org unit, with its history, as XLSX"""
     return service.ledger_file(scope_unit(current_user()), args.get("date_from"), args.get("date_to")).response()
+
+
+@blp.get("/cases/overdue")
+@blp.response(200, OverdueCaseSchema(many=True))
+@blp.doc(security=BEARER)
+@login_required(Role.SUPERVISOR, Role.ADMIN)
+def overdue_cases():
+    """逾期案件 Cases of the caller's org unit in work past their deadline, the latest first"""
+    return briefing.overdue_now(scope_unit(current_user()))
+
+
+@blp.get("/cases/overdue-briefing/<string:period>")
+@blp.arguments(OverdueBriefingArgs, location="query")
+@blp.response(200, OverdueBriefingSchema)
+@blp.doc(security=BEARER, responses={"200": {"content": {MIME: {}}}})
+@login_required(Role.SUPERVISOR, Role.ADMIN)
+def overdue_briefing(args, period):
+    """逾期单位通报 The month's units with cases past their deadline, ranked (JSON, or XLSX with those overdue now)"""
+    unit = scope_unit(current_user())
+    found = briefing.month_briefing(unit, *briefing.month_of(period))
+    if args["format"] == "xlsx":
+        return briefing.briefing_file(found, period, briefing.overdue_now(unit)).response()
+    return {**found, "period": period}
 
 
 @blp.get("/cases/<string:case_no>/notices")

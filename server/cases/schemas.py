@@ -151,6 +151,39 @@ class TransitionResultSchema(Schema):
     case = fields.Nested(CaseSchema)
 
 
+class OverdueCaseSchema(Schema):
+    case_no = fields.String()
+    category = fields.String(metadata={"description": "in Chinese"})
+    grid = fields.String()
+    responsible = fields.String(metadata={"description": "the unit (and person) the case is assigned to"})
+    deadline = Date()
+    late_working_days = Int()
+    escalation_level = Int()
+
+
+class OverdueUnitSchema(Schema):
+    rank = Int()
+    responsible = fields.String()
+    overdue_cases = Int()
+    still_open = Int(metadata={"description": "not rectified by the month's end (or today)"})
+    longest = Int(metadata={"description": "the longest delay, in working days"})
+    notices = Int(metadata={"description": "督办单 issued in the month for these cases"})
+    cases = fields.List(fields.String())
+
+
+class OverdueBriefingSchema(Schema):
+    period = fields.String()
+    unit = fields.String()
+    first = Date()
+    last = Date()
+    overdue_cases = Int()
+    units = fields.List(fields.Nested(OverdueUnitSchema))
+
+
+class OverdueBriefingArgs(Schema):
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "xlsx"]))
+
+
 class LedgerArgs(Schema):
     date_from = Date()
     date_to = Date()

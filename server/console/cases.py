@@ -1,4 +1,5 @@
-"""Console pages of the case loop: the board, one case and its next step, the ledger (问题台账)."""
+"""Console pages of the case loop: the board, one case and its next step, the ledger (问题台账), the overdue cases
+and the month's 通报 of overdue units."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,9 +8,11 @@ from flask import abort, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from shared_models.clock import local_today
+
 from ..auth.models import User
+from ..cases import briefing, workflow
 from ..cases import service as case_service
-from ..cases import workflow
 from ..cases.schemas import TransitionSchema, problem_of
 from ..errors import ApiError
 from ..extensions import db
@@ -134,3 +137,30 @@ def _page(case_no: str, outcome: forms.Outcome):
 @signed_in(*MANAGERS)
 def ledger_file():
     return case_service.ledger_file(scope_unit(g.user)).response()
+
+
+@bp.get("/cases/overdue")
+@signed_in(*MANAGERS)
+def overdue():
+    """逾期案件 now, and a month's 通报 of overdue units (this month by default), with its XLSX."""
+    unit = scope_unit(g.user)
+    today = local_today()
+    period = request.args.get("period") or today.strftime("%Y-%m")
+    try:
+        first, last = briefing.month_of(period)
+    except ApiError:
+        abort(404)
+    return render_template("console/overdue.html", overdue=briefing.overdue_now(unit, today), period=period,
+                           briefing=briefing.month_briefing(unit, first, last, today))
+
+
+@bp.get("/cases/overdue-briefing-<period>.xlsx")
+@signed_in(*MANAGERS)
+def overdue_file(period):
+    unit = scope_unit(g.user)
+    try:
+        first, last = briefing.month_of(period)
+    except ApiError:
+        abort(404)
+    return briefing.briefing_file(briefing.month_briefing(unit, first, last), period,
+                                  briefing.overdue_now(unit)).response()
