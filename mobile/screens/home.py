@@ -105,7 +105,9 @@ class HomeScreen(Screen):
             panel.add_widget(para("\n".join(card_lines(c, card)), markup=True))
             panel.add_widget(details)
             box.add_widget(panel)
-        if not box.children:
+        if not box.children and c.account.get("role") == "department":  # a unit's field staff fix what is assigned
+            box.add_widget(para("交办给您单位的问题在“我的任务”里：到现场整改，拍照后点“整改完成”。"))
+        elif not box.children:
             box.add_widget(para("还没有您的责任卡。请联系网格长，同步后这里会显示。"))
         pending = c.store.pending_count(c.account["user_id"])
         self.ids.outbox_btn.text = f"待上传（{pending}）" if pending else "待上传"

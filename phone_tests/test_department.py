@@ -1,0 +1,72 @@
+"""A department's field staff on the phone: no card to patrol, told where their work is; the case assigned to their
+unit is among 我的任务, rectified on site with an after-photo and a note (整改完成), and the server has it once the
+outbox has synced: the case waits for its re-check, with the staff member as the one who did it."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import sys
+import uuid
+
+import requests
+
+from .conftest import DEMO_PASSWORD, ROOT
+from .test_layout import PHOTO, WALK
+
+ADMIN, SUPERVISOR, STAFF = "13900000001", "13900000012", "13911110021"
+
+
+def _api(county, method: str, path: str, who: str, **body) -> dict:
+    r = requests.request(method, f"{county.base}/api/v1{path}", json=body or None, timeout=20,
+                         headers={"Authorization": f"Bearer {county.token(who)}"})
+    assert r.status_code in (200, 201), r.text
+    return r.json()
+
+
+def _assigned_to_a_department(county) -> str:
+    unit = _api(county, "POST", "/departments", ADMIN, name="区城管局")
+    _api(county, "POST", "/users", ADMIN, phone=STAFF, name="城管队员", role="department", org_unit_id=unit["id"],
+         password=DEMO_PASSWORD)
+    lat, lon = (float(v) for v in re.search(r'lat="([\d.]+)" lon="([\d.]+)"', WALK.read_text()).groups())
+    case_no = _api(county, "POST", "/problems", SUPERVISOR, uuid=str(uuid.uuid4()), category="luan_dui", lon=lon,
+                   lat=lat, description="桥下堆放建筑垃圾", reported_at=dt.datetime.now(dt.UTC).isoformat())["case_no"]
+    for action, extra in (("accept", {}), ("assign", {"assignee_unit_id": unit["id"]})):
+        _api(county, "POST", f"/cases/{case_no}/transitions", SUPERVISOR, action=action, **extra)
+    return case_no
+
+
+def test_department_staff_rectify_on_the_phone(county, display, tmp_path):
+    case_no = _assigned_to_a_department(county)
+    script = [{"do": "wait_screen", "name": "login"}, {"do": "text", "id": "phone", "value": STAFF},
+              {"do": "text", "id": "password", "value": DEMO_PASSWORD}, {"do": "tap", "id": "login_btn"},
+              {"do": "wait_screen", "name": "home", "timeout": 60}, {"do": "wait", "seconds": 0.4},
+              {"do": "check_layout", "name": "home"}, {"do": "say_all"},
+              {"do": "tap", "id": "tasks_btn"}, {"do": "wait_screen", "name": "tasks"}, {"do": "say_all"},
+              {"do": "tap", "text": "去整改"}, {"do": "wait_screen", "name": "recheck"},
+              {"do": "call", "method": "add_photo", "args": [str(PHOTO)]},
+              {"do": "text", "id": "note", "value": "已清运建筑垃圾"}, {"do": "wait", "seconds": 0.4},
+              {"do": "check_layout", "name": "rectify"}, {"do": "tap", "id": "pass_btn"},
+              {"do": "wait_screen", "name": "tasks"}, {"do": "wait_until", "what": "outbox_synced", "timeout": 60},
+              {"do": "quit"}]
+    path = tmp_path / "script.json"
+    path.write_text(json.dumps(script, ensure_ascii=False), encoding="utf-8")
+    env = {**os.environ, "DISPLAY": display, "KIVY_METRICS_DENSITY": "2", "KIVY_METRICS_FONTSCALE": "1.5",
+           "KIVY_HOME": str(tmp_path / "kivy"), "RIVERPATROL_UI_SCRIPT": str(path)}
+    done = subprocess.run([sys.executable, "-m", "mobile", "--server", county.base, "--gpx", str(WALK), "--speed",
+                           "60", "--data", str(tmp_path / "phone")], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    out = done.stdout
+    assert "交办给您单位的问题在“我的任务”里" in out and "还没有您的责任卡" not in out
+    assert "桥下堆放建筑垃圾" in out  # the task, in the list
+    layouts = {line.partition(": ")[0]: line.partition(": ")[2] for line in out.splitlines()
+               if line.startswith("layout ")}
+    assert layouts == {"layout home": "[]", "layout rectify": "[]"}, layouts
+    case = _api(county, "GET", f"/cases/{case_no}", SUPERVISOR)
+    rectified = [e for e in case["events"] if e["action"] == "rectify"]
+    assert case["status"] == "rectified" and len(rectified) == 1
+    assert rectified[0]["actor"] == "城管队员" and rectified[0]["note"] == "已清运建筑垃圾"
+    assert len(rectified[0]["evidence"]["photo_uuids"]) == 1
