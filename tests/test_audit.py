@@ -120,3 +120,19 @@ def test_nothing_changes_or_deletes_an_entry(engine_name, api, demo_app):
             conn.execute(text(sql))
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'user.password_reset'")).scalar() == 1
+
+
+def test_exports_naming_people_are_kept(engine_name, api):
+    """The case ledger names its reporters and the annual sheet each person's phone: whoever takes one away is
+    in the log, through the API or the console."""
+    sup = api.token(SUP_OWN)
+    assert api.get("/api/v1/cases/ledger", token=sup).status_code == 200
+    assert api.get("/api/v1/assessments/annual/2026", token=sup, params={"format": "xlsx"}).status_code == 200
+    assert api.get("/api/v1/assessments/annual/2026", token=sup).status_code == 200  # (on screen: not an export)
+    s, _ = _session(api, ADMIN)
+    assert s.get(api.base + "/console/ledger.xlsx").status_code == 200
+    assert s.get(api.base + "/console/assessment/annual.xlsx?year=2026").status_code == 200
+    kept = _log(api, api.token(ADMIN), object_type="export")
+    assert sorted((e["action"], e["actor"]["phone"]) for e in kept) == [
+        ("annual.exported", ADMIN), ("annual.exported", SUP_OWN), ("ledger.exported", ADMIN),
+        ("ledger.exported", SUP_OWN)]

@@ -233,5 +233,7 @@ def annual_assessment(args, year):
     """年度考核 Each person's year from the locked months: monthly scores, mean and tier (JSON or XLSX)"""
     unit = _unit(args.get("org_unit_id"))
     if args["format"] == "xlsx":
-        return signoff.annual_file(unit, year).response()
+        with unit_of_work():
+            made = signoff.annual_file(unit, year, current_user())
+        return made.response()
     return jsonify(signoff.annual(unit, year))

@@ -106,7 +106,8 @@ def _tiers(unit: OrgUnit, year: int) -> list[dict]:
     return (plan.definition.get("annual_tiers") if plan else None) or ANNUAL_TIERS
 
 
-def annual_file(unit: OrgUnit, year: int) -> ExportFile:
+def annual_file(unit: OrgUnit, year: int, actor: User | None = None) -> ExportFile:
+    """The year's sheet: names and phones of everyone in it, so a person taking it away is kept in the log."""
     result = annual(unit, year)
     header = ["乡镇", "网格", "姓名", "手机号", *[f"{m}月" for m in range(1, 13)], "计分月数", "年度平均分", "等次"]
     rows = [[x["township"] or "", x["grid"] or "", x["name"], x["phone"],
@@ -116,4 +117,7 @@ def annual_file(unit: OrgUnit, year: int) -> ExportFile:
     months = "、".join(str(m) for m in result["locked_months"]) or "无"
     title = f"{unit.name} {year} 年度河湖巡查考核（已锁定月份：{months}）"
     body = workbook([(f"{year}年度考核", title, header, rows)])
+    if actor is not None:
+        audit.record(actor, "annual.exported", "export", f"annual:{unit.code}:{year}", scope_path=unit.path,
+                     after={"lines": len(rows)})
     return ExportFile(f"annual-{unit.code}-{year}.xlsx", MIME, body, items=len(rows))

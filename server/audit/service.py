@@ -28,7 +28,7 @@ ACTIONS = {
     "assessment.locked": "锁定月度考核", "assessment.signed_off": "乡镇确认月度考核",
     "correction.decided": "处理考核更正", "correction.manual": "手工更正考核",
     "track.viewed": "查看轨迹", "track.exported": "下载轨迹", "photo.viewed": "查看照片",
-    "payroll.exported": "导出补贴表",
+    "payroll.exported": "导出补贴表", "annual.exported": "导出年度考核表", "ledger.exported": "导出问题台账",
 }
 OBJECTS = {"user": "人员", "rule": "规则", "grid": "网格", "segment": "河段", "import": "导入", "card": "责任卡",
            "patrol": "巡河", "assessment": "月度考核", "correction": "考核更正", "photo": "照片", "export": "导出"}

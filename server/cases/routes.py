@@ -102,7 +102,10 @@ def escalate():
 @login_required(Role.SUPERVISOR, Role.ADMIN)
 def ledger(args):
     """问题台账 Every case of the caller's org unit, with its history, as XLSX"""
-    return service.ledger_file(scope_unit(current_user()), args.get("date_from"), args.get("date_to")).response()
+    with unit_of_work():
+        made = service.ledger_file(scope_unit(current_user()), args.get("date_from"), args.get("date_to"),
+                                   current_user())
+    return made.response()
 
 
 @blp.get("/cases/overdue")

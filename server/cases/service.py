@@ -11,6 +11,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from shared_models.clock import LOCAL_TZ, local_midnight, local_today
 from shared_models.enums import PROBLEM_CATEGORIES, SEVERITIES, Role
 
+from ..audit import service as audit
 from ..auth.models import User
 from ..errors import NotFound
 from ..exports import ExportFile
@@ -238,9 +239,14 @@ def reporter_cases_closed(scope_path: str, lo: dt.datetime, hi: dt.datetime) -> 
                                                                                             autoescape=True))))
 
 
-def ledger_file(unit: OrgUnit, first: dt.date | None = None, last: dt.date | None = None) -> ExportFile:
-    """The ledger (问题台账) of the unit's cases reported from ``first`` to ``last``, every step with them."""
+def ledger_file(unit: OrgUnit, first: dt.date | None = None, last: dt.date | None = None,
+                actor: User | None = None) -> ExportFile:
+    """The ledger (问题台账) of the unit's cases reported from ``first`` to ``last``, every step with them; it names
+    the reporters, so a person taking it away is kept in the log."""
     rows = ledger_rows(unit, first, last)
+    if actor is not None:
+        audit.record(actor, "ledger.exported", "export", f"ledger:{unit.code}", scope_path=unit.path,
+                     after={"from": first, "to": last, "cases": len(rows)})
     return ExportFile(f"ledger-{unit.code}.xlsx", MIME,
                       ledger_xlsx(f"{unit.name} 问题台账", rows, ledger_events([r[0] for r in rows])), items=len(rows))
 

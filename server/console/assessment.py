@@ -11,6 +11,7 @@ from shared_models.enums import Role
 from ..assessment import service as assessment_service
 from ..assessment import signoff
 from ..grids.scope import scope_unit
+from ..transaction import unit_of_work
 from . import data, forms
 from .access import MANAGERS, bp, signed_in
 
@@ -60,7 +61,9 @@ def annual_file():
     year = request.args.get("year", "")
     if not (year.isdigit() and len(year) == 4):
         abort(404)
-    return signoff.annual_file(scope_unit(g.user), int(year)).response()
+    with unit_of_work():
+        made = signoff.annual_file(scope_unit(g.user), int(year), g.user)
+    return made.response()
 
 
 @bp.post("/assessment/lock")

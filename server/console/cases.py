@@ -19,6 +19,7 @@ from ..extensions import db
 from ..grids.models import OrgUnit
 from ..grids.scope import scope_path, scope_unit
 from ..grids.service import county_of
+from ..transaction import unit_of_work
 from . import forms
 from .access import CONSOLE_USERS, MANAGERS, bp, signed_in
 
@@ -136,7 +137,9 @@ def _page(case_no: str, outcome: forms.Outcome):
 @bp.get("/ledger.xlsx")
 @signed_in(*MANAGERS)
 def ledger_file():
-    return case_service.ledger_file(scope_unit(g.user)).response()
+    with unit_of_work():
+        made = case_service.ledger_file(scope_unit(g.user), actor=g.user)
+    return made.response()
 
 
 @bp.get("/cases/overdue")
