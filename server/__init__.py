@@ -26,7 +26,7 @@ ArgumentsMixin.ARGUMENTS_PARSER = request_guard.JsonOnceParser()
 
 # the domains, in the order their blueprints are registered (the OpenAPI document's order)
 DOMAINS = ("health", "auth", "grids", "cards", "photos", "patrols", "rules", "assessment", "cases",
-           "basemaps", "voicenotes", "audit", "sync")
+           "basemaps", "voicenotes", "audit", "notifications", "sync")
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
 
 

@@ -100,6 +100,26 @@ class Config:
         # sign-in waits for a free slot before it is answered 503 with Retry-After
         self.PASSWORD_HASH_CONCURRENCY = _env_int("RIVERPATROL_PASSWORD_HASH_CONCURRENCY", 2)
         self.LOGIN_HASH_WAIT_SECONDS = float(os.environ.get("RIVERPATROL_LOGIN_HASH_WAIT_SECONDS", 1))
+        # notifications (server/notifications): the inbox always; each outbound channel off until configured
+        self.NOTIFY_PUBLIC_URL = os.environ.get("RIVERPATROL_PUBLIC_URL", "").rstrip("/")  # links in e-mail/robot text
+        self.NOTIFY_SEND_TIMEOUT = float(os.environ.get("RIVERPATROL_NOTIFY_SEND_TIMEOUT", 10))
+        self.SMTP_HOST = os.environ.get("RIVERPATROL_SMTP_HOST", "")  # e-mail: off when unset
+        self.SMTP_PORT = _env_int("RIVERPATROL_SMTP_PORT", 25)
+        self.SMTP_FROM = os.environ.get("RIVERPATROL_SMTP_FROM", "")
+        self.SMTP_USER = os.environ.get("RIVERPATROL_SMTP_USER", "")
+        self.SMTP_PASSWORD = os.environ.get("RIVERPATROL_SMTP_PASSWORD", "")
+        self.SMTP_TLS = os.environ.get("RIVERPATROL_SMTP_TLS", "")  # "" | starttls | ssl
+        # 企业微信群机器人: the webhook's address without its key (each unit's robot key is set by the county's admin);
+        # off when unset, e.g. https://qyapi.weixin.qq.com/cgi-bin/webhook/send
+        self.WECOM_WEBHOOK_URL = os.environ.get("RIVERPATROL_WECOM_WEBHOOK_URL", "")
+        # SMS: "" (off) | aliyun (阿里云短信 SendSms); the endpoint, keys, sign and template of the provider
+        self.SMS_PROVIDER = os.environ.get("RIVERPATROL_SMS_PROVIDER", "")
+        self.SMS_URL = os.environ.get("RIVERPATROL_SMS_URL", "https://dysmsapi.aliyuncs.com/")
+        self.SMS_ACCESS_KEY_ID = os.environ.get("RIVERPATROL_SMS_ACCESS_KEY_ID", "")
+        self.SMS_ACCESS_KEY_SECRET = os.environ.get("RIVERPATROL_SMS_ACCESS_KEY_SECRET", "")
+        self.SMS_SIGN_NAME = os.environ.get("RIVERPATROL_SMS_SIGN_NAME", "")
+        self.SMS_TEMPLATE_CODE = os.environ.get("RIVERPATROL_SMS_TEMPLATE_CODE", "")
+        self.SMS_REGION = os.environ.get("RIVERPATROL_SMS_REGION", "cn-hangzhou")
         self.SQLALCHEMY_ENGINE_OPTIONS: dict = {}
         # flask-smorest / OpenAPI
         self.API_TITLE = "RiverPatrol 河巡 API"
@@ -122,6 +142,10 @@ class Config:
                 ipaddress.ip_network(net, strict=False)
         except ValueError as exc:
             raise RuntimeError(f"RIVERPATROL_HEALTH_NETWORKS: {exc} / 内部网络列表有误") from None
+        if self.SMS_PROVIDER not in ("", "aliyun"):
+            raise RuntimeError(f"RIVERPATROL_SMS_PROVIDER={self.SMS_PROVIDER!r}: only aliyun / 短信服务商只支持 aliyun")
+        if self.SMTP_TLS not in ("", "starttls", "ssl"):
+            raise RuntimeError(f"RIVERPATROL_SMTP_TLS={self.SMTP_TLS!r}: starttls, ssl or empty / 取值有误")
         if not self.LOG_FORMAT:
             self.LOG_FORMAT = "json" if self.ENV_MODE == "production" else "text"
         if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):

@@ -13,6 +13,7 @@ from .cases.models import (  # noqa: F401
     ProblemCategory,
 )
 from .grids.models import OrgUnit, River, RiverSegment  # noqa: F401
+from .notifications.models import Delivery, Notification, NotificationPreference, UnitChannel  # noqa: F401
 from .patrols.models import Patrol, PatrolFlag, patrol_segments  # noqa: F401
 from .photos.models import Photo  # noqa: F401
 from .rules.models import Exemption, FrequencyRule, Plan, RiverWarning, ValidityRuleConfig  # noqa: F401

@@ -28,6 +28,7 @@ from server.transaction import unit_of_work
 from shared_models.clock import local_today
 
 from .mbtiles import make_mbtiles
+from .notify_data import note_of
 from .patrol_data import patrol_body, second_county, walk_on
 from .photos import VOICE, VOICE_BYTES, jpeg_with_exif, start, upload
 
@@ -312,6 +313,20 @@ MATRIX = [
      managers()),
     ("POST", "/api/v1/cases/escalate", lambda w: "/api/v1/cases/escalate", None, admin_only(200, other=200)),
     ("GET", "/api/v1/cases/ledger", lambda w: "/api/v1/cases/ledger", None, managers(other=200)),
+    ("GET", "/api/v1/me/notifications", lambda w: "/api/v1/me/notifications", None, everyone()),
+    ("POST", "/api/v1/me/notifications/<int:notification_id>/read",
+     lambda w: f"/api/v1/me/notifications/{note_of(w['user_a'])}/read", None,
+     {ANON: 401, **{r: 404 for r in EVERYONE}, INSP_A: 200}),
+    ("POST", "/api/v1/me/notifications/read-all", lambda w: "/api/v1/me/notifications/read-all", None, everyone()),
+    ("GET", "/api/v1/me/notification-preferences", lambda w: "/api/v1/me/notification-preferences", None,
+     everyone()),
+    ("PUT", "/api/v1/me/notification-preferences", lambda w: "/api/v1/me/notification-preferences",
+     J(lambda w: {"quiet_start": "22:00", "quiet_end": "07:00"}), everyone()),
+    ("GET", "/api/v1/org-units/<int:unit_id>/notification-channel",
+     lambda w: f"/api/v1/org-units/{w['township_id']}/notification-channel", None, admin_only(200)),
+    ("PUT", "/api/v1/org-units/<int:unit_id>/notification-channel",
+     lambda w: f"/api/v1/org-units/{w['township_id']}/notification-channel", J(lambda w: {"wecom_webhook": None}),
+     admin_only(200)),
     ("GET", "/api/v1/cases/overdue", lambda w: "/api/v1/cases/overdue", None, managers(other=200)),
     ("GET", "/api/v1/cases/overdue-briefing/<string:period>", lambda w: "/api/v1/cases/overdue-briefing/2026-11",
      None, managers(other=200)),

@@ -21,6 +21,7 @@ from server.rules.service import create_rule
 from server.transaction import unit_of_work
 from shared_models.clock import local_today
 
+from .notify_data import note_of_phone
 from .patrol_data import card_of, patrol_body, walk_on
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -482,6 +483,13 @@ CONSOLE = [
      {"sup": 200, "sup_other": 404, "admin": 200, "admin_other": 404}),
     ("GET", "/console/ledger.xlsx", lambda w: "/console/ledger.xlsx", None,
      {"sup": 200, "sup_other": 200, "admin": 200, "admin_other": 200}),
+    ("GET", "/console/inbox", lambda w: "/console/inbox", None,
+     {"dept": 200, "sup": 200, "sup_other": 200, "admin": 200, "admin_other": 200}),
+    ("POST", "/console/inbox/<int:notification_id>/read",
+     lambda w: f"/console/inbox/{note_of_phone('13900000012')}/read", {},
+     {"dept": 404, "sup_other": 404, "admin_other": 404, "admin": 404, "sup": 302}),
+    ("POST", "/console/inbox/read-all", lambda w: "/console/inbox/read-all", {},
+     {"dept": 302, "sup_other": 302, "admin_other": 302, "admin": 302, "sup": 302}),
     ("GET", "/console/cases/overdue", lambda w: "/console/cases/overdue", None,
      {"dept": 403, "sup": 200, "sup_other": 200, "admin": 200, "admin_other": 200}),
     ("GET", "/console/cases/overdue-briefing-<period>.xlsx", lambda w: "/console/cases/overdue-briefing-2026-11.xlsx",

@@ -158,7 +158,7 @@ def test_a_departments_staff_work_their_cases_in_the_console(engine_name, api, b
     assert api.post(f"/api/v1/users/{staff}/password", token=admin, json={"password": "Demo@2026"}).ok
     sign_in(browser, api, WATER)
     assert browser.current_url.endswith("/console/cases")  # they start at their cases; the menu has nothing else
-    assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, "header a")] == ["问题案件"]
+    assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, "header a")] == ["问题案件", "消息 2"]
     assert {asked, returned} <= set(browser.find_element(By.CSS_SELECTOR, 'section[data-status="assigned"]')
                                     .text.split())
     # 延期: asked with a reason, waiting for the manager, approved

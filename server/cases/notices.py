@@ -17,6 +17,8 @@ from ..errors import NotFound
 from ..exports import ExportFile
 from ..extensions import db
 from ..grids.service import county_of
+from ..transaction import after_commit
+from .events import notice_issued
 from .models import Case, EscalationNotice
 
 PDF_MIME = "application/pdf"
@@ -32,6 +34,7 @@ def issue(case: Case, level: int, label: str, overdue_days: int, today) -> Escal
                               responsible=who, deadline=case.deadline, overdue_working_days=overdue_days)
     db.session.add(notice)
     db.session.flush()  # (the next one's number counts this one)
+    after_commit(notice_issued.send, notice)
     return notice
 
 

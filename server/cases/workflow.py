@@ -31,7 +31,9 @@ from ..grids.scope import scope_path
 from ..photos.models import Photo
 from ..rules.book import RuleBook
 from ..schemas import DB_INT_MAX, DB_INT_MIN
+from ..transaction import after_commit
 from .calendar import add_working_days, working_days_between
+from .events import case_stepped
 from .models import Case, CaseEvent
 
 OPEN = ("reported", "accepted", "assigned", "rectifying", "rectified")
@@ -290,6 +292,7 @@ def transition(user: User, case: Case, data: dict) -> tuple[CaseEvent, bool]:
         case.closed_at = utcnow()
     _attach_photos(case, event)
     db.session.flush()
+    after_commit(case_stepped.send, case, action=action, actor_id=user.id, event=event)
     return event, True
 
 

@@ -16,6 +16,6 @@ def init_app(app) -> None:
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     app.session_interface = SessionInterface()
     csrf.init_app(app)
-    from . import assessment, audit, cards, cases, grids, people, rules, views  # noqa: F401  (their pages, on this blueprint)
+    from . import assessment, audit, cards, cases, grids, inbox, people, rules, views  # noqa: F401  (their pages, on this blueprint)
 
     app.register_blueprint(bp)
