@@ -27,6 +27,7 @@ from .screens import (
     FinishScreen,
     HistoryScreen,
     HomeScreen,
+    InboxScreen,
     KeepAliveScreen,
     LoginScreen,
     MonthScreen,
@@ -41,7 +42,7 @@ from .screens.home import _gap_hint  # noqa: F401  (imported from here by tests)
 from .screens.strip import StatusStrip
 
 BACK_KEY = 27  # Android's back key reaches Kivy as Escape
-BACK_TO = {"card": "home", "outbox": "home", "history": "home", "tasks": "home", "permission": "home",
+BACK_TO = {"card": "home", "outbox": "home", "history": "home", "tasks": "home", "inbox": "home", "permission": "home",
            "keepalive": "home", "month": "home"}
 
 KV = Path(__file__).parent / "kv"
@@ -61,11 +62,13 @@ class RiverPatrolApp(App):
 
     def build(self):
         self.on_phone = on_android()
-        for name in ("common", "login", "home", "card", "patrol", "problem", "lists", "tasks", "permission", "month"):
+        for name in ("common", "login", "home", "card", "patrol", "problem", "lists", "tasks", "permission", "month",
+                     "inbox"):
             Builder.load_file(str(KV / f"{name}.kv"))
         self.sm = ScreenManager(transition=NoTransition())
         for cls in (LoginScreen, HomeScreen, CardScreen, PatrolScreen, FinishScreen, ProblemScreen, OutboxScreen,
-                    HistoryScreen, TasksScreen, RecheckScreen, PermissionScreen, KeepAliveScreen, MonthScreen):
+                    HistoryScreen, TasksScreen, RecheckScreen, PermissionScreen, KeepAliveScreen, MonthScreen,
+                    InboxScreen):
             self.sm.add_widget(cls())
         self.strip = StatusStrip()
         root = BoxLayout(orientation="vertical")
@@ -134,7 +137,7 @@ class RiverPatrolApp(App):
         reminders follow the new counts."""
         self.remind()
         screen = self.sm.current_screen
-        if hasattr(screen, "refresh") and self.sm.current in ("home", "outbox", "history", "tasks", "month"):
+        if hasattr(screen, "refresh") and self.sm.current in ("home", "outbox", "history", "tasks", "month", "inbox"):
             screen.refresh()
 
     def notice(self, text: str) -> None:

@@ -295,6 +295,29 @@ class Controller:
     def outbox(self) -> list[dict]:
         return self.store.outbox(self.account["user_id"]) if self.account else []
 
+    def inbox(self) -> list[dict]:
+        """My messages as last synced, newest first; those read on the phone already marked read."""
+        if not self.account:
+            return []
+        uid = self.account["user_id"]
+        read_upto = int(self.store.get_meta(f"inbox_read:{uid}") or 0)
+        items = json.loads(self.store.get_meta(f"inbox:{uid}") or "[]")
+        return [{**i, "read": i["read"] or i["id"] <= read_upto} for i in items]
+
+    def inbox_synced(self) -> bool:
+        return bool(self.account) and self.store.get_meta(f"inbox:{self.account['user_id']}") is not None
+
+    def unread(self) -> int:
+        return sum(1 for i in self.inbox() if not i["read"])
+
+    def read_inbox(self) -> None:
+        """Everything shown is read; the server hears at the next sync (offline too)."""
+        items = self.inbox()
+        if items:
+            uid = self.account["user_id"]
+            upto = max(int(self.store.get_meta(f"inbox_read:{uid}") or 0), max(i["id"] for i in items))
+            self.store.set_meta(f"inbox_read:{uid}", str(upto))
+
     def sync_now(self) -> dict:
         """Send what waits and pull what changed; ``reachable`` remembers whether the server answered (the status
         strip says 没有网络 when it did not); what the inspector should hear of becomes a notification; every

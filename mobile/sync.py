@@ -30,6 +30,9 @@ CHUNK = 256 * 1024
 BACKOFF_BASE_S = 2.0
 BACKOFF_MAX_S = 15 * 60
 MONTH_EVERY_S = 3600
+INBOX_SIZE = 50  # the newest messages kept on the phone
+# messages the phone already announces from its own pull (a new task, a supervisor's decision on a patrol)
+TOLD_OTHERWISE = ("case_assigned", "recheck_due", "patrol_rejected")
 
 
 def backoff(attempts: int, rng: random.Random = random.Random()) -> float:
@@ -140,11 +143,29 @@ class SyncEngine:
             self.store.set_meta(f"problems:{self.user_id}", json.dumps(changes["problems"], ensure_ascii=False))
         self.store.set_meta(f"cursor:{self.user_id}", changes["cursor"])
         self.store.set_meta(f"basemap:{self.user_id}", json.dumps(changes.get("basemap"), ensure_ascii=False))
+        with contextlib.suppress(ApiFailure):  # (on its own: a server without messages still gives the rest)
+            self._pull_inbox(first)
         with contextlib.suppress(ApiFailure):
             self._cache_photos(tasks)
             self.pull_month()
             if changes.get("basemap") and on_wifi():  # a tile package is for Wi-Fi, never the inspector's data plan
                 basemap.fetch(self.client, Path(self.store.path).parent, changes["basemap"])
+
+    def _pull_inbox(self, first: bool) -> None:
+        """My messages (GET /me/notifications): the newest kept for offline; those read on the phone since the last
+        pull told to the server; those new since are news, unless a task or a decision already says so."""
+        uid = self.user_id
+        page = self.client.json("GET", "/api/v1/me/notifications", params={"limit": INBOX_SIZE})
+        read_upto = int(self.store.get_meta(f"inbox_read:{uid}") or 0)
+        seen = int(self.store.get_meta(f"inbox_seen:{uid}") or 0)
+        for item in page["items"]:
+            if not item["read"] and item["id"] <= read_upto:
+                self.client.json("POST", f"/api/v1/me/notifications/{item['id']}/read")
+                item["read"] = True
+            elif not item["read"] and item["id"] > seen and not first and item["kind"] not in TOLD_OTHERWISE:
+                self.news.append((item["title"], item["body"]))
+        self.store.set_meta(f"inbox:{uid}", json.dumps(page["items"], ensure_ascii=False))
+        self.store.set_meta(f"inbox_seen:{uid}", str(max([seen] + [i["id"] for i in page["items"]])))
 
     def pull_month(self, force: bool = False) -> dict | None:
         """My month as the assessment computes it (GET /me/assessments/{period}), kept for offline; asked at

@@ -1,6 +1,7 @@
-"""A department's field staff on the phone: no card to patrol, told where their work is; the case assigned to their
-unit is among 我的任务, rectified on site with an after-photo and a note (整改完成), and the server has it once the
-outbox has synced: the case waits for its re-check, with the staff member as the one who did it."""
+"""A department's field staff on the phone: no card to patrol, told where their work is; the message of the case
+assigned to their unit in 消息 (read there, and the server hears so); the case among 我的任务, rectified on site with
+an after-photo and a note (整改完成), and the server has it once the outbox has synced: the case waits for its
+re-check, with the staff member as the one who did it."""
 from __future__ import annotations
 
 import datetime as dt
@@ -43,7 +44,10 @@ def test_department_staff_rectify_on_the_phone(county, display, tmp_path):
     script = [{"do": "wait_screen", "name": "login"}, {"do": "text", "id": "phone", "value": STAFF},
               {"do": "text", "id": "password", "value": DEMO_PASSWORD}, {"do": "tap", "id": "login_btn"},
               {"do": "wait_screen", "name": "home", "timeout": 60}, {"do": "wait", "seconds": 0.4},
-              {"do": "check_layout", "name": "home"}, {"do": "say_all"},
+              {"do": "check_layout", "name": "home"}, {"do": "say_all"}, {"do": "say", "id": "inbox_btn"},
+              {"do": "tap", "id": "inbox_btn"}, {"do": "wait_screen", "name": "inbox"}, {"do": "wait", "seconds": 0.4},
+              {"do": "check_layout", "name": "inbox"}, {"do": "say_all"}, {"do": "tap", "id": "back_btn"},
+              {"do": "wait_screen", "name": "home"}, {"do": "say", "id": "inbox_btn"},
               {"do": "tap", "id": "tasks_btn"}, {"do": "wait_screen", "name": "tasks"}, {"do": "say_all"},
               {"do": "tap", "text": "去整改"}, {"do": "wait_screen", "name": "recheck"},
               {"do": "call", "method": "add_photo", "args": [str(PHOTO)]},
@@ -64,7 +68,12 @@ def test_department_staff_rectify_on_the_phone(county, display, tmp_path):
     assert "桥下堆放建筑垃圾" in out  # the task, in the list
     layouts = {line.partition(": ")[0]: line.partition(": ")[2] for line in out.splitlines()
                if line.startswith("layout ")}
-    assert layouts == {"layout home": "[]", "layout rectify": "[]"}, layouts
+    assert layouts == {"layout home": "[]", "layout inbox": "[]", "layout rectify": "[]"}, layouts
+    # the message of the case assigned to the unit, on the phone (without its number), read by opening it; the
+    # server hears so at the next sync
+    assert "said inbox_btn: 消息（1）" in out and "said inbox_btn: 消息\n" in out + "\n"
+    assert "text: [b]● 问题 已交办给您单位" in out and case_no not in out.split("layout inbox")[1].split("said")[0]
+    assert _api(county, "GET", "/me/notifications", STAFF)["unread"] == 0
     case = _api(county, "GET", f"/cases/{case_no}", SUPERVISOR)
     rectified = [e for e in case["events"] if e["action"] == "rectify"]
     assert case["status"] == "rectified" and len(rectified) == 1

@@ -57,6 +57,8 @@ def _tour() -> list[dict]:
         {"do": "back"}, {"do": "wait_screen", "name": "home"},
         {"do": "tap", "id": "month_btn"}, {"do": "wait_screen", "name": "month"}, {"do": "tap", "id": "refresh_btn"},
         {"do": "wait", "seconds": 2}, *look("month"),
+        {"do": "back"}, {"do": "wait_screen", "name": "home"},
+        {"do": "tap", "id": "inbox_btn"}, {"do": "wait_screen", "name": "inbox"}, *look("inbox"),
         {"do": "quit"},
     ]
 
@@ -98,7 +100,7 @@ def test_every_screen_fits_a_phone_at_large_text(density, fontscale, county, dis
             name, _, listed = line[len("layout "):].partition(": ")
             found[name] = json.loads(listed)
     assert set(found) >= {"login", "home", "card", "patrol", "problem", "finish", "outbox", "history", "tasks",
-                          "problem_filled", "end_question", "logout_question", "month",
+                          "problem_filled", "end_question", "logout_question", "month", "inbox",
                           "history_patrol", "problem_recording", "rectify"}
     assert "said verdict: [b]本次巡河计为有效[/b]" in done.stdout  # a newcomer's first patrol counts
     wrong = {name: listed for name, listed in found.items() if listed}

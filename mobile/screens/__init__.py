@@ -4,6 +4,7 @@ Importing this package defines (and so registers with Kivy's Factory) every scre
 which the kv files name: import it before they are loaded.
 """
 from .home import CardScreen, HomeScreen, LoginScreen
+from .inbox import InboxScreen
 from .lists import HistoryScreen, OutboxScreen
 from .month import MonthScreen
 from .patrol import FinishScreen, PatrolScreen
@@ -12,6 +13,6 @@ from .problem import ProblemScreen
 from .tasks import RecheckScreen, TasksScreen
 from .widgets import Confirm, MapView, Panel
 
-__all__ = ["CardScreen", "Confirm", "FinishScreen", "HistoryScreen", "HomeScreen", "KeepAliveScreen", "LoginScreen",
-           "MapView", "MonthScreen", "OutboxScreen", "Panel", "PatrolScreen", "PermissionScreen", "ProblemScreen",
-           "RecheckScreen", "TasksScreen"]
+__all__ = ["CardScreen", "Confirm", "FinishScreen", "HistoryScreen", "HomeScreen", "InboxScreen", "KeepAliveScreen",
+           "LoginScreen", "MapView", "MonthScreen", "OutboxScreen", "Panel", "PatrolScreen", "PermissionScreen",
+           "ProblemScreen", "RecheckScreen", "TasksScreen"]

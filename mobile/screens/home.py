@@ -91,6 +91,8 @@ class HomeScreen(Screen):
         self.ids.title.text = f"{c.account['name']}的责任卡"
         waiting = len(c.tasks())
         self.ids.tasks_btn.text = f"我的任务（{waiting}）" if waiting else "我的任务"
+        unread = c.unread()
+        self.ids.inbox_btn.text = f"消息（{unread}）" if unread else "消息"
         box = self.ids.cards_box
         box.clear_widgets()
         for card in c.cards():
