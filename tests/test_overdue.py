@@ -9,7 +9,6 @@ import io
 import re
 
 import requests
-
 from openpyxl import load_workbook
 from sqlalchemy import select
 
