@@ -100,21 +100,21 @@ def _follow(proc, county, go_on) -> list[str]:
                               json={"decision": "reject", "note": "轨迹与河道不符，请重新巡河"},
                               headers={"Authorization": f"Bearer {token}"}, timeout=20)
             assert r.status_code == 200, r.text
-            _fixed_by_the_supervisor(county, token)
+            _fixed_by_the_supervisor(county, token, patrol["uuid"])
             go_on.touch()
         assert time.monotonic() < deadline, "".join(out)[-3000:]
     proc.wait(timeout=30)
     return out
 
 
-def _fixed_by_the_supervisor(county, token: str) -> None:
-    """The inspector's report, accepted and assigned by the supervisor, who fixes it and sends an after-photo:
-    the re-check comes back to the reporter."""
+def _fixed_by_the_supervisor(county, token: str, patrol_uuid: str) -> None:
+    """The inspector's report on this patrol (not another test's in the shared county), accepted and assigned by
+    the supervisor, who fixes it and sends an after-photo: the re-check comes back to the reporter."""
     def call(method: str, path: str, **kw) -> requests.Response:
         return requests.request(method, f"{county.base}/api/v1{path}", headers={
             "Authorization": f"Bearer {token}", **kw.pop("headers", {})}, timeout=20, **kw)
 
-    [problem] = [p for p in call("GET", "/problems").json() if p["category"] == "luan_dui"][:1]
+    [problem] = [p for p in call("GET", "/problems").json() if p["patrol_uuid"] == patrol_uuid]
     no = problem["case_no"]
     me = call("GET", "/me").json()["id"]
     for action, body in (("accept", {}), ("assign", {"assignee_id": me})):

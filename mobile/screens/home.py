@@ -114,7 +114,9 @@ class HomeScreen(Screen):
         pending = c.store.pending_count(c.account["user_id"])
         self.ids.outbox_btn.text = f"待上传（{pending}）" if pending else "待上传"
         self.ids.status.text = "全部已上传" if not pending else f"{pending} 项等待上传，有信号时自动上传"
-        keep = self.ids.keepalive_btn
+        # (held here: once taken off the screen, ids keeps only a weak reference, which the collector may clear)
+        keep = getattr(self, "_keepalive", None) or self.ids.keepalive_btn.__self__  # (the widget, not a proxy)
+        self._keepalive = keep
         if not app.on_phone and keep.parent:  # the maker's battery settings exist on a phone only
             keep.parent.remove_widget(keep)
 
