@@ -16,6 +16,8 @@ import uuid
 import requests
 from PIL import Image
 
+from mobile.store import LocalStore
+
 from .conftest import DEMO_PASSWORD, ROOT
 from .test_layout import INSPECTOR, PHOTO, WALK
 
@@ -58,7 +60,7 @@ def test_a_rejection_reaches_the_phone_and_the_month_is_the_assessments(county, 
                              "300", "--data", str(tmp_path / "phone")], cwd=ROOT, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        out = _follow(proc, county, go_on)
+        out = _follow(proc, county, go_on, tmp_path / "phone" / "riverpatrol.sqlite")
     finally:
         proc.kill()
         proc.stdout.close()
@@ -84,7 +86,7 @@ def test_a_rejection_reaches_the_phone_and_the_month_is_the_assessments(county, 
     assert "notification: 新的复核任务：乱堆：" in text
 
 
-def _follow(proc, county, go_on) -> list[str]:
+def _follow(proc, county, go_on, phone_db) -> list[str]:
     """The app's output, line by line; once it has uploaded, the supervisor rejects the patrol and fixes the
     reported problem, and the app is told to go on."""
     out = []
@@ -93,9 +95,9 @@ def _follow(proc, county, go_on) -> list[str]:
         out.append(line)
         if line.startswith("said status:"):  # uploaded: the supervisor looks at it and rejects it
             token = county.token(SUPERVISOR)
-            me = county.get("/me", INSPECTOR).json()["id"]
-            patrol = requests.get(f"{county.base}/api/v1/patrols", params={"inspector_id": me},
-                                  headers={"Authorization": f"Bearer {token}"}, timeout=20).json()[0]
+            store = LocalStore(phone_db)  # this phone's own patrol (others in the shared county are other tests')
+            [patrol] = store.patrols(store.current_account()["user_id"])
+            store.close()
             r = requests.post(f"{county.base}/api/v1/patrols/{patrol['uuid']}/review",
                               json={"decision": "reject", "note": "轨迹与河道不符，请重新巡河"},
                               headers={"Authorization": f"Bearer {token}"}, timeout=20)
