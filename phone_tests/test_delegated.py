@@ -3,15 +3,10 @@ assistant's home screen as "代 X（村级河长）巡河" with its own start bu
 walked; at the largest text size, nothing clipped."""
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import requests
 
-from .conftest import DEMO_PASSWORD, ROOT
-from .test_layout import WALK
+from .conftest import DEMO_PASSWORD
+from .test_taps import _run
 
 ADMIN, CHIEF, ASSISTANT = "13900000001", "13900000104", "13900000103"  # (no other phone test signs in as these)
 
@@ -38,16 +33,8 @@ def test_the_assistant_patrols_on_the_chiefs_card(county, display, tmp_path):
               {"do": "text", "id": "password", "value": DEMO_PASSWORD}, {"do": "tap", "id": "login_btn"},
               {"do": "wait_screen", "name": "home", "timeout": 60}, *look("home"), {"do": "say_all"},
               {"do": "tap", "text": "开始代巡"}, {"do": "wait_screen", "name": "patrol"}, *look("patrol"),
-              {"do": "say", "id": "title"}, {"do": "quit"}]
-    path = tmp_path / "script.json"
-    path.write_text(json.dumps(script, ensure_ascii=False), encoding="utf-8")
-    env = {**os.environ, "DISPLAY": display, "KIVY_METRICS_DENSITY": "2.75", "KIVY_METRICS_FONTSCALE": "1.5",
-           "KIVY_HOME": str(tmp_path / "kivy"), "RIVERPATROL_UI_SCRIPT": str(path)}
-    done = subprocess.run([sys.executable, "-m", "mobile", "--server", county.base, "--gpx", str(WALK), "--speed",
-                           "60", "--data", str(tmp_path / "phone")], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    out = done.stdout
+              {"do": "say", "id": "title"}]
+    out = _run(script, county, display, tmp_path, density="2.75", fontscale="1.5")
     # the home screen: the assistant's own card as 巡查员, the chief's as a patrol on the chief's behalf
     assert f"代 {chief}（村级河长）巡河" in out and "巡查员 · " in out
     assert f"said title: 代 {chief}（村级河长）巡河 · " in out

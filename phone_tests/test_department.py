@@ -5,17 +5,14 @@ re-check, with the staff member as the one who did it."""
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 import re
-import subprocess
-import sys
 import uuid
 
 import requests
 
-from .conftest import DEMO_PASSWORD, ROOT
+from .conftest import DEMO_PASSWORD
 from .test_layout import PHOTO, WALK
+from .test_taps import _run
 
 ADMIN, SUPERVISOR, STAFF = "13900000001", "13900000012", "13911110021"
 
@@ -55,17 +52,8 @@ def test_department_staff_rectify_on_the_phone(county, display, tmp_path):
               {"do": "call", "method": "add_photo", "args": [str(PHOTO)]},
               {"do": "text", "id": "note", "value": "已封堵排污口"}, {"do": "wait", "seconds": 0.4},
               {"do": "check_layout", "name": "rectify"}, {"do": "tap", "id": "pass_btn"},
-              {"do": "wait_screen", "name": "tasks"}, {"do": "wait_until", "what": "outbox_synced", "timeout": 60},
-              {"do": "quit"}]
-    path = tmp_path / "script.json"
-    path.write_text(json.dumps(script, ensure_ascii=False), encoding="utf-8")
-    env = {**os.environ, "DISPLAY": display, "KIVY_METRICS_DENSITY": "2", "KIVY_METRICS_FONTSCALE": "1.5",
-           "KIVY_HOME": str(tmp_path / "kivy"), "RIVERPATROL_UI_SCRIPT": str(path)}
-    done = subprocess.run([sys.executable, "-m", "mobile", "--server", county.base, "--gpx", str(WALK), "--speed",
-                           "60", "--data", str(tmp_path / "phone")], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    out = done.stdout
+              {"do": "wait_screen", "name": "tasks"}, {"do": "wait_until", "what": "outbox_synced", "timeout": 60}]
+    out = _run(script, county, display, tmp_path, density="2", fontscale="1.5")
     assert "交办给您单位的问题在“我的任务”里" in out and "还没有您的责任卡" not in out
     assert "桥下排污口冒黑水" in out  # the task, in the list
     layouts = {line.partition(": ")[0]: line.partition(": ")[2] for line in out.splitlines()

@@ -18,10 +18,11 @@ from .test_layout import INSPECTOR, PHOTO, WALK
 TAPS = ("tap", "back")
 
 
-def _run(script: list[dict], county, display, tmp_path) -> str:
+def _run(script: list[dict], county, display, tmp_path, density: str = "2", fontscale: str = "1.3") -> str:
+    """The app on the county's server, driven by ``script`` (then quit), replaying the demo walk; its output."""
     path = tmp_path / "script.json"
     path.write_text(json.dumps(script + [{"do": "quit"}], ensure_ascii=False), encoding="utf-8")
-    env = {**os.environ, "DISPLAY": display, "KIVY_METRICS_DENSITY": "2", "KIVY_METRICS_FONTSCALE": "1.3",
+    env = {**os.environ, "DISPLAY": display, "KIVY_METRICS_DENSITY": density, "KIVY_METRICS_FONTSCALE": fontscale,
            "KIVY_HOME": str(tmp_path / "kivy"), "RIVERPATROL_UI_SCRIPT": str(path),
            "RIVERPATROL_SCREENSHOTS": str(tmp_path / "shots")}
     done = subprocess.run([sys.executable, "-m", "mobile", "--server", county.base, "--gpx", str(WALK), "--speed",

@@ -156,8 +156,8 @@ def fresh_db(engine_name, databases):
         databases(engine_name).drop(url)
 
 
-def _app(url: str, photo_dir: Path):
-    app = make_app(url, PHOTO_DIR=str(photo_dir), BASEMAP_DIR=str(photo_dir.parent / "basemaps"))
+def _app(url: str, photo_dir: Path, **overrides):
+    app = make_app(url, PHOTO_DIR=str(photo_dir), BASEMAP_DIR=str(photo_dir.parent / "basemaps"), **overrides)
     ctx = app.app_context()
     ctx.push()
     yield app

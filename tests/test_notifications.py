@@ -28,7 +28,7 @@ from server.transaction import unit_of_work
 from shared_models.clock import utcnow
 
 from . import test_authz as authz
-from .conftest import _serve, make_app
+from .conftest import _app, _serve
 from .notify_data import note_of
 from .patrol_data import card_of, patrol_body, second_county, walk_on
 from .services import free_port
@@ -132,18 +132,12 @@ def http_sink():
 @pytest.fixture
 def napp(fresh_db, tmp_path, smtp, http_sink):
     """The demo county on a server whose e-mail, 企业微信 and SMS go to the local sinks."""
-    app = make_app(fresh_db(demo=True), PHOTO_DIR=str(tmp_path / "photos"), BASEMAP_DIR=str(tmp_path / "basemaps"),
-                   SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, SMTP_FROM="hexun@weiyang.example.gov.cn",
-                   WECOM_WEBHOOK_URL=http_sink.url + HttpSink.WECOM, SMS_PROVIDER="aliyun",
-                   SMS_URL=http_sink.url + HttpSink.SMS, SMS_ACCESS_KEY_ID="test-key-id",
-                   SMS_ACCESS_KEY_SECRET=SMS_SECRET, SMS_SIGN_NAME="河巡", SMS_TEMPLATE_CODE="SMS_153055065",
-                   NOTIFY_PUBLIC_URL="https://hexun.example.gov.cn", NOTIFY_SEND_TIMEOUT=5)
-    ctx = app.app_context()
-    ctx.push()
-    yield app
-    db.session.remove()
-    db.engine.dispose()
-    ctx.pop()
+    yield from _app(fresh_db(demo=True), tmp_path / "photos",
+                    SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, SMTP_FROM="hexun@weiyang.example.gov.cn",
+                    WECOM_WEBHOOK_URL=http_sink.url + HttpSink.WECOM, SMS_PROVIDER="aliyun",
+                    SMS_URL=http_sink.url + HttpSink.SMS, SMS_ACCESS_KEY_ID="test-key-id",
+                    SMS_ACCESS_KEY_SECRET=SMS_SECRET, SMS_SIGN_NAME="河巡", SMS_TEMPLATE_CODE="SMS_153055065",
+                    NOTIFY_PUBLIC_URL="https://hexun.example.gov.cn", NOTIFY_SEND_TIMEOUT=5)
 
 
 @pytest.fixture
