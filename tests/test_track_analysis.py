@@ -18,6 +18,8 @@ from shared_models.track.measure import projection_for
 from shared_models.track.replay import may_replay, replay_similarity
 from shared_models.track.verdict import ANALYSIS_VERSION, FLAG_CODES, PRESETS, ValidityRule
 
+from .tracks import walk_along
+
 TRACKS = Path(__file__).parent / "data" / "tracks"
 WALK, MIXED, CAR, BROKEN_CLOCK = ("korita-zbevnica.gpx", "cerknicko-jezero.gpx", "around-visnjan-with-car.gpx",
                                   "Mojstrovka.gpx")
@@ -152,21 +154,26 @@ def test_the_hike_is_measured_like_a_hike():
     assert result.sustained_speed_mps <= result.max_speed_mps
 
 
-def test_cerknica_rides_are_noted_but_do_not_make_the_walk_a_drive():
+def test_cerknica_rides_are_stretches_of_their_own_but_do_not_make_the_walk_a_drive():
     """Two short stretches at 17-20 km/h on average (peaks near 30) inside a two-hour walk."""
     result = analyze(real(MIXED), rule=AKQI, now=NOW)
     assert "vehicle_speed" not in codes(result)
     assert result.sustained_speed_mps * 3.6 > 25  # the stretches are there, and measured
-    assert any("at vehicle speed" in note for note in result.notes)
+    assert result.travel_mode == "foot"
+    rides = [p for p in result.stretches if p["mode"] != "foot"]
+    assert [p["mode"] for p in rides] == ["bicycle", "bicycle"]  # at 8 s a fix nothing says they were driven
+    assert all(20 < p["median_kmh"] < 30 and 60 <= p["duration_s"] <= 180 for p in rides)
     assert result.typical_speed_mps * 3.6 < 8
 
 
 def test_a_car_gets_vehicle_speed():
     result = analyze(real(CAR), now=NOW)
-    assert "vehicle_speed" in codes(result)
+    assert "vehicle_speed" in codes(result) and result.travel_mode == "motor_vehicle"
     evidence = flag(result, "vehicle_speed").evidence
-    assert evidence["typical_kmh"] > 25 and "typical_speed" in evidence["why"]
-    assert "公里/小时" in flag(result, "vehicle_speed").detail and "km/h" in flag(result, "vehicle_speed").detail
+    assert evidence["typical_kmh"] > 25 and "travel_mode" in evidence["why"]
+    assert evidence["travel_mode"] == "motor_vehicle" and evidence["metres_by_mode"]["motor_vehicle"] > 2000
+    detail = flag(result, "vehicle_speed").detail
+    assert detail.startswith("乘坐机动车巡河 2.7 公里") and "公里/小时" in detail and "km/h" in detail
     assert result.distance_m == pytest.approx(timed_length(CAR), rel=0.03)
     assert not codes(result) & {"teleport", "synthetic"}
 
@@ -203,13 +210,18 @@ def test_times_in_the_future_are_a_clock_flag():
 
 # --- fakes -----------------------------------------------------------------------------------
 
-def test_a_walk_sped_up_five_times_is_a_vehicle():
+def test_a_walk_sped_up_five_times_rides_a_bicycle_where_only_walking_counts():
+    """Five times a hike (16 km/h) is what a bicycle does: it counts where bicycles count, and is flagged, in those
+    words, where the county counts walking only."""
     walk = real(WALK)
-    result = analyze(sped_up(walk, 5), now=NOW)
-    assert "vehicle_speed" in codes(result)
+    fast = sped_up(walk, 5)
+    result = analyze(fast, now=NOW)
+    assert result.travel_mode == "bicycle" and "vehicle_speed" not in codes(result)
     assert result.distance_m == pytest.approx(analyze(walk, now=NOW).distance_m, rel=0.01)
-    # three times a slow hike (8 km/h) is a jog or a bicycle: allowed
-    assert "vehicle_speed" not in codes(analyze(sped_up(walk, 3), now=NOW))
+    on_foot_only = analyze(fast, rule=ValidityRule(allowed_modes=("foot",)), now=NOW)
+    detail = flag(on_foot_only, "vehicle_speed").detail
+    assert detail.startswith("骑自行车巡河") and "本县认可的巡河方式：步行" in detail and "by bicycle" in detail
+    assert "机动车" not in detail  # a bicycle is never called a motor vehicle
 
 
 def test_a_straight_line_fake_is_synthetic():
@@ -226,6 +238,20 @@ def test_standing_at_home_is_stationary_and_does_not_count():
     assert not codes(result) & CHEATS
     assert result.distance_m < 500 and result.moving_s < 0.2 * result.duration_s
     assert not result.valid and "too_little_distance" in result.reason_codes
+
+
+def test_walking_round_a_village_pond_is_not_standing_still():
+    """Thirty minutes round a pond 56 m across (a patrol of a village pond): all of it within 50 m of one spot, but
+    walked all along: 2 km, not stationary; a phone left at home beside it still is."""
+    from shapely.geometry import Point
+
+    ring = list(Point(108.905, 34.33).buffer(0.0003).exterior.coords)
+    pond = walk_along(LineString(ring * 12), real(WALK).t[0], back=False)
+    result = analyze(pond, rule=SIXIAN, now=NOW)
+    assert "stationary" not in codes(result) and not codes(result) & CHEATS
+    assert result.distance_m > 2000 and result.moving_s > 0.9 * result.duration_s and result.valid
+    assert result.travel_mode == "foot"
+    assert "stationary" in codes(analyze(stationary_at_home(real(WALK).t[0], lon=108.905, lat=34.33), now=NOW))
 
 
 def test_a_teleport_splice_is_caught_and_its_jump_is_not_walked():

@@ -88,7 +88,8 @@ def test_readable_summary_in_chinese_and_english():
     assert r.returncode == 0, r.stderr
     assert "距离 distance: 2702 m" in r.stdout
     assert "有效巡河 valid: 否 no" in r.stdout and "Patrol lasted 8 min, less than 10 min" in r.stdout
-    assert "标记 flag vehicle_speed: 速度超出步行或骑行" in r.stdout
+    assert "标记 flag vehicle_speed: 乘坐机动车巡河" in r.stdout
+    assert "巡河方式 travel mode: 乘坐机动车 motor_vehicle (乘坐机动车 2.7 km" in r.stdout
 
 
 def test_a_text_file_named_gpx_exits_1_with_a_clear_message(tmp_path):

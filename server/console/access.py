@@ -94,6 +94,14 @@ def local_time(value: dt.datetime | None, fmt: str = "%m-%d %H:%M") -> str:
     return value.astimezone(LOCAL_TZ).strftime(fmt) if value else "—"
 
 
+@bp.app_template_filter("mode")
+def travel_mode(value: str | None) -> str:
+    """How a patrol or a stretch was travelled, in words (骑自行车)."""
+    from shared_models.track.travel import MODE_LABELS
+
+    return MODE_LABELS.get(value or "", "—")
+
+
 @bp.get("/static/leaflet/<path:name>")
 def leaflet_static(name: str):
     """Leaflet from the xstatic-leaflet package: no CDN, works on an intranet."""

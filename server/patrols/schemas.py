@@ -122,6 +122,10 @@ class PatrolSchema(Schema):
     review_note = fields.String()
     reviewed_at = fields.DateTime(allow_none=True)
     counts = fields.Boolean(dump_only=True, metadata={"description": "counts toward the quota now"})
+    travel_mode = fields.Function(lambda p: (p.analysis or {}).get("travel_mode"), metadata={
+        "description": "foot | bicycle | e_bike | motor_vehicle: how most of it was travelled (null: not known)"})
+    stretches = fields.Function(lambda p: (p.analysis or {}).get("stretches", []), metadata={
+        "description": "each stretch: mode, start, end, start_index, end_index, distance_m, duration_s, median_kmh"})
     segment_ids = fields.Function(lambda p: [s.id for s in p.segments])
     reasons = fields.Function(lambda p: (p.analysis or {}).get("reasons", []),
                               metadata={"description": "why it does not count (the verdict's words)"})

@@ -87,7 +87,8 @@ class RuleBook:
             return DEFAULT_VALIDITY, None
         return ValidityRule(min_duration_s=c.min_duration_min * 60 if c.min_duration_min is not None else None,
                             min_distance_m=c.min_distance_m, min_coverage=c.min_coverage, tolerance_m=c.tolerance_m,
-                            distance_on_segment=c.distance_on_segment, version=f"validity-{c.id}"), c
+                            distance_on_segment=c.distance_on_segment, version=f"validity-{c.id}",
+                            allowed_modes=tuple(c.allowed_modes or DEFAULT_VALIDITY.allowed_modes)), c
 
 
 def validity_for(card, day: dt.date) -> tuple[ValidityRule, Rule | None]:

@@ -65,6 +65,8 @@ class ValidityRuleConfig(db.Model):
     required_checklist: Mapped[list | None] = mapped_column(JSON)  # checklist keys that must be ticked
     allowed_sources: Mapped[list | None] = mapped_column(JSON)  # app, gpx; None: all
     on_fail: Mapped[str] = mapped_column(String(10), default="invalid")  # invalid | flag
+    # how a patrol may be travelled (foot, bicycle, e_bike; a motor vehicle never counts); None: foot and bicycle
+    allowed_modes: Mapped[list | None] = mapped_column(JSON)
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

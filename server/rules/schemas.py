@@ -51,6 +51,10 @@ class ValidityRuleSchema(ScopedRuleSchema):
     allowed_sources = fields.List(fields.String(validate=validate.OneOf(["app", "gpx"])), allow_none=True,
                                   load_default=None)
     on_fail = fields.String(load_default="invalid", validate=validate.OneOf(["invalid", "flag"]))
+    allowed_modes = fields.List(fields.String(validate=validate.OneOf(["foot", "bicycle", "e_bike"])),
+                                allow_none=True, load_default=None, validate=validate.Length(min=1), metadata={
+                                    "description": "how a patrol may be travelled (电动车巡河: add e_bike); a motor "
+                                                   "vehicle never counts; null: foot and bicycle"})
 
 
 class PlanSchema(ScopedRuleSchema):

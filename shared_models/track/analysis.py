@@ -20,6 +20,7 @@ import datetime as dt
 import numpy as np
 
 from ..clock import utcnow
+from . import travel
 from .detectors import (
     accurate_fixes,
     clock_evidence,
@@ -49,13 +50,13 @@ from .thresholds import (
     MOVING_WINDOW_S,
     OFF_SEGMENT_M,
     OFF_SEGMENT_SHARE,
+    STATIONARY_LOOP_SHARE,
     STATIONARY_MIN_S,
     STATIONARY_MOVING_SHARE,
     STATIONARY_RADIUS_M,
     SUSTAINED_WINDOW_S,
     TELEPORT_MIN_JUMP_M,
     TELEPORT_SPEED_MPS,
-    VEHICLE_STRETCH_MPS,
 )
 from .verdict import AnalysisResult, Flag, ValidityRule, empty_result, fmt_min, reasons_for
 
@@ -133,7 +134,8 @@ def analyze(track: Track, segments: list | None = None, grid=None,
         in_gap, gaps, gap_count = find_gaps(ts, d, dtt, cross, event_times(lifecycle_events), flags)
 
     max_speed = sustained = typical = moving = 0.0
-    walked = walked_on_foot = None
+    walked = walked_on_foot = travel_mode = None
+    parts: list[dict] = []
     vehicle = {}
     if m >= 2 and not clock_broken:
         step_v = np.divide(d, dtt, out=np.zeros_like(d), where=dtt > 0)
@@ -165,13 +167,29 @@ def analyze(track: Track, segments: list | None = None, grid=None,
         step_speed = np.where(np.isnan(v30[:-1]), v10[:-1], v30[:-1])
         step_speed = np.where(np.isnan(step_speed) & (dtt >= MAX_SPEED_WINDOW_S), step_v, step_speed)
         typical = weighted_median(step_speed, np.where(step_moving, d, 0.0))
-        fast = step_moving & (np.nan_to_num(step_speed) > VEHICLE_STRETCH_MPS)
+        parts = travel.stretches(ts, d, dtt, v10, v30, step_moving, wpart)
+        travel_mode = travel.overall(parts)
+        for p in parts:  # (where the map draws it)
+            i, j = p["start_index"], p["end_index"]
+            p.update(start=iso(p.pop("start_s")), end=iso(p.pop("end_s")),
+                     start_lonlat=[round(float(track.lon[idx[i]]), 6), round(float(track.lat[idx[i]]), 6)],
+                     end_lonlat=[round(float(track.lon[idx[j]]), 6), round(float(track.lat[idx[j]]), 6)])
+        # the steps travelled in a way that does not count here: a motor vehicle, or what the county does not allow
+        unallowed = np.zeros(m - 1, dtype=bool)
+        for p in parts:
+            if p["mode"] == "motor_vehicle" or p["mode"] not in rule.allowed_modes:
+                unallowed[p["start_index"]:p["end_index"]] = True
+        fast = step_moving & unallowed
         if fast.any():
-            # the same walk without its vehicle-speed steps: what was covered on foot (or bicycle)
+            # the same patrol without those steps: what was covered in a way that counts
             walked_on_foot = walked_line(xs, ys, ts, wpart + np.concatenate([[0], np.cumsum(fast)]), still)
+        by_mode = {}
+        for p in parts:
+            by_mode[p["mode"]] = round(by_mode.get(p["mode"], 0.0) + p["distance_m"])
         vehicle = {"typical_kmh": _kmh(typical), "sustained_kmh": _kmh(sustained),
                    "average_moving_kmh": _kmh((walked.length if walked is not None else 0.0) / moving if moving else 0),
-                   "vehicle_s": round(float(dtt[fast].sum())), "vehicle_m": round(float(d[fast].sum()))}
+                   "vehicle_s": round(float(dtt[fast].sum())), "vehicle_m": round(float(d[fast].sum())),
+                   "travel_mode": travel_mode, "metres_by_mode": by_mode, "allowed_modes": list(rule.allowed_modes)}
     elif line is not None:  # broken clock: the geometry is still measured
         walked = simplified(xs, ys, part)
     distance = walked.length if walked is not None else 0.0
@@ -179,8 +197,10 @@ def analyze(track: Track, segments: list | None = None, grid=None,
     if m >= 2 and duration >= STATIONARY_MIN_S:
         cx, cy = np.median(xs), np.median(ys)
         radius = float(np.hypot(xs - cx, ys - cy).max())
-        if radius < STATIONARY_RADIUS_M or (duration >= 2 * STATIONARY_MIN_S and not clock_broken
-                                            and moving < STATIONARY_MOVING_SHARE * duration):
+        # within a small circle and hardly moving; a walk round a pond stays within it too, but moves all along
+        small = radius < STATIONARY_RADIUS_M and (clock_broken or moving < STATIONARY_LOOP_SHARE * duration)
+        if small or (duration >= 2 * STATIONARY_MIN_S and not clock_broken
+                     and moving < STATIONARY_MOVING_SHARE * duration):
             flags.append(Flag("stationary", f"{fmt_min(duration)} 分钟内几乎没有移动（范围 {radius:.0f} 米） / "
                               f"Almost no movement in {fmt_min(duration)} min (within {radius:.0f} m)",
                               {"radius_m": round(radius, 1), "duration_s": round(duration),
@@ -229,4 +249,4 @@ def analyze(track: Track, segments: list | None = None, grid=None,
         coverage=None if coverage is None else round(coverage, 4),
         inside_grid_share=None if inside is None else round(inside, 4),
         valid=not reasons, reasons=reasons, flags=flags, gaps=gaps, notes=notes, rule=rule,
-        typical_speed_mps=round(typical, 2), gap_count=gap_count)
+        typical_speed_mps=round(typical, 2), gap_count=gap_count, travel_mode=travel_mode, stretches=parts)

@@ -25,8 +25,6 @@ from .thresholds import (
     SYNTHETIC_SPACING_CV,
     SYNTHETIC_STRAIGHT_DEG,
     SYNTHETIC_STRAIGHT_SHARE,
-    VEHICLE_STRETCH_MPS,
-    WALK_OR_CYCLE_TYPICAL_MPS,
 )
 from .verdict import Flag, ValidityRule
 
@@ -131,10 +129,14 @@ def find_gaps(ts, d, dtt, cross, events, flags: list[Flag]) -> tuple[np.ndarray,
 
 def vehicle_flag(ev: dict, rule: ValidityRule, counted: float, walked_on_foot, coverage: float | None,
                  foot_coverage: float | None, flags: list[Flag], notes: list[str]) -> None:
-    """Flag a patrol driven as a whole, or one that counts only thanks to driving."""
+    """Flag a patrol travelled as a whole in a way that does not count (a motor vehicle, or a mode the county does
+    not allow), or one that counts only thanks to such stretches; in the words for what it was."""
+    from .travel import MODE_LABELS, MODE_LABELS_EN
+
     why = []
-    if ev["typical_kmh"] > WALK_OR_CYCLE_TYPICAL_MPS * 3.6:
-        why.append("typical_speed")
+    mode = ev.get("travel_mode")
+    if mode is not None and (mode == "motor_vehicle" or mode not in rule.allowed_modes):
+        why.append("travel_mode")
     if ev["vehicle_m"]:
         on_foot = float(walked_on_foot.length) if walked_on_foot is not None else 0.0
         if rule.distance_on_segment:
@@ -146,15 +148,22 @@ def vehicle_flag(ev: dict, rule: ValidityRule, counted: float, walked_on_foot, c
             ev["coverage_without_vehicle"] = round(foot_coverage, 4)
             if rule.min_coverage is not None and coverage >= rule.min_coverage > foot_coverage:
                 why.append("coverage_needs_vehicle")
-    if why:
+    by_mode = ev.get("metres_by_mode") or {}
+    not_counted = [m for m in ("motor_vehicle", "e_bike", "bicycle", "foot") if by_mode.get(m)
+                   and (m == "motor_vehicle" or m not in rule.allowed_modes)]
+    if why and not_counted:
+        worst = not_counted[0]
+        allowed = "、".join(MODE_LABELS[m] for m in rule.allowed_modes) or "无"
+        zh = (f"{MODE_LABELS[worst]}巡河 {by_mode[worst] / 1000:.1f} 公里（典型 {ev['typical_kmh']:.0f} 公里/小时），"
+              + ("不是步行或骑车" if worst == "motor_vehicle" else f"本县认可的巡河方式：{allowed}"))
+        en = (f"{by_mode[worst] / 1000:.1f} km travelled {MODE_LABELS_EN[worst]} (typical {ev['typical_kmh']:.0f} km/h)"
+              + ("" if worst == "motor_vehicle" else
+                 f"; this county counts {', '.join(MODE_LABELS_EN[m] for m in rule.allowed_modes) or 'none'}"))
         ev["why"] = why
-        flags.append(Flag("vehicle_speed", f"速度超出步行或骑行（典型 {ev['typical_kmh']:.0f} 公里/小时，"
-                          f"最快两分钟 {ev['sustained_kmh']:.0f} 公里/小时，机动车速度 {ev['vehicle_m']} 米） / "
-                          f"Speed beyond walking or cycling (typical {ev['typical_kmh']:.0f} km/h, best two minutes "
-                          f"{ev['sustained_kmh']:.0f} km/h, {ev['vehicle_m']} m at vehicle speed)", ev))
+        flags.append(Flag("vehicle_speed", f"{zh} / {en}", ev))
     elif ev["vehicle_m"]:
-        notes.append(f"{ev['vehicle_s']} s ({ev['vehicle_m']} m) at vehicle speed (over "
-                     f"{VEHICLE_STRETCH_MPS * 3.6:.0f} km/h) in a patrol otherwise walked, not needed for it to count")
+        notes.append(f"{ev['vehicle_s']} s ({ev['vehicle_m']} m) travelled in a way that does not count here, "
+                     "not needed for the patrol to count")
 
 
 def iso(seconds: float) -> str:

@@ -105,6 +105,11 @@ def summary(result: AnalysisResult) -> list[str]:
              f"时长 duration: {result.duration_s / 60:.1f} min, 移动 moving {result.moving_s / 60:.1f} min",
              f"距离 distance: {result.distance_m:.0f} m, 最高速度 max speed {result.max_speed_mps * 3.6:.1f} km/h, "
              f"典型速度 typical {result.typical_speed_mps * 3.6:.1f} km/h"]
+    if result.travel_mode is not None:
+        from .travel import MODE_LABELS
+
+        ways = "、".join(f"{MODE_LABELS[p['mode']]} {p['distance_m'] / 1000:.1f} km" for p in result.stretches)
+        lines.append(f"巡河方式 travel mode: {MODE_LABELS[result.travel_mode]} {result.travel_mode} ({ways})")
     if result.coverage is not None:
         lines.append(f"河段覆盖 coverage: {result.coverage:.0%} "
                      f"(河段内距离 on segments {result.on_segment_distance_m or 0:.0f} m)")

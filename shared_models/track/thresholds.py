@@ -28,6 +28,26 @@ WALK_OR_CYCLE_TYPICAL_MPS = 12 / 3.6
 # >4 km" (above 16 km/h) means driven.
 VEHICLE_STRETCH_MPS = 25 / 3.6
 
+# travel mode (travel.py). Walking is 3-6 km/h; a half-minute faster than 8 km/h is on wheels (or running).
+FOOT_MAX_KMH = 8.0
+STRETCH_MIN_S = 60.0  # a stretch of one kind lasts a minute at least: shorter runs join their neighbours ...
+STRETCH_MIN_M = 300.0  # ... unless they go this far (a minute's drive on an open road is a drive)
+# A motor vehicle pulls away at 1-2 m/s2 (the project's car drives: 95th percentile 0.92-1.15 m/s2), a cyclist
+# at under half that (its bicycle rides: 0.29-0.52, a phone's scatter included); counted where the stretch also
+# reaches car speeds (90th percentile of its half-minute speeds), so that a jolt at walking pace is not a car.
+MOTOR_ACCEL_MPS2 = 0.75
+MOTOR_ACCEL_MIN_KMH = 25.0
+# nobody pedals a median 40 km/h, nor holds 80 for half a minute
+MOTOR_SUSTAINED_KMH = 40.0
+# an e-bike cruises just under its cap (GB 17761-2018: 25 km/h), steadily, and hardly ever above it; the project's
+# bicycle rides have a long tail instead (95th percentile 28.6-45.7 km/h, 99th 35-52)
+EBIKE_CAP_KMH = 25.0
+EBIKE_MIN_P50_KMH = 15.0
+EBIKE_MAX_P95_KMH = 26.5
+EBIKE_MAX_P99_KMH = 28.0
+EBIKE_MIN_S = 600.0  # ten minutes of riding to tell: less, and the doubt goes to the bicycle
+WALK_BETWEEN_RIDES_S = 180.0  # walking pace between two rides this long or shorter: slowing for lights, not a walk
+
 # teleport
 TELEPORT_SPEED_MPS = 50.0  # a jump that does not come back, faster than 180 km/h ...
 TELEPORT_MIN_JUMP_M = 300.0  # ... and long enough not to be GNSS noise (multipath jumps are tens of metres)
@@ -36,6 +56,8 @@ TELEPORT_MIN_JUMP_M = 300.0  # ... and long enough not to be GNSS noise (multipa
 STATIONARY_RADIUS_M = 50.0  # all fixes within 50 m of one spot ...
 STATIONARY_MIN_S = 600.0  # ... for ten minutes or more (the shortest valid patrol, Guangzhou): nobody walked
 STATIONARY_MOVING_SHARE = 0.1  # or moving less than a tenth of a claimed 20 minutes or more
+# within that circle but moving more than half the time: a walk round a village pond, not a phone left still
+STATIONARY_LOOP_SHARE = 0.5
 
 # time_gap
 GAP_MIN_S = 120.0  # a silence longer than two minutes (and 10x the usual interval) is a gap

@@ -9,16 +9,16 @@ import math
 from dataclasses import asdict, dataclass, field
 
 # Stored with every result: a patrol judged by another version may be judged again.
-ANALYSIS_VERSION = "2026.11.3"
+ANALYSIS_VERSION = "2026.12.1"
 
 FLAG_CODES = ("vehicle_speed", "teleport", "synthetic", "stationary", "off_segment", "mock_location",
               "low_accuracy", "time_gap", "clock")
 
 # What each flag is called where a person reads it (the phone, the console's lists): short and plain.
 FLAG_LABELS = {
-    "vehicle_speed": "速度过快", "teleport": "轨迹跳跃", "synthetic": "轨迹过于规则", "stationary": "长时间没有移动",
-    "off_segment": "离责任河段较远", "mock_location": "使用了模拟定位", "low_accuracy": "定位精度差",
-    "time_gap": "轨迹中断", "clock": "手机时间异常",
+    "vehicle_speed": "巡河方式不计入", "teleport": "轨迹跳跃", "synthetic": "轨迹过于规则",
+    "stationary": "长时间没有移动", "off_segment": "离责任河段较远", "mock_location": "使用了模拟定位",
+    "low_accuracy": "定位精度差", "time_gap": "轨迹中断", "clock": "手机时间异常",
 }
 
 
@@ -45,6 +45,11 @@ class ValidityRule:
     tolerance_m: float = 30.0
     distance_on_segment: bool = False  # count only metres within the tolerance of the segments (geofenced mileage)
     version: str = "default"
+    # how a patrol may be travelled (travel.MODES): walking and cycling unless the county says otherwise
+    allowed_modes: tuple[str, ...] = ("foot", "bicycle")
+
+    def __post_init__(self) -> None:  # (from JSON a list: kept as a tuple, so that the rule stays hashable)
+        object.__setattr__(self, "allowed_modes", tuple(self.allowed_modes))
 
 
 # The real rules of domain.md, for tests, the CLI and as examples for administrators.
@@ -95,6 +100,8 @@ class AnalysisResult:
     rule: ValidityRule
     typical_speed_mps: float = 0.0
     gap_count: int = 0  # all the gaps; ``gaps`` lists the first GAPS_LISTED
+    travel_mode: str | None = None  # foot | bicycle | e_bike | motor_vehicle (travel.py): the most distance
+    stretches: list[dict] = field(default_factory=list)  # each stretch's mode, times, fixes, metres
     analysis_version: str = ANALYSIS_VERSION
 
     @property
