@@ -31,6 +31,7 @@ mobile:
 bench:
 	bash scripts/bootstrap.sh test
 	$(VENV)/python bench/tracks.py
+	$(VENV)/python bench/trust.py
 	$(VENV)/python bench/assessment.py
 	$(VENV)/python bench/explain.py
 	$(VENV)/python bench/console.py
