@@ -106,7 +106,8 @@ def test_a_supervisor_clears_then_the_dashboard_counts_it(engine_name, api, brow
     shot(browser, engine_name, "queue")
     browser.find_element(By.CSS_SELECTOR, "#queue a").click()
     assert flagged in browser.current_url
-    assert "below_rule" in browser.find_element(By.ID, "flags").text
+    flags = browser.find_element(By.ID, "flags")
+    assert "未达有效标准" in flags.text and "below_rule" not in flags.text  # a supervisor reads words, not codes
     shot(browser, engine_name, "patrol")
     # the map drew the track (Leaflet's canvas or SVG paths, from the package, no CDN)
     assert browser.find_elements(By.CSS_SELECTOR, "#map .leaflet-overlay-pane *"), browser.get_log("browser")

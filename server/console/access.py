@@ -94,6 +94,13 @@ def local_time(value: dt.datetime | None, fmt: str = "%m-%d %H:%M") -> str:
     return value.astimezone(LOCAL_TZ).strftime(fmt) if value else "—"
 
 
+@bp.app_template_filter("flag_label")
+def flag_label(code: str) -> str:
+    from .data import flag_label as label
+
+    return label(code)
+
+
 @bp.app_template_filter("mode")
 def travel_mode(value: str | None) -> str:
     """How a patrol or a stretch was travelled, in words (骑自行车)."""

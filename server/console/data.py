@@ -68,13 +68,15 @@ def patrol_map(p: Patrol) -> dict:
                "geometry": {"type": "LineString", "coordinates": [coords[i], coords[i + 1]]}}
               for i, kmh in enumerate(shown.get("kmh") or [])]
     # the fixes only for a flag pointing into them (no flag of today's analysis does) or a track of one fix
-    track = codec.decode(p.track) if p.flags and (
-        not coords or any(_points_into_track(f.evidence) for f in p.flags)) else None
+    placed = {f.id: _place(f.evidence) for f in p.flags}  # the analysis says where (today's evidence does)
+    track = codec.decode(p.track) if p.flags and (not coords or any(
+        placed[f.id] is None and _points_into_track(f.evidence) for f in p.flags)) else None
     flags = []
     for f in p.flags:
-        where = _flag_point(f.evidence, track) if track is not None else tuple(coords[0])
+        where = placed[f.id] or (_flag_point(f.evidence, track) if track is not None else tuple(coords[0]))
         if where:
-            flags.append({"code": f.code, "detail": f.detail, "lon": where[0], "lat": where[1]})
+            flags.append({"code": f.code, "label": flag_label(f.code), "detail": f.detail, "lon": where[0],
+                          "lat": where[1]})
     grid = p.card.grid
     photos = [_photo(ph) for ph in photos_of_patrol(p)]
     problems = [{"uuid": pr.uuid, "category": pr.category, "lon": to_shape(pr.location).x,
@@ -97,6 +99,21 @@ def _photo(ph) -> dict:
 
 
 _INDEX_KEYS, _TIME_KEYS = ("index", "at_index", "fix", "start_index"), ("t", "at", "start_t")
+
+
+def flag_label(code: str) -> str:
+    """A flag's name where a supervisor reads it (轨迹跳跃), the server's own flags too."""
+    from shared_models.track.verdict import FLAG_LABELS
+
+    return {**FLAG_LABELS, "replay": "与已有轨迹重复", "below_rule": "未达有效标准"}.get(code, code)
+
+
+def _place(evidence) -> tuple[float, float] | None:
+    """The [lon, lat] a flag's evidence names, if it names one."""
+    ll = evidence.get("lonlat") if isinstance(evidence, dict) else None
+    if isinstance(ll, list) and len(ll) == 2 and all(isinstance(v, (int, float)) for v in ll):
+        return float(ll[0]), float(ll[1])
+    return None
 
 
 def _points_into_track(evidence: dict) -> bool:

@@ -67,6 +67,11 @@ def _kmh(mps: float) -> float:
     return round(mps * 3.6, 1)
 
 
+def _lonlat(track: Track, i) -> list[float]:
+    """A fix's place, for the evidence (the console's map puts the flag there)."""
+    return [round(float(track.lon[int(i)]), 6), round(float(track.lat[int(i)]), 6)]
+
+
 def _metric_lines(segments: list, proj) -> Pieces | None:
     """The segments' pieces in the track's projection (overlapping segments are not merged: a card's
     segments meet at their ends, they do not overlap)."""
@@ -132,6 +137,10 @@ def analyze(track: Track, segments: list | None = None, grid=None,
     in_gap = cross.copy()
     if m >= 2 and not clock_broken:
         in_gap, gaps, gap_count = find_gaps(ts, d, dtt, cross, event_times(lifecycle_events), flags)
+        for f in flags:  # where the first unexplained gap begins
+            if f.code == "time_gap" and f.evidence.get("gaps"):
+                at = dt.datetime.fromisoformat(f.evidence["gaps"][0]["start"].replace("Z", "+00:00")).timestamp()
+                f.evidence["lonlat"] = _lonlat(track, idx[min(int(np.searchsorted(ts, at)), m - 1)])
 
     max_speed = sustained = typical = moving = 0.0
     walked = walked_on_foot = travel_mode = None
@@ -144,7 +153,9 @@ def analyze(track: Track, segments: list | None = None, grid=None,
         if len(jumps):
             flags.append(Flag("teleport", f"轨迹瞬间跳跃 {len(jumps)} 次（最远 {d[jumps].max():.0f} 米） / "
                               f"{len(jumps)} impossible jumps (up to {d[jumps].max():.0f} m)",
-                              {"jumps": [{"at": iso(float(ts[j])), "metres": round(float(d[j])),
+                              {"lonlat": _lonlat(track, idx[jumps[0]]),
+                               "jumps": [{"at": iso(float(ts[j])), "metres": round(float(d[j])),
+                                          "index": int(idx[j]), "lonlat": _lonlat(track, idx[j]),
                                           "seconds": round(float(dtt[j]), 1), "kmh": round(float(step_v[j]) * 3.6)}
                                          for j in jumps[:10]]}))
         # speed windows span neither a pause nor a jump (the jump is its own flag)
@@ -203,7 +214,8 @@ def analyze(track: Track, segments: list | None = None, grid=None,
                      and moving < STATIONARY_MOVING_SHARE * duration):
             flags.append(Flag("stationary", f"{fmt_min(duration)} 分钟内几乎没有移动（范围 {radius:.0f} 米） / "
                               f"Almost no movement in {fmt_min(duration)} min (within {radius:.0f} m)",
-                              {"radius_m": round(radius, 1), "duration_s": round(duration),
+                              {"lonlat": _lonlat(track, idx[int(np.argmin(np.hypot(xs - cx, ys - cy)))]),
+                               "radius_m": round(radius, 1), "duration_s": round(duration),
                                "moving_s": round(moving)}))
 
     synthetic = synthetic_signs(track, keep, np.diff(xs)[~cross], np.diff(ys)[~cross], dtt[~cross])
@@ -239,6 +251,9 @@ def analyze(track: Track, segments: list | None = None, grid=None,
     on_segment = None if on_segment is None else round(on_segment, 1)
     counted = on_segment if (rule.distance_on_segment and on_segment is not None) else distance
     if vehicle:
+        first = next((p for p in parts if p["mode"] == "motor_vehicle" or p["mode"] not in rule.allowed_modes), None)
+        if first is not None:
+            vehicle["lonlat"] = first["start_lonlat"]
         vehicle_flag(vehicle, rule, counted, walked_on_foot, coverage, foot_coverage, flags, notes)
 
     reasons = reasons_for(rule, m, clock_broken, duration, counted, coverage)
