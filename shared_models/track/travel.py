@@ -35,7 +35,6 @@ MODES = ("foot", "bicycle", "e_bike", "motor_vehicle")
 MODE_LABELS = {"foot": "步行", "bicycle": "骑自行车", "e_bike": "骑电动车", "motor_vehicle": "乘坐机动车"}
 MODE_LABELS_EN = {"foot": "on foot", "bicycle": "by bicycle", "e_bike": "by e-bike",
                   "motor_vehicle": "in a motor vehicle"}
-DEFAULT_ALLOWED = ("foot", "bicycle")  # what counts where a county has not said (most counties walk or cycle)
 ACCEL_SPAN_S = 5.0  # acceleration: the change of the ten-second speed over five seconds
 
 
